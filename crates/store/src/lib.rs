@@ -1,1 +1,32 @@
-//! placeholder
+//! The call-record store: every call leaves exactly one record, kept in SQLite (one node,
+//! the default `sqlite://madoguchi.db`) or PostgreSQL (several nodes sharing a database).
+//!
+//! # Layout
+//! - [`record`]: [`CallRecord`], [`CallEvent`] and their enums — plain data the engine builds.
+//! - [`Store`]: connect (migrating on the way), insert idempotently, list, get, count.
+//! - [`RecordWriter`]: the tokio task that writes records in order, retrying until stored,
+//!   so signalling and media never wait on the database.
+//! - [`query`]: the listing filter, page position and [`Page`].
+//!
+//! This crate is part of the IO shell: it uses tokio and sqlx, and the sans-IO core hands
+//! it records as values. Schemas live in `migrations/{sqlite,postgres}` at the repository
+//! root and are embedded at build time.
+
+mod error;
+mod postgres;
+pub mod query;
+pub mod record;
+mod rows;
+mod sqlite;
+mod store;
+mod timefmt;
+mod writer;
+
+pub use error::StoreError;
+pub use query::{BadCursor, CallQuery, Cursor, Page, PageStart, MAX_PAGE_SIZE};
+pub use record::{CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord, UnknownVariant};
+pub use store::{Backend, Store};
+pub use timefmt::truncate_to_millis;
+pub use writer::{
+    RecordSink, RecordWriter, WriterConfig, WriterReport, WriterStats, WriterStopped, WriterTask,
+};

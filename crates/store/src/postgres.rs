@@ -1,0 +1,259 @@
+//! The PostgreSQL backend, for multi-node deployments sharing one database.
+//!
+//! Timestamps are `timestamptz` (written truncated to milliseconds, like SQLite), JSON
+//! columns are `jsonb`. A `search_path` given in the connect options (`options=-c
+//! search_path=…` in the URL, or `PgConnectOptions::options`) selects the schema, which is
+//! how tests isolate themselves.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::types::Json;
+
+use crate::error::StoreError;
+use crate::query::{CallQuery, Page};
+use crate::record::{CallEvent, CallRecord};
+use crate::rows::{self, CallColumns};
+use crate::timefmt::truncate_to_millis;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+pub(crate) async fn connect(options: PgConnectOptions) -> Result<PgPool, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .map_err(StoreError::Connect)?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+pub(crate) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+const INSERT_CALL: &str = "\
+INSERT INTO calls (id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
+                   entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+ON CONFLICT (id) DO NOTHING";
+
+const INSERT_EVENT: &str = "\
+INSERT INTO call_events (call_id, seq, at, kind, detail) VALUES ($1, $2, $3, $4, $5)";
+
+pub(crate) async fn insert_call(pool: &PgPool, call: &CallRecord) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(INSERT_CALL)
+        .bind(&call.id)
+        .bind(&call.sip_call_id)
+        .bind(&call.caller)
+        .bind(&call.called)
+        .bind(truncate_to_millis(call.arrived_at))
+        .bind(call.answered_at.map(truncate_to_millis))
+        .bind(truncate_to_millis(call.ended_at))
+        .bind(&call.entry)
+        .bind(&call.branch)
+        .bind(call.disposition.as_str())
+        .bind(Json(&call.dtmf))
+        .bind(call.hangup_side.map(|s| s.as_str()))
+        .bind(&call.hangup_cause)
+        .bind(&call.node_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        // Already stored (perhaps by a concurrent writer): the first write wins.
+        tx.rollback().await?;
+        return Ok(());
+    }
+    for event in &call.events {
+        sqlx::query(INSERT_EVENT)
+            .bind(&call.id)
+            .bind(event.seq)
+            .bind(truncate_to_millis(event.at))
+            .bind(&event.kind)
+            .bind(Json(&event.detail))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    id: String,
+    sip_call_id: String,
+    caller: String,
+    called: String,
+    arrived_at: DateTime<Utc>,
+    answered_at: Option<DateTime<Utc>>,
+    ended_at: DateTime<Utc>,
+    entry: Option<String>,
+    branch: Option<String>,
+    disposition: String,
+    dtmf: Json<Vec<String>>,
+    hangup_side: Option<String>,
+    hangup_cause: Option<String>,
+    node_id: String,
+}
+
+impl CallRow {
+    fn decode(self) -> CallColumns {
+        CallColumns {
+            id: self.id,
+            sip_call_id: self.sip_call_id,
+            caller: self.caller,
+            called: self.called,
+            arrived_at: self.arrived_at,
+            answered_at: self.answered_at,
+            ended_at: self.ended_at,
+            entry: self.entry,
+            branch: self.branch,
+            disposition: self.disposition,
+            dtmf: self.dtmf.0,
+            hangup_side: self.hangup_side,
+            hangup_cause: self.hangup_cause,
+            node_id: self.node_id,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    call_id: String,
+    seq: i32,
+    at: DateTime<Utc>,
+    kind: String,
+    detail: Json<serde_json::Value>,
+}
+
+impl EventRow {
+    fn decode(self) -> (String, CallEvent) {
+        let event = CallEvent {
+            seq: self.seq,
+            at: self.at,
+            kind: self.kind,
+            detail: self.detail.0,
+        };
+        (self.call_id, event)
+    }
+}
+
+const GET_CALL: &str = "\
+SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
+       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id
+FROM calls WHERE id = $1";
+
+const GET_EVENTS: &str = "\
+SELECT call_id, seq, at, kind, detail FROM call_events WHERE call_id = $1 ORDER BY seq";
+
+pub(crate) async fn get_call(pool: &PgPool, id: &str) -> Result<Option<CallRecord>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let Some(row) = sqlx::query_as::<_, CallRow>(GET_CALL)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let events = sqlx::query_as::<_, EventRow>(GET_EVENTS)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let events = events.into_iter().map(|e| e.decode().1).collect();
+    row.decode().into_record(events).map(Some)
+}
+
+/// The listing filter, shared by the page and the count so they always agree. The casts
+/// type the parameters when they are NULL.
+macro_rules! filter {
+    () => {
+        "WHERE ($1::timestamptz IS NULL OR arrived_at >= $1)
+  AND ($2::timestamptz IS NULL OR arrived_at < $2)
+  AND ($3::text IS NULL OR disposition = $3)"
+    };
+}
+
+const LIST_CALLS: &str = concat!(
+    "\
+SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
+       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id
+FROM calls
+",
+    filter!(),
+    // $4/$5 is the keyset cursor; the row-value comparison matches the ORDER BY exactly.
+    "
+  AND ($4::timestamptz IS NULL OR (arrived_at, id) < ($4, $5::text))
+ORDER BY arrived_at DESC, id DESC
+LIMIT $6 OFFSET $7"
+);
+
+const COUNT_CALLS: &str = concat!("SELECT COUNT(*) FROM calls\n", filter!());
+
+const PAGE_EVENTS: &str = "\
+SELECT call_id, seq, at, kind, detail FROM call_events
+WHERE call_id = ANY($1)
+ORDER BY call_id, seq";
+
+pub(crate) async fn list_calls(
+    pool: &PgPool,
+    q: &CallQuery,
+) -> Result<Page<CallRecord>, StoreError> {
+    let limit = q.clamped_limit();
+    let from = q.from.map(truncate_to_millis);
+    let to = q.to.map(truncate_to_millis);
+    let disposition = q.disposition.map(|d| d.as_str());
+    let after = q.after();
+    // One snapshot for the count, the page and its events.
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .execute(&mut *tx)
+        .await?;
+    let total: i64 = sqlx::query_scalar(COUNT_CALLS)
+        .bind(from)
+        .bind(to)
+        .bind(disposition)
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut rows = sqlx::query_as::<_, CallRow>(LIST_CALLS)
+        .bind(from)
+        .bind(to)
+        .bind(disposition)
+        .bind(after.map(|c| truncate_to_millis(c.arrived_at)))
+        .bind(after.map(|c| c.id.as_str()))
+        .bind(limit + 1)
+        .bind(q.offset())
+        .fetch_all(&mut *tx)
+        .await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let events = if q.with_events && !rows.is_empty() {
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        sqlx::query_as::<_, EventRow>(PAGE_EVENTS)
+            .bind(ids)
+            .fetch_all(&mut *tx)
+            .await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    let calls = rows.into_iter().map(CallRow::decode).collect();
+    let events = events.into_iter().map(EventRow::decode).collect();
+    let items = rows::assemble(calls, events)?;
+    let next = rows::next_cursor(has_more, &items);
+    Ok(Page { items, total, next })
+}
+
+pub(crate) async fn count_by_disposition(pool: &PgPool) -> Result<Vec<(String, i64)>, StoreError> {
+    let counts = sqlx::query_as(
+        "SELECT disposition, COUNT(*) FROM calls GROUP BY disposition ORDER BY disposition COLLATE \"C\"",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(counts)
+}

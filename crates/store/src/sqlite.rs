@@ -1,0 +1,303 @@
+//! The SQLite backend: a single-node deployment's default (`sqlite://madoguchi.db`).
+//!
+//! Connections run in WAL mode (readers never block the writer), with a busy timeout so a
+//! second writer waits instead of failing, and with foreign keys enforced. Timestamps are
+//! RFC 3339 text (see `timefmt`); JSON columns are text checked by `json_valid`.
+
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+use crate::error::StoreError;
+use crate::query::{CallQuery, Page};
+use crate::record::{CallEvent, CallRecord};
+use crate::rows::{self, CallColumns};
+use crate::timefmt::{from_sqlite_text, to_sqlite_text};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+/// How long a connection waits for another writer's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub(crate) async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool, StoreError> {
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+    // Connections are never retired: local SQLite connections cost nothing to keep, and a
+    // `sqlite::memory:` database (shared cache) vanishes with its last connection.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(4)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None);
+    let pool = pool
+        .connect_with(options)
+        .await
+        .map_err(StoreError::Connect)?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+const INSERT_CALL: &str = "\
+INSERT INTO calls (id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
+                   entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+ON CONFLICT (id) DO NOTHING";
+
+const INSERT_EVENT: &str = "\
+INSERT INTO call_events (call_id, seq, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
+
+pub(crate) async fn insert_call(pool: &SqlitePool, call: &CallRecord) -> Result<(), StoreError> {
+    let dtmf = serde_json::to_string(&call.dtmf)?;
+    // The INSERT is the first statement, so the deferred transaction takes the write lock
+    // at once and the busy timeout applies (no read-then-upgrade deadlock).
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(INSERT_CALL)
+        .bind(&call.id)
+        .bind(&call.sip_call_id)
+        .bind(&call.caller)
+        .bind(&call.called)
+        .bind(to_sqlite_text(call.arrived_at))
+        .bind(call.answered_at.map(to_sqlite_text))
+        .bind(to_sqlite_text(call.ended_at))
+        .bind(&call.entry)
+        .bind(&call.branch)
+        .bind(call.disposition.as_str())
+        .bind(dtmf)
+        .bind(call.hangup_side.map(|s| s.as_str()))
+        .bind(&call.hangup_cause)
+        .bind(&call.node_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if inserted == 0 {
+        // Already stored: the first write wins, events included.
+        tx.rollback().await?;
+        return Ok(());
+    }
+    for event in &call.events {
+        sqlx::query(INSERT_EVENT)
+            .bind(&call.id)
+            .bind(event.seq)
+            .bind(to_sqlite_text(event.at))
+            .bind(&event.kind)
+            .bind(serde_json::to_string(&event.detail)?)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct CallRow {
+    id: String,
+    sip_call_id: String,
+    caller: String,
+    called: String,
+    arrived_at: String,
+    answered_at: Option<String>,
+    ended_at: String,
+    entry: Option<String>,
+    branch: Option<String>,
+    disposition: String,
+    dtmf: String,
+    hangup_side: Option<String>,
+    hangup_cause: Option<String>,
+    node_id: String,
+}
+
+impl CallRow {
+    fn decode(self) -> Result<CallColumns, StoreError> {
+        let id = self.id;
+        let corrupt = |column| StoreError::CorruptRow {
+            id: id.clone(),
+            column,
+        };
+        let time = |text: &str, column| from_sqlite_text(text).ok_or_else(|| corrupt(column));
+        let arrived_at = time(&self.arrived_at, "arrived_at")?;
+        let ended_at = time(&self.ended_at, "ended_at")?;
+        let answered_at = match self.answered_at.as_deref() {
+            None => None,
+            Some(text) => Some(time(text, "answered_at")?),
+        };
+        let dtmf = serde_json::from_str(&self.dtmf).map_err(|_| corrupt("dtmf"))?;
+        Ok(CallColumns {
+            id,
+            sip_call_id: self.sip_call_id,
+            caller: self.caller,
+            called: self.called,
+            arrived_at,
+            answered_at,
+            ended_at,
+            entry: self.entry,
+            branch: self.branch,
+            disposition: self.disposition,
+            dtmf,
+            hangup_side: self.hangup_side,
+            hangup_cause: self.hangup_cause,
+            node_id: self.node_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    call_id: String,
+    seq: i32,
+    at: String,
+    kind: String,
+    detail: String,
+}
+
+impl EventRow {
+    fn decode(self) -> Result<(String, CallEvent), StoreError> {
+        let corrupt = |column| StoreError::CorruptRow {
+            id: self.call_id.clone(),
+            column,
+        };
+        let at = from_sqlite_text(&self.at).ok_or_else(|| corrupt("call_events.at"))?;
+        let detail =
+            serde_json::from_str(&self.detail).map_err(|_| corrupt("call_events.detail"))?;
+        let event = CallEvent {
+            seq: self.seq,
+            at,
+            kind: self.kind,
+            detail,
+        };
+        Ok((self.call_id, event))
+    }
+}
+
+const GET_CALL: &str = "\
+SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
+       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id
+FROM calls WHERE id = ?1";
+
+const GET_EVENTS: &str = "\
+SELECT call_id, seq, at, kind, detail FROM call_events WHERE call_id = ?1 ORDER BY seq";
+
+pub(crate) async fn get_call(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<Option<CallRecord>, StoreError> {
+    let mut tx = pool.begin().await?;
+    let Some(row) = sqlx::query_as::<_, CallRow>(GET_CALL)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let events = sqlx::query_as::<_, EventRow>(GET_EVENTS)
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let events = events
+        .into_iter()
+        .map(|e| e.decode().map(|(_, event)| event))
+        .collect::<Result<Vec<_>, _>>()?;
+    row.decode()?.into_record(events).map(Some)
+}
+
+/// The listing filter, shared by the page and the count so they always agree.
+macro_rules! filter {
+    () => {
+        "WHERE (?1 IS NULL OR arrived_at >= ?1)
+  AND (?2 IS NULL OR arrived_at < ?2)
+  AND (?3 IS NULL OR disposition = ?3)"
+    };
+}
+
+const LIST_CALLS: &str = concat!(
+    "\
+SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
+       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id
+FROM calls
+",
+    filter!(),
+    // ?4/?5 is the keyset cursor; the row-value comparison matches the ORDER BY exactly.
+    "
+  AND (?4 IS NULL OR (arrived_at, id) < (?4, ?5))
+ORDER BY arrived_at DESC, id DESC
+LIMIT ?6 OFFSET ?7"
+);
+
+const COUNT_CALLS: &str = concat!("SELECT COUNT(*) FROM calls\n", filter!());
+
+const PAGE_EVENTS: &str = "\
+SELECT call_id, seq, at, kind, detail FROM call_events
+WHERE call_id IN (SELECT value FROM json_each(?1))
+ORDER BY call_id, seq";
+
+pub(crate) async fn list_calls(
+    pool: &SqlitePool,
+    q: &CallQuery,
+) -> Result<Page<CallRecord>, StoreError> {
+    let limit = q.clamped_limit();
+    let from = q.from.map(to_sqlite_text);
+    let to = q.to.map(to_sqlite_text);
+    let disposition = q.disposition.map(|d| d.as_str());
+    let after = q.after();
+    // One read transaction: the count, the page and its events see the same snapshot.
+    let mut tx = pool.begin().await?;
+    let total: i64 = sqlx::query_scalar(COUNT_CALLS)
+        .bind(&from)
+        .bind(&to)
+        .bind(disposition)
+        .fetch_one(&mut *tx)
+        .await?;
+    // One row more than the page tells whether a next page exists.
+    let mut rows = sqlx::query_as::<_, CallRow>(LIST_CALLS)
+        .bind(&from)
+        .bind(&to)
+        .bind(disposition)
+        .bind(after.map(|c| to_sqlite_text(c.arrived_at)))
+        .bind(after.map(|c| c.id.as_str()))
+        .bind(limit + 1)
+        .bind(q.offset())
+        .fetch_all(&mut *tx)
+        .await?;
+    let has_more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let events = if q.with_events && !rows.is_empty() {
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        sqlx::query_as::<_, EventRow>(PAGE_EVENTS)
+            .bind(serde_json::to_string(&ids)?)
+            .fetch_all(&mut *tx)
+            .await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    let calls = rows
+        .into_iter()
+        .map(CallRow::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    let events = events
+        .into_iter()
+        .map(EventRow::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    let items = rows::assemble(calls, events)?;
+    let next = rows::next_cursor(has_more, &items);
+    Ok(Page { items, total, next })
+}
+
+pub(crate) async fn count_by_disposition(
+    pool: &SqlitePool,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let counts = sqlx::query_as(
+        "SELECT disposition, COUNT(*) FROM calls GROUP BY disposition ORDER BY disposition",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(counts)
+}
