@@ -1,0 +1,323 @@
+//! [`FlowRunner`]: the sans-IO interpreter of one call's steps.
+//!
+//! The engine owns the media, the timers and the queue; the runner only decides what comes
+//! next. It never reads a clock: timers are requested as durations and reported back.
+//!
+//! # Driving contract
+//! After creating the runner and after every input, drain [`FlowRunner::poll_action`] until it
+//! returns `None`, carrying out each [`FlowAction`] in order. Inputs:
+//! - [`FlowRunner::handle_prompt_finished`] when the prompt of the last `Play` ended on its own.
+//!   A playback cut by [`FlowAction::StopPlayback`] is not reported.
+//! - [`FlowRunner::handle_digit`] for every DTMF digit the caller sends (RFC 4733 events or
+//!   SIP INFO, already de-duplicated). Digits outside a menu are ignored; during a menu prompt
+//!   they barge in.
+//! - [`FlowRunner::handle_timer_expired`] when the timer of the last `StartTimer` fires. There
+//!   is at most one timer; a new `StartTimer` replaces it and `CancelTimer` drops it.
+//! - [`FlowRunner::handle_handoff_done`] when a `Queue` or `Transfer` hands the call back
+//!   (queue overflow, failed transfer): the runner carries on with the step after it. When the
+//!   handoff keeps the call (answered by an operator, transferred), the engine simply stops
+//!   driving the runner.
+//!
+//! A branch that runs out of steps ends with `Hangup`; after `Hangup` the runner is finished
+//! and ignores every input.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use madoguchi_dialplan::{FlowAction, FlowRunner, Step, Branch};
+//!
+//! let steps = Arc::from(vec![Step::Play { prompt: "outside_hours".into() }, Step::Hangup]);
+//! let mut run = FlowRunner::new(Branch::ClosedHours, steps);
+//! assert_eq!(run.poll_action(), Some(FlowAction::Play { prompt: "outside_hours".into() }));
+//! assert_eq!(run.poll_action(), None);
+//! run.handle_prompt_finished();
+//! assert_eq!(run.poll_action(), Some(FlowAction::Hangup));
+//! ```
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::model::{Branch, Menu, Step, Steps};
+
+/// What the engine must do next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum FlowAction {
+    /// Play the named prompt; report `handle_prompt_finished` when it ends.
+    Play { prompt: String },
+    /// Stop the prompt playing now (a digit barged in); it is not reported as finished.
+    StopPlayback,
+    /// Start (or restart) the call's flow timer; report `handle_timer_expired` when it fires.
+    StartTimer { duration: Duration },
+    /// Drop the flow timer.
+    CancelTimer,
+    /// A menu is listening: forward DTMF digits with `handle_digit`.
+    CollectDigits,
+    /// Put the call in this queue.
+    Queue { queue: String },
+    /// Transfer the call to this target (its URI is the deployment setting the target names).
+    Transfer { target: String },
+    /// End the call (BYE).
+    Hangup,
+}
+
+/// Where a running menu is.
+#[derive(Debug, Clone, PartialEq)]
+enum MenuPhase {
+    /// The menu prompt is playing; digits barge in.
+    Prompt,
+    /// The prompt ended; the digit timeout runs.
+    Waiting,
+    /// The invalid-choice prompt is playing; digits barge in.
+    Invalid,
+}
+
+/// What the runner waits for.
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    /// Ready to run the next step.
+    Next,
+    /// A `play` step's prompt is playing.
+    Playing,
+    /// A `pause` step's timer runs.
+    Pausing,
+    /// A menu is on its `attempt`th offer (1-based).
+    Menu {
+        menu: Arc<Menu>,
+        attempt: u32,
+        phase: MenuPhase,
+    },
+    /// A queue or transfer has the call.
+    Handoff,
+    /// Hung up.
+    Done,
+}
+
+/// One level of step list being run: the branch, or a menu choice inside it.
+#[derive(Debug, Clone)]
+struct Frame {
+    steps: Steps,
+    next: usize,
+}
+
+/// Runs one branch of steps for one call. See the module docs for the driving contract.
+#[derive(Debug, Clone)]
+pub struct FlowRunner {
+    branch: Branch,
+    stack: Vec<Frame>,
+    state: State,
+    actions: VecDeque<FlowAction>,
+    choices: Vec<String>,
+}
+
+impl FlowRunner {
+    /// A runner at the start of `steps`, the steps of `branch` (prelude included).
+    pub fn new(branch: Branch, steps: Steps) -> Self {
+        let mut run = FlowRunner {
+            branch,
+            stack: vec![Frame { steps, next: 0 }],
+            state: State::Next,
+            actions: VecDeque::new(),
+            choices: Vec::new(),
+        };
+        run.advance();
+        run
+    }
+
+    /// The next action to carry out, in order.
+    pub fn poll_action(&mut self) -> Option<FlowAction> {
+        self.actions.pop_front()
+    }
+
+    /// The branch taken, for the call record (`open`, `closed_hours`, …).
+    pub fn branch_label(&self) -> &'static str {
+        self.branch.label()
+    }
+
+    pub fn branch(&self) -> Branch {
+        self.branch
+    }
+
+    /// The menu digits chosen so far, outermost menu first.
+    pub fn choices(&self) -> &[String] {
+        &self.choices
+    }
+
+    /// True once the runner has asked for `Hangup`.
+    pub fn is_finished(&self) -> bool {
+        self.state == State::Done
+    }
+
+    pub fn handle_prompt_finished(&mut self) {
+        match std::mem::replace(&mut self.state, State::Next) {
+            State::Playing => self.advance(),
+            State::Menu {
+                menu,
+                attempt,
+                phase: MenuPhase::Prompt,
+            } => {
+                self.actions.push_back(FlowAction::StartTimer {
+                    duration: menu.timeout,
+                });
+                self.state = State::Menu {
+                    menu,
+                    attempt,
+                    phase: MenuPhase::Waiting,
+                };
+            }
+            State::Menu {
+                menu,
+                attempt,
+                phase: MenuPhase::Invalid,
+            } => self.retry_or_give_up(menu, attempt),
+            other => self.state = other,
+        }
+    }
+
+    pub fn handle_timer_expired(&mut self) {
+        match std::mem::replace(&mut self.state, State::Next) {
+            State::Pausing => self.advance(),
+            State::Menu {
+                menu,
+                attempt,
+                phase: MenuPhase::Waiting,
+            } => self.retry_or_give_up(menu, attempt),
+            other => self.state = other,
+        }
+    }
+
+    pub fn handle_digit(&mut self, digit: char) {
+        if !matches!(self.state, State::Menu { .. }) {
+            return; // outside a menu, digits mean nothing
+        }
+        let State::Menu {
+            menu,
+            attempt,
+            phase,
+        } = std::mem::replace(&mut self.state, State::Next)
+        else {
+            return; // checked just above
+        };
+        match phase {
+            MenuPhase::Prompt | MenuPhase::Invalid => {
+                self.actions.push_back(FlowAction::StopPlayback)
+            }
+            MenuPhase::Waiting => self.actions.push_back(FlowAction::CancelTimer),
+        }
+        let digit = digit.to_ascii_uppercase();
+        match menu.choice(digit) {
+            Some(steps) => {
+                self.choices.push(digit.to_string());
+                self.stack.push(Frame {
+                    steps: steps.clone(),
+                    next: 0,
+                });
+                self.advance();
+            }
+            None => match &menu.invalid {
+                Some(prompt) => {
+                    self.actions.push_back(FlowAction::Play {
+                        prompt: prompt.clone(),
+                    });
+                    self.state = State::Menu {
+                        menu,
+                        attempt,
+                        phase: MenuPhase::Invalid,
+                    };
+                }
+                None => self.retry_or_give_up(menu, attempt),
+            },
+        }
+    }
+
+    /// The queue or transfer gave the call back: continue after that step.
+    pub fn handle_handoff_done(&mut self) {
+        if self.state == State::Handoff {
+            self.state = State::Next;
+            self.advance();
+        }
+    }
+
+    fn retry_or_give_up(&mut self, menu: Arc<Menu>, attempt: u32) {
+        if attempt <= menu.retries {
+            self.offer_menu(menu, attempt + 1);
+            return;
+        }
+        match menu.default.clone() {
+            Some(steps) => {
+                self.stack.push(Frame { steps, next: 0 });
+                self.advance();
+            }
+            None => self.hang_up(),
+        }
+    }
+
+    fn offer_menu(&mut self, menu: Arc<Menu>, attempt: u32) {
+        self.actions.push_back(FlowAction::Play {
+            prompt: menu.prompt.clone(),
+        });
+        self.actions.push_back(FlowAction::CollectDigits);
+        self.state = State::Menu {
+            menu,
+            attempt,
+            phase: MenuPhase::Prompt,
+        };
+    }
+
+    fn hang_up(&mut self) {
+        self.actions.push_back(FlowAction::Hangup);
+        self.state = State::Done;
+        self.stack.clear();
+    }
+
+    /// Runs steps until one has to wait for the engine.
+    fn advance(&mut self) {
+        loop {
+            let Some(frame) = self.stack.last_mut() else {
+                self.hang_up();
+                return;
+            };
+            let Some(step) = frame.steps.get(frame.next).cloned() else {
+                self.stack.pop();
+                continue;
+            };
+            frame.next += 1;
+            match step {
+                Step::Play { prompt } => {
+                    self.actions.push_back(FlowAction::Play { prompt });
+                    self.state = State::Playing;
+                    return;
+                }
+                Step::Pause { duration } => {
+                    self.actions.push_back(FlowAction::StartTimer { duration });
+                    self.state = State::Pausing;
+                    return;
+                }
+                Step::Menu(menu) => {
+                    self.offer_menu(menu, 1);
+                    return;
+                }
+                Step::Hangup => {
+                    self.hang_up();
+                    return;
+                }
+                Step::Queue { queue } => {
+                    self.actions.push_back(FlowAction::Queue { queue });
+                    self.state = State::Handoff;
+                    return;
+                }
+                Step::Transfer { target } => {
+                    self.actions.push_back(FlowAction::Transfer { target });
+                    self.state = State::Handoff;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "flow_tests.rs"]
+mod tests;

@@ -1,0 +1,238 @@
+//! The checked dialplan model: prompts, calendars, queues, transfer targets, entries with their
+//! branches of steps, date-bound notices and inquiry categories.
+//!
+//! Everything here has passed the checker (see [`crate::parse`]): every name a step refers to
+//! exists, every time range is valid. Step lists are shared (`Arc<[Step]>`) so that starting a
+//! [`crate::FlowRunner`] per call costs a few reference-count bumps, not a deep copy.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use madoguchi_calendar::{Calendar, DateRule};
+use serde::Serialize;
+
+/// A shared, immutable list of steps.
+pub type Steps = Arc<[Step]>;
+
+/// A named announcement and the file that holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub name: String,
+    /// Resolved path: the dialplan's folder, then `sounds_dir`, then the file given.
+    pub file: PathBuf,
+}
+
+/// One thing the call does, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Play a prompt to the end.
+    Play { prompt: String },
+    /// Silence for a while.
+    Pause { duration: Duration },
+    /// A DTMF menu.
+    Menu(Arc<Menu>),
+    /// Hang up (BYE).
+    Hangup,
+    /// Hand the call to a queue of operators.
+    Queue { queue: String },
+    /// Transfer the call to a target (a deployment setting, e.g. the city line).
+    Transfer { target: String },
+}
+
+/// A DTMF menu: play `prompt`, wait `timeout` for a digit, retry on silence or a wrong digit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Menu {
+    pub prompt: String,
+    /// How long to wait for a digit after the prompt ends.
+    pub timeout: Duration,
+    /// How many more times the menu is offered after the first attempt.
+    pub retries: u32,
+    /// Played after a digit that is not a choice.
+    pub invalid: Option<String>,
+    /// DTMF digit → steps, in file order.
+    pub choices: Vec<(char, Steps)>,
+    /// Run once the attempts are used up; without it the call is hung up.
+    pub default: Option<Steps>,
+}
+
+impl Menu {
+    pub fn choice(&self, digit: char) -> Option<&Steps> {
+        self.choices
+            .iter()
+            .find(|(d, _)| d.eq_ignore_ascii_case(&digit))
+            .map(|(_, s)| s)
+    }
+}
+
+/// A queue of operators the dialplan can send calls to. Queue behaviour itself belongs to the
+/// ACD; these are the dialplan-side settings it reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Queue {
+    pub name: String,
+    pub label: Option<String>,
+    /// Prompt looped while waiting.
+    pub music: Option<String>,
+    /// Prompt announced periodically while waiting.
+    pub announce: Option<String>,
+    pub announce_every: Option<Duration>,
+    /// Longest wait before the overflow applies.
+    pub max_wait: Option<Duration>,
+    /// Target to transfer to on overflow (no operator logged in, or `max_wait` reached).
+    pub overflow: Option<String>,
+}
+
+/// A transfer destination. Its SIP URI is a deployment setting named by `setting`, so the same
+/// dialplan runs at every site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    pub name: String,
+    /// Name of the deployment setting that holds the URI (e.g. `city_line`).
+    pub setting: String,
+    pub label: Option<String>,
+}
+
+/// Which Request-URI users an entry answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Match {
+    /// Exactly this user part.
+    Exact(String),
+    /// Any user part starting with this (written `0120*`).
+    Prefix(String),
+    /// Everything (`*`).
+    Any,
+}
+
+impl Match {
+    pub fn matches(&self, user: &str) -> bool {
+        match self {
+            Match::Exact(u) => u == user,
+            Match::Prefix(p) => user.starts_with(p.as_str()),
+            Match::Any => true,
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Match {
+        if s == "*" {
+            Match::Any
+        } else if let Some(p) = s.strip_suffix('*') {
+            Match::Prefix(p.to_string())
+        } else {
+            Match::Exact(s.to_string())
+        }
+    }
+}
+
+/// The branch a call takes, from the entry calendar's status at the call's instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Branch {
+    Open,
+    ClosedHours,
+    ClosedHoliday,
+    ClosedYearEnd,
+    ClosedSpecial,
+}
+
+impl Branch {
+    pub const ALL: [Branch; 5] = [
+        Branch::Open,
+        Branch::ClosedHours,
+        Branch::ClosedHoliday,
+        Branch::ClosedYearEnd,
+        Branch::ClosedSpecial,
+    ];
+
+    /// The branch's key in the dialplan file and in call records.
+    pub fn label(self) -> &'static str {
+        match self {
+            Branch::Open => "open",
+            Branch::ClosedHours => "closed_hours",
+            Branch::ClosedHoliday => "closed_holiday",
+            Branch::ClosedYearEnd => "closed_year_end",
+            Branch::ClosedSpecial => "closed_special",
+        }
+    }
+}
+
+impl std::fmt::Display for Branch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The steps of every branch of an entry. A closed branch not written in the file falls back
+/// to `closed`; the checker makes sure every branch the calendar can produce has steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branches {
+    pub open: Steps,
+    pub closed: Option<Steps>,
+    pub closed_hours: Option<Steps>,
+    pub closed_holiday: Option<Steps>,
+    pub closed_year_end: Option<Steps>,
+    pub closed_special: Option<Steps>,
+}
+
+impl Branches {
+    /// The steps for `branch`, after the fallback to `closed`.
+    pub fn steps(&self, branch: Branch) -> Option<&Steps> {
+        let specific = match branch {
+            Branch::Open => return Some(&self.open),
+            Branch::ClosedHours => &self.closed_hours,
+            Branch::ClosedHoliday => &self.closed_holiday,
+            Branch::ClosedYearEnd => &self.closed_year_end,
+            Branch::ClosedSpecial => &self.closed_special,
+        };
+        specific.as_ref().or(self.closed.as_ref())
+    }
+}
+
+/// A dialplan entry: which calls it takes and what they hear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Its name in call records (`name`, or the `match` string when absent).
+    pub name: String,
+    pub pattern: Match,
+    /// Name of the calendar deciding the branch.
+    pub calendar: String,
+    /// Played first in the open branch.
+    pub greeting: Option<String>,
+    /// The call is recorded; the recording notice plays after the greeting.
+    pub recording: bool,
+    /// The prompt telling the caller the call is recorded.
+    pub recording_notice: Option<String>,
+    pub branches: Branches,
+}
+
+/// An announcement played at the start of the open branch on the days its rule matches
+/// (e.g. J-LIS maintenance on the Sunday after the 3rd Saturday).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    pub name: String,
+    /// Matched against the local date in the calendar of the entry taking the call.
+    pub days: DateRule,
+    pub prompt: String,
+    /// Entries it applies to; empty means every entry.
+    pub entries: Vec<String>,
+}
+
+/// An inquiry category operators classify calls by (the city's are ア〜ケ).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Category {
+    pub code: String,
+    pub label: String,
+}
+
+/// The parts of a checked dialplan, before the entries are ordered for routing.
+#[derive(Debug, Clone)]
+pub(crate) struct Parts {
+    pub name: Option<String>,
+    pub prompts: Vec<Prompt>,
+    pub calendars: Vec<Calendar>,
+    pub queues: Vec<Queue>,
+    pub targets: Vec<Target>,
+    pub entries: Vec<Entry>,
+    pub notices: Vec<Notice>,
+    pub categories: Vec<Category>,
+}

@@ -1,0 +1,558 @@
+//! The checker: turns dialplan text into [`Parts`], or into every [`CheckError`] it finds.
+//!
+//! Sections are read in dependency order (prompts, calendars, queues, targets, then entries
+//! and notices that refer to them), each key through [`Walker`], so one pass reports unknown
+//! keys, wrong types, dangling names, bad times and missing prompt files together.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use madoguchi_calendar::Calendar;
+use toml::de::DeTable;
+
+use crate::calendars::{date_rule_value, parse_calendar, reachable_closures};
+use crate::error::{CheckError, CheckErrors};
+use crate::model::{Branches, Category, Entry, Match, Notice, Parts, Prompt, Queue, Steps, Target};
+use crate::steps::parse_steps;
+use crate::toml_walk::{get, index_path, key_path, Value, Walker};
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "sounds_dir",
+    "prompts",
+    "calendars",
+    "queues",
+    "targets",
+    "entries",
+    "notices",
+    "categories",
+];
+const ENTRY_KEYS: &[&str] = &[
+    "name",
+    "match",
+    "calendar",
+    "greeting",
+    "recording",
+    "recording_notice",
+    "open",
+    "closed",
+    "closed_hours",
+    "closed_holiday",
+    "closed_year_end",
+    "closed_special",
+];
+/// The sounds folder when `sounds_dir` is absent, relative to the dialplan's folder.
+pub const DEFAULT_SOUNDS_DIR: &str = "../sounds";
+/// The prompt `recording = true` plays unless `recording_notice` names another.
+pub const DEFAULT_RECORDING_NOTICE: &str = "recording_notice";
+
+/// Names declared in the file, for reference checks.
+#[derive(Default)]
+pub(crate) struct Names {
+    pub(crate) prompts: HashSet<String>,
+    pub(crate) queues: HashSet<String>,
+    pub(crate) targets: HashSet<String>,
+}
+
+pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Parts, CheckErrors> {
+    let mut w = Walker::new(file, text);
+    let (root, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        for e in syntax {
+            let span = e.span().unwrap_or(0..0);
+            w.error(span, "", e.message().trim().to_string());
+        }
+        return Err(finish(w));
+    }
+    let root_span = root.span();
+    let t = root.get_ref();
+    w.deny_unknown(t, TOP_KEYS, "");
+
+    let name = get(t, "name").and_then(|v| w.str(v, "name").map(str::to_string));
+    if let Some(v) = get(t, "description") {
+        w.str(v, "description");
+    }
+    let sounds_dir = match get(t, "sounds_dir") {
+        Some(v) => w.str(v, "sounds_dir").unwrap_or(DEFAULT_SOUNDS_DIR),
+        None => DEFAULT_SOUNDS_DIR,
+    };
+    let sounds = base_dir.join(sounds_dir);
+
+    let mut names = Names::default();
+    let prompts = parse_prompts(&mut w, t, &sounds, &mut names);
+    let calendars = named_tables(&mut w, t, "calendars")
+        .into_iter()
+        .filter_map(|(n, v, p)| parse_calendar(&mut w, &n, v, &p))
+        .collect::<Vec<_>>();
+    let declared_calendars: HashSet<String> = table_names(t, "calendars");
+    let targets = named_tables(&mut w, t, "targets")
+        .into_iter()
+        .filter_map(|(n, v, p)| parse_target(&mut w, &n, v, &p))
+        .collect::<Vec<_>>();
+    names.targets = table_names(t, "targets");
+    names.queues = table_names(t, "queues");
+    let queues = named_tables(&mut w, t, "queues")
+        .into_iter()
+        .filter_map(|(n, v, p)| parse_queue(&mut w, &n, v, &p, &names))
+        .collect::<Vec<_>>();
+
+    let mut entries = Vec::new();
+    match get(t, "entries") {
+        None => w.error(
+            root_span.start..root_span.start,
+            "entries",
+            "no [[entries]]: no call would be answered",
+        ),
+        Some(v) => {
+            if let Some(items) = w.array(v, "entries") {
+                let mut seen_match: HashMap<String, usize> = HashMap::new();
+                let mut seen_name: HashMap<String, usize> = HashMap::new();
+                for (i, item) in items.iter().enumerate() {
+                    let p = index_path("entries", i);
+                    let Some(e) =
+                        parse_entry(&mut w, item, &p, &names, &declared_calendars, &calendars)
+                    else {
+                        continue;
+                    };
+                    let pattern = match &e.pattern {
+                        Match::Exact(u) => u.clone(),
+                        Match::Prefix(u) => format!("{u}*"),
+                        Match::Any => "*".into(),
+                    };
+                    // point at the value that clashes, not at the [[entries]] header
+                    let span_of = |key: &str| {
+                        item.get_ref()
+                            .as_table()
+                            .and_then(|t| get(t, key))
+                            .map_or(item.span(), |v| v.span())
+                    };
+                    if let Some(first) = seen_match.insert(pattern.clone(), i) {
+                        let message = format!(
+                            "duplicate entry: match \"{pattern}\" is already taken by entries[{first}]"
+                        );
+                        w.error(span_of("match"), &key_path(&p, "match"), message);
+                    } else if let Some(first) = seen_name.insert(e.name.clone(), i) {
+                        let message = format!(
+                            "duplicate entry name \"{}\" (also entries[{first}])",
+                            e.name
+                        );
+                        w.error(span_of("name"), &key_path(&p, "name"), message);
+                    }
+                    entries.push(e);
+                }
+            }
+        }
+    }
+
+    let entry_names: HashSet<String> = entries.iter().map(|e| e.name.clone()).collect();
+    let mut notices = Vec::new();
+    if let Some(v) = get(t, "notices") {
+        if let Some(items) = w.array(v, "notices") {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(n) = parse_notice(
+                    &mut w,
+                    item,
+                    &index_path("notices", i),
+                    &names,
+                    &entry_names,
+                ) {
+                    notices.push(n);
+                }
+            }
+        }
+    }
+
+    let categories = match get(t, "categories") {
+        Some(v) => parse_categories(&mut w, v),
+        None => Vec::new(),
+    };
+
+    if !w.errors.is_empty() {
+        return Err(finish(w));
+    }
+    Ok(Parts {
+        name,
+        prompts,
+        calendars,
+        queues,
+        targets,
+        entries,
+        notices,
+        categories,
+    })
+}
+
+fn finish(w: Walker<'_>) -> CheckErrors {
+    let mut errors: Vec<CheckError> = w.errors;
+    errors.sort_by_key(|e| (e.line, e.column));
+    CheckErrors { errors }
+}
+
+/// The `(name, value, path)` of each sub-table of section `section`.
+fn named_tables<'a, 'i>(
+    w: &mut Walker<'_>,
+    t: &'a DeTable<'i>,
+    section: &str,
+) -> Vec<(String, &'a Value<'i>, String)> {
+    let Some(v) = get(t, section) else {
+        return Vec::new();
+    };
+    let Some(st) = w.table(v, section) else {
+        return Vec::new();
+    };
+    st.iter()
+        .map(|(k, v)| (k.get_ref().to_string(), v, key_path(section, k.get_ref())))
+        .collect()
+}
+
+fn table_names(t: &DeTable<'_>, section: &str) -> HashSet<String> {
+    get(t, section)
+        .and_then(|v| v.get_ref().as_table())
+        .map(|st| st.iter().map(|(k, _)| k.get_ref().to_string()).collect())
+        .unwrap_or_default()
+}
+
+fn parse_prompts(
+    w: &mut Walker<'_>,
+    t: &DeTable<'_>,
+    sounds: &Path,
+    names: &mut Names,
+) -> Vec<Prompt> {
+    let mut out = Vec::new();
+    let Some(v) = get(t, "prompts") else {
+        return out;
+    };
+    let Some(pt) = w.table(v, "prompts") else {
+        return out;
+    };
+    for (k, v) in pt.iter() {
+        let name = k.get_ref().to_string();
+        let p = key_path("prompts", &name);
+        names.prompts.insert(name.clone());
+        let Some(rel) = w.str(v, &p) else { continue };
+        let file = normalize(&sounds.join(rel));
+        if !file.is_file() {
+            w.error(
+                v.span(),
+                &p,
+                format!("prompt file {} does not exist", file.display()),
+            );
+            continue;
+        }
+        out.push(Prompt { name, file });
+    }
+    out
+}
+
+fn parse_target(w: &mut Walker<'_>, name: &str, v: &Value<'_>, path: &str) -> Option<Target> {
+    let t = w.table(v, path)?;
+    w.deny_unknown(t, &["setting", "label"], path);
+    let setting = w
+        .required(t, v.span(), "setting", path)
+        .and_then(|s| w.str(s, &key_path(path, "setting")))
+        .map(str::to_string);
+    let label = opt_str(w, t, "label", path);
+    Some(Target {
+        name: name.to_string(),
+        setting: setting?,
+        label,
+    })
+}
+
+fn parse_queue(
+    w: &mut Walker<'_>,
+    name: &str,
+    v: &Value<'_>,
+    path: &str,
+    names: &Names,
+) -> Option<Queue> {
+    let t = w.table(v, path)?;
+    w.deny_unknown(
+        t,
+        &[
+            "label",
+            "music",
+            "announce",
+            "announce_every",
+            "max_wait",
+            "overflow",
+        ],
+        path,
+    );
+    let label = opt_str(w, t, "label", path);
+    let music = opt_ref(w, t, "music", path, &names.prompts, "prompt");
+    let announce = opt_ref(w, t, "announce", path, &names.prompts, "prompt");
+    let secs = |w: &mut Walker<'_>, key: &str| {
+        get(t, key)
+            .and_then(|v| w.uint(v, &key_path(path, key), 86_400))
+            .map(Duration::from_secs)
+    };
+    let announce_every = secs(w, "announce_every");
+    let max_wait = secs(w, "max_wait");
+    let overflow = opt_ref(w, t, "overflow", path, &names.targets, "target");
+    Some(Queue {
+        name: name.to_string(),
+        label,
+        music,
+        announce,
+        announce_every,
+        max_wait,
+        overflow,
+    })
+}
+
+fn opt_str(w: &mut Walker<'_>, t: &DeTable<'_>, key: &str, path: &str) -> Option<String> {
+    get(t, key)
+        .and_then(|v| w.str(v, &key_path(path, key)))
+        .map(str::to_string)
+}
+
+/// An optional key naming something declared elsewhere (`what` is "prompt", "queue"…).
+pub(crate) fn opt_ref(
+    w: &mut Walker<'_>,
+    t: &DeTable<'_>,
+    key: &str,
+    path: &str,
+    known: &HashSet<String>,
+    what: &str,
+) -> Option<String> {
+    let v = get(t, key)?;
+    reference(w, v, &key_path(path, key), known, what)
+}
+
+pub(crate) fn reference(
+    w: &mut Walker<'_>,
+    v: &Value<'_>,
+    path: &str,
+    known: &HashSet<String>,
+    what: &str,
+) -> Option<String> {
+    let s = w.str(v, path)?;
+    if !known.contains(s) {
+        w.error(v.span(), path, format!("unknown {what} \"{s}\""));
+        return None;
+    }
+    Some(s.to_string())
+}
+
+fn parse_entry(
+    w: &mut Walker<'_>,
+    v: &Value<'_>,
+    path: &str,
+    names: &Names,
+    declared_calendars: &HashSet<String>,
+    calendars: &[Calendar],
+) -> Option<Entry> {
+    let t = w.table(v, path)?;
+    w.deny_unknown(t, ENTRY_KEYS, path);
+    let before = w.errors.len();
+    let pattern = w
+        .required(t, v.span(), "match", path)
+        .and_then(|m| {
+            let p = key_path(path, "match");
+            let s = w.str(m, &p)?;
+            let ok = !s.is_empty() && s.chars().all(|c| !c.is_whitespace() && c != '@' && c != ':');
+            if !ok {
+                w.error(m.span(), &p, format!("bad match \"{s}\" (expected a Request-URI user part, a prefix ending in *, or *)"));
+                return None;
+            }
+            Some((s.to_string(), Match::parse(s)))
+        });
+    let name = opt_str(w, t, "name", path).or_else(|| pattern.as_ref().map(|(s, _)| s.clone()));
+    let calendar = w.required(t, v.span(), "calendar", path).and_then(|c| {
+        reference(
+            w,
+            c,
+            &key_path(path, "calendar"),
+            declared_calendars,
+            "calendar",
+        )
+    });
+    let greeting = opt_ref(w, t, "greeting", path, &names.prompts, "prompt");
+    let recording = get(t, "recording")
+        .and_then(|r| w.bool(r, &key_path(path, "recording")))
+        .unwrap_or(false);
+    let recording_notice = match get(t, "recording_notice") {
+        Some(_) => opt_ref(w, t, "recording_notice", path, &names.prompts, "prompt"),
+        None if recording => {
+            if names.prompts.contains(DEFAULT_RECORDING_NOTICE) {
+                Some(DEFAULT_RECORDING_NOTICE.to_string())
+            } else {
+                w.error(
+                    get(t, "recording").map(|r| r.span()).unwrap_or(v.span()),
+                    &key_path(path, "recording"),
+                    format!("recording = true needs a prompt: declare \"{DEFAULT_RECORDING_NOTICE}\" in [prompts] or set recording_notice"),
+                );
+                None
+            }
+        }
+        None => None,
+    };
+
+    let branch = |w: &mut Walker<'_>, key: &str| -> Option<Steps> {
+        let b = get(t, key)?;
+        parse_steps(w, b, &key_path(path, key), names, 0)
+    };
+    let open = w
+        .required(t, v.span(), "open", path)
+        .and_then(|_| branch(w, "open"));
+    let branches = Branches {
+        open: open.unwrap_or_else(|| Arc::from(Vec::new())),
+        closed: branch(w, "closed"),
+        closed_hours: branch(w, "closed_hours"),
+        closed_holiday: branch(w, "closed_holiday"),
+        closed_year_end: branch(w, "closed_year_end"),
+        closed_special: branch(w, "closed_special"),
+    };
+
+    if let Some(cal) = calendar
+        .as_ref()
+        .and_then(|c| calendars.iter().find(|x| &x.name == c))
+    {
+        let r = reachable_closures(cal);
+        let needed = [
+            ("closed_hours", r.hours, "it can be outside its hours"),
+            (
+                "closed_holiday",
+                r.holiday,
+                "it closes on national holidays",
+            ),
+            ("closed_year_end", r.year_end, "it has year-end closures"),
+            ("closed_special", r.special, "it has special closures"),
+        ];
+        for (key, reachable, why) in needed {
+            if reachable && get(t, key).is_none() && get(t, "closed").is_none() {
+                w.error(
+                    v.span(),
+                    &key_path(path, key),
+                    format!("missing branch {key} (or closed): calendar \"{}\" can take it because {why}", cal.name),
+                );
+            }
+        }
+    }
+
+    if w.errors.len() != before {
+        return None;
+    }
+    Some(Entry {
+        name: name?,
+        pattern: pattern?.1,
+        calendar: calendar?,
+        greeting,
+        recording,
+        recording_notice,
+        branches,
+    })
+}
+
+fn parse_notice(
+    w: &mut Walker<'_>,
+    v: &Value<'_>,
+    path: &str,
+    names: &Names,
+    entries: &HashSet<String>,
+) -> Option<Notice> {
+    let t = w.table(v, path)?;
+    w.deny_unknown(t, &["name", "days", "prompt", "entries"], path);
+    let name = opt_str(w, t, "name", path);
+    let days = w
+        .required(t, v.span(), "days", path)
+        .and_then(|d| date_rule_value(w, d, &key_path(path, "days")));
+    let prompt = w
+        .required(t, v.span(), "prompt", path)
+        .and_then(|pv| reference(w, pv, &key_path(path, "prompt"), &names.prompts, "prompt"));
+    let mut for_entries = Vec::new();
+    if let Some(ev) = get(t, "entries") {
+        let ep = key_path(path, "entries");
+        if let Some(items) = w.array(ev, &ep) {
+            for (i, item) in items.iter().enumerate() {
+                if let Some(e) = reference(w, item, &index_path(&ep, i), entries, "entry") {
+                    for_entries.push(e);
+                }
+            }
+        }
+    }
+    let prompt = prompt?;
+    Some(Notice {
+        name: name.unwrap_or_else(|| prompt.clone()),
+        days: days?,
+        prompt,
+        entries: for_entries,
+    })
+}
+
+fn parse_categories(w: &mut Walker<'_>, v: &Value<'_>) -> Vec<Category> {
+    let mut out = Vec::new();
+    let Some(items) = w.array(v, "categories") else {
+        return out;
+    };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, item) in items.iter().enumerate() {
+        let p = index_path("categories", i);
+        let Some(t) = w.table(item, &p) else { continue };
+        w.deny_unknown(t, &["code", "label"], &p);
+        let code = w.required(t, item.span(), "code", &p).and_then(|c| {
+            let cp = key_path(&p, "code");
+            let s = w.str(c, &cp)?;
+            if s.trim().is_empty() {
+                w.error(c.span(), &cp, "empty category code");
+                return None;
+            }
+            if let Some(first) = seen.insert(s.to_string(), i) {
+                w.error(
+                    c.span(),
+                    &cp,
+                    format!("duplicate category code \"{s}\" (also categories[{first}])"),
+                );
+                return None;
+            }
+            Some(s.to_string())
+        });
+        let label = w
+            .required(t, item.span(), "label", &p)
+            .and_then(|l| w.str(l, &key_path(&p, "label")))
+            .map(str::to_string);
+        if let (Some(code), Some(label)) = (code, label) {
+            out.push(Category { code, label });
+        }
+    }
+    out
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system (symlinks are not a concern for
+/// prompt paths shown to operators).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_drops_dot_and_resolves_dot_dot_after_a_name() {
+        assert_eq!(
+            normalize(Path::new("dialplans/../sounds/./ja/a.wav")),
+            PathBuf::from("sounds/ja/a.wav")
+        );
+        assert_eq!(
+            normalize(Path::new("../sounds")),
+            PathBuf::from("../sounds")
+        );
+    }
+}

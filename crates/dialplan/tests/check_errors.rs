@@ -1,0 +1,390 @@
+//! The checker on broken dialplans: each test breaks one thing and expects an error naming the
+//! file, the line and the key.
+
+use std::fs;
+use std::path::Path;
+
+use madoguchi_dialplan::{CheckError, CheckErrors, Dialplan};
+
+const PROMPTS: &[&str] = &[
+    "greeting",
+    "menu",
+    "invalid_choice",
+    "outside_hours",
+    "closed_year_end",
+    "hold_music",
+];
+
+/// A valid dialplan; tests replace one line of it. Line numbers are given in comments.
+const BASE: &str = r#"sounds_dir = "sounds"
+[prompts]
+greeting = "greeting.wav"
+menu = "menu.wav"
+invalid_choice = "invalid_choice.wav"
+outside_hours = "outside_hours.wav"
+closed_year_end = "closed_year_end.wav"
+hold_music = "hold_music.wav"
+
+[calendars.hotline]
+hours = [{ days = "mon-sun", ranges = ["08:30-20:00"] }]
+holidays = "open"
+closures = [{ yearly = "12-29..01-03", label = "年末年始" }]
+
+[queues.main]
+music = "hold_music"
+
+[targets.city_line]
+setting = "city_line"
+
+[[entries]]
+match = "*"
+calendar = "hotline"
+open = [
+  { play = "greeting" },
+  { menu = { prompt = "menu", invalid = "invalid_choice", choices = { "1" = [{ queue = "main" }], "2" = [{ transfer = "city_line" }] } } },
+]
+closed_hours = [{ play = "outside_hours" }, { hangup = true }]
+closed_year_end = [{ play = "closed_year_end" }, { hangup = true }]
+
+[[categories]]
+code = "ア"
+label = "マイナンバー制度全般"
+"#;
+
+fn check(text: &str) -> Result<Dialplan, CheckErrors> {
+    let dir = tempfile::tempdir().unwrap();
+    let sounds = dir.path().join("sounds");
+    fs::create_dir(&sounds).unwrap();
+    for p in PROMPTS {
+        fs::write(sounds.join(format!("{p}.wav")), b"RIFF").unwrap();
+    }
+    Dialplan::parse("test.toml", text, dir.path())
+}
+
+fn errors(text: &str) -> Vec<CheckError> {
+    match check(text) {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(e) => e.errors,
+    }
+}
+
+/// BASE with `from` replaced by `to` (which must occur exactly once).
+fn broken(from: &str, to: &str) -> String {
+    assert_eq!(
+        BASE.matches(from).count(),
+        1,
+        "{from:?} must occur once in BASE"
+    );
+    BASE.replace(from, to)
+}
+
+fn only_error(text: &str) -> CheckError {
+    let mut e = errors(text);
+    assert_eq!(e.len(), 1, "expected one error, got {e:#?}");
+    e.remove(0)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn base_dialplan_is_valid() {
+    let d = check(BASE).unwrap();
+    assert_eq!(d.entries().len(), 1);
+}
+
+#[test]
+fn toml_syntax_error_reports_its_line() {
+    let text = broken("holidays = \"open\"", "holidays = \"open");
+    let e = errors(&text);
+    assert!(!e.is_empty());
+    assert_eq!(e[0].line, line_of(&text, "holidays = \"open"));
+    assert_eq!(e[0].file, "test.toml");
+}
+
+#[test]
+fn unknown_top_level_key_is_named() {
+    let text = broken(
+        "sounds_dir = \"sounds\"",
+        "sounds_dir = \"sounds\"\nsound_dir = \"x\"",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "sound_dir");
+    assert_eq!((e.line, e.column), (2, 1));
+    assert!(e.message.contains("unknown key"), "{}", e.message);
+}
+
+#[test]
+fn unknown_entry_key_is_named_with_its_path() {
+    let text = broken("calendar = \"hotline\"", "calender = \"hotline\"");
+    let e = errors(&text);
+    let unknown = e.iter().find(|e| e.key == "entries[0].calender").unwrap();
+    assert_eq!(unknown.line, line_of(&text, "calender"));
+    assert!(e
+        .iter()
+        .any(|e| e.message.contains("missing key \"calendar\"")));
+}
+
+#[test]
+fn unknown_prompt_in_a_play_step_names_key_line_and_column() {
+    let text = broken("{ play = \"greeting\" }", "{ play = \"greting\" }");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[0].play");
+    assert_eq!(e.message, "unknown prompt \"greting\"");
+    let line = line_of(&text, "greting");
+    let column = text
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("\"greting\"")
+        .unwrap()
+        + 1;
+    assert_eq!((e.line, e.column), (line, column));
+    assert_eq!(
+        e.to_string(),
+        format!("test.toml:{line}:{column}: entries[0].open[0].play: unknown prompt \"greting\"")
+    );
+}
+
+#[test]
+fn unknown_calendar_is_an_error() {
+    let text = broken("calendar = \"hotline\"", "calendar = \"hotlin\"");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].calendar");
+    assert_eq!(e.message, "unknown calendar \"hotlin\"");
+}
+
+#[test]
+fn unknown_queue_and_target_are_both_reported() {
+    let text = broken("[{ queue = \"main\" }]", "[{ queue = \"mian\" }]")
+        .replace("{ transfer = \"city_line\" }", "{ transfer = \"city\" }");
+    let e = errors(&text);
+    assert!(e
+        .iter()
+        .any(|e| e.message == "unknown queue \"mian\"" && e.key.ends_with("choices.1[0].queue")));
+    assert!(e.iter().any(
+        |e| e.message == "unknown target \"city\"" && e.key.ends_with("choices.2[0].transfer")
+    ));
+}
+
+#[test]
+fn hour_25_is_a_bad_time_range() {
+    let text = broken("\"08:30-20:00\"", "\"08:30-25:00\"");
+    let e = only_error(&text);
+    assert_eq!(e.key, "calendars.hotline.hours[0].ranges[0]");
+    assert_eq!(e.line, line_of(&text, "25:00"));
+    assert!(
+        e.message.contains("bad time range \"08:30-25:00\""),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn range_ending_before_it_starts_is_rejected() {
+    let text = broken("\"08:30-20:00\"", "\"20:00-08:30\"");
+    let e = only_error(&text);
+    assert!(
+        e.message.contains("ends at or before its start"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn bad_date_rule_is_rejected_with_its_key() {
+    let text = broken("days = \"mon-sun\"", "days = \"2nd caturday\"");
+    let e = only_error(&text);
+    assert_eq!(e.key, "calendars.hotline.hours[0].days");
+    assert!(e.message.contains("caturday"), "{}", e.message);
+}
+
+#[test]
+fn bad_yearly_closure_date_is_rejected() {
+    let text = broken("\"12-29..01-03\"", "\"12-32..01-03\"");
+    let e = only_error(&text);
+    assert_eq!(e.key, "calendars.hotline.closures[0].yearly");
+}
+
+#[test]
+fn duplicate_entry_match_is_an_error() {
+    let entry = "\n[[entries]]\nmatch = \"*\"\ncalendar = \"hotline\"\nopen = [{ hangup = true }]\nclosed = [{ hangup = true }]\n";
+    let text = format!("{BASE}{entry}");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[1].match");
+    assert_eq!(e.line, text.lines().count() - 3);
+    assert!(e.message.contains("duplicate entry"), "{}", e.message);
+}
+
+#[test]
+fn missing_prompt_file_names_the_file() {
+    let text = broken(
+        "hold_music = \"hold_music.wav\"",
+        "hold_music = \"hold-music.wav\"",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "prompts.hold_music");
+    assert!(e.message.contains("hold-music.wav"), "{}", e.message);
+    assert!(e.message.contains("does not exist"), "{}", e.message);
+}
+
+#[test]
+fn menu_choice_that_is_not_a_dtmf_digit_is_rejected() {
+    let text = broken("\"2\" = [", "\"12\" = [");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[1].menu.choices.12");
+    assert!(e.message.contains("not a DTMF digit"), "{}", e.message);
+}
+
+#[test]
+fn empty_branch_is_rejected() {
+    let text = broken(
+        "closed_hours = [{ play = \"outside_hours\" }, { hangup = true }]",
+        "closed_hours = []",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].closed_hours");
+    assert!(e.message.contains("empty"), "{}", e.message);
+}
+
+#[test]
+fn branch_the_calendar_can_take_must_be_written() {
+    let text = broken(
+        "closed_year_end = [{ play = \"closed_year_end\" }, { hangup = true }]\n",
+        "",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].closed_year_end");
+    assert!(e.message.contains("year-end"), "{}", e.message);
+}
+
+#[test]
+fn unknown_step_kind_points_at_the_key() {
+    let text = broken("{ play = \"greeting\" }", "{ say = \"greeting\" }");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[0].say");
+    assert!(e.message.contains("unknown step"), "{}", e.message);
+}
+
+#[test]
+fn step_with_two_keys_is_rejected() {
+    let text = broken(
+        "{ play = \"greeting\" }",
+        "{ play = \"greeting\", pause = 100 }",
+    );
+    let e = only_error(&text);
+    assert!(e.message.contains("exactly one key"), "{}", e.message);
+}
+
+#[test]
+fn pause_given_as_a_string_is_a_type_error() {
+    let text = broken("{ play = \"greeting\" }", "{ pause = \"500\" }");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[0].pause");
+    assert!(
+        e.message.contains("expected an integer, found string"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn duplicate_category_code_is_rejected() {
+    let text = format!("{BASE}\n[[categories]]\ncode = \"ア\"\nlabel = \"again\"\n");
+    let e = only_error(&text);
+    assert_eq!(e.key, "categories[1].code");
+    assert!(
+        e.message.contains("duplicate category code"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn recording_without_a_notice_prompt_is_rejected() {
+    let text = broken(
+        "calendar = \"hotline\"",
+        "calendar = \"hotline\"\nrecording = true",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].recording");
+}
+
+#[test]
+fn notice_with_unknown_entry_and_bad_rule_reports_both() {
+    let text = format!(
+        "{BASE}\n[[notices]]\ndays = \"sun after 6th sat\"\nprompt = \"greeting\"\nentries = [\"nope\"]\n"
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(e.iter().any(|e| e.key == "notices[0].days"));
+    assert!(e
+        .iter()
+        .any(|e| e.key == "notices[0].entries[0]" && e.message == "unknown entry \"nope\""));
+}
+
+#[test]
+fn every_error_in_a_file_is_reported_in_line_order() {
+    let text = broken("{ play = \"greeting\" }", "{ play = \"greting\" }")
+        .replace("\"08:30-20:00\"", "\"8:30-26:00\"")
+        .replace("setting = \"city_line\"", "setting = 1");
+    let e = errors(&text);
+    assert_eq!(e.len(), 3, "{e:#?}");
+    assert!(e.windows(2).all(|w| w[0].line <= w[1].line));
+    let shown = CheckErrors { errors: e }.to_string();
+    assert_eq!(shown.lines().count(), 3);
+}
+
+#[test]
+fn unreadable_file_is_a_check_error_naming_it() {
+    let e = Dialplan::load(Path::new("/nonexistent/dialplan.toml")).unwrap_err();
+    assert_eq!(e.len(), 1);
+    assert!(e
+        .to_string()
+        .starts_with("/nonexistent/dialplan.toml: cannot read"));
+}
+
+#[test]
+fn menu_choice_given_twice_in_different_case_is_rejected() {
+    let text = broken("\"2\" = [", "\"a\" = [{ hangup = true }], \"A\" = [");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[1].menu.choices.A");
+    assert!(e.message.contains("given twice"), "{}", e.message);
+}
+
+#[test]
+fn menu_timeout_of_zero_is_rejected() {
+    let text = broken("{ prompt = \"menu\",", "{ prompt = \"menu\", timeout = 0,");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[1].menu.timeout");
+}
+
+#[test]
+fn unknown_time_zone_is_rejected() {
+    let text = broken(
+        "[calendars.hotline]\n",
+        "[calendars.hotline]\ntz = \"Asia/Tokio\"\n",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "calendars.hotline.tz");
+    assert_eq!(e.message, "unknown time zone \"Asia/Tokio\"");
+}
+
+#[test]
+fn missing_entries_section_is_an_error() {
+    let cut = BASE.find("[[entries]]").unwrap();
+    let end = BASE.find("[[categories]]").unwrap();
+    let text = format!("{}{}", &BASE[..cut], &BASE[end..]);
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries");
+}
+
+#[test]
+fn duplicate_entry_name_points_at_the_second_name() {
+    let entry = "\n[[entries]]\nname = \"*\"\nmatch = \"0120\"\ncalendar = \"hotline\"\nopen = [{ hangup = true }]\nclosed = [{ hangup = true }]\n";
+    let text = format!("{BASE}{entry}");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[1].name");
+    assert_eq!(e.line, line_of(&text, "name = \"*\""));
+}

@@ -1,0 +1,293 @@
+//! The reference dialplan (dialplans/zama.toml) encodes the city's service: these tests route
+//! calls at the edges of its calendar and check what the caller gets.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Asia::Tokyo;
+use madoguchi_dialplan::{Branch, Dialplan, FlowAction, Step};
+
+fn zama() -> Dialplan {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialplans/zama.toml");
+    match Dialplan::load(&path) {
+        Ok(d) => d,
+        Err(e) => panic!("zama.toml does not check:\n{e}"),
+    }
+}
+
+fn jst(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+    Tokyo
+        .with_ymd_and_hms(y, mo, d, h, mi, s)
+        .single()
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn branch_at(at: DateTime<Utc>) -> Branch {
+    zama().route("0120000000", at).unwrap().branch
+}
+
+fn first_prompt(at: DateTime<Utc>) -> String {
+    let mut run = zama().route("0120000000", at).unwrap().start();
+    match run.poll_action() {
+        Some(FlowAction::Play { prompt }) => prompt,
+        other => panic!("expected a prompt, got {other:?}"),
+    }
+}
+
+#[test]
+fn reference_dialplan_checks_clean() {
+    let d = zama();
+    assert_eq!(d.calendars().len(), 3);
+    assert!(d.calendar("hotline").is_some());
+    assert!(d.calendar("city_office").is_some());
+    assert!(d.calendar("counter").is_some());
+}
+
+#[test]
+fn every_declared_prompt_resolves_to_an_existing_file() {
+    let d = zama();
+    let names: Vec<&str> = d.prompt_files().map(|(n, _)| n).collect();
+    for expected in [
+        "greeting",
+        "outside_hours",
+        "closed_year_end",
+        "closed_special",
+        "please_wait",
+        "transfer_city",
+        "goodbye",
+        "recording_notice",
+        "jlis_maintenance",
+        "menu",
+        "invalid_choice",
+        "hold_music",
+    ] {
+        assert!(names.contains(&expected), "missing prompt {expected}");
+    }
+    assert!(d.prompt_files().all(|(_, f)| f.is_file()));
+}
+
+#[test]
+fn categories_are_the_nine_city_categories_in_order() {
+    let d = zama();
+    let codes: Vec<&str> = d.categories().iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["ア", "イ", "ウ", "エ", "オ", "カ", "キ", "ク", "ケ"]
+    );
+    assert_eq!(zama().category("イ").unwrap().label, "カードの申請");
+}
+
+#[test]
+fn any_request_user_reaches_the_hotline_entry() {
+    let r = zama()
+        .route("anything", jst(2026, 6, 10, 10, 0, 0))
+        .unwrap();
+    assert_eq!(r.entry, "hotline");
+    assert_eq!(r.calendar, "hotline");
+}
+
+#[test]
+fn one_second_before_opening_is_closed_hours() {
+    assert_eq!(branch_at(jst(2026, 6, 10, 8, 29, 59)), Branch::ClosedHours);
+}
+
+#[test]
+fn opening_instant_is_open() {
+    assert_eq!(branch_at(jst(2026, 6, 10, 8, 30, 0)), Branch::Open);
+}
+
+#[test]
+fn one_second_before_closing_is_open() {
+    assert_eq!(branch_at(jst(2026, 6, 10, 19, 59, 59)), Branch::Open);
+}
+
+#[test]
+fn closing_instant_is_closed_hours() {
+    assert_eq!(branch_at(jst(2026, 6, 10, 20, 0, 0)), Branch::ClosedHours);
+}
+
+#[test]
+fn december_28_late_evening_is_closed_hours_not_year_end() {
+    assert_eq!(branch_at(jst(2026, 12, 28, 23, 59, 0)), Branch::ClosedHours);
+}
+
+#[test]
+fn december_30_midday_is_year_end_closure() {
+    let at = jst(2026, 12, 30, 12, 0, 0);
+    assert_eq!(branch_at(at), Branch::ClosedYearEnd);
+    assert_eq!(first_prompt(at), "closed_year_end");
+}
+
+#[test]
+fn january_3_evening_is_still_year_end() {
+    assert_eq!(branch_at(jst(2027, 1, 3, 19, 0, 0)), Branch::ClosedYearEnd);
+}
+
+#[test]
+fn january_4_midnight_is_closed_hours_and_0830_is_open() {
+    assert_eq!(branch_at(jst(2027, 1, 4, 0, 0, 0)), Branch::ClosedHours);
+    assert_eq!(branch_at(jst(2027, 1, 4, 8, 30, 0)), Branch::Open);
+}
+
+#[test]
+fn national_holiday_is_open_for_the_hotline_and_named() {
+    let r = zama()
+        .route("0120000000", jst(2026, 5, 4, 10, 0, 0))
+        .unwrap();
+    assert_eq!(r.branch, Branch::Open);
+    assert_eq!(r.holiday, Some("みどりの日"));
+}
+
+#[test]
+fn utc_instants_are_converted_to_tokyo_local_time() {
+    // 23:30 UTC on 2026-06-09 is 08:30 JST on 2026-06-10.
+    let at = Utc.with_ymd_and_hms(2026, 6, 9, 23, 30, 0).unwrap();
+    let r = zama().route("x", at).unwrap();
+    assert_eq!(r.branch, Branch::Open);
+    assert_eq!(r.local_time.to_rfc3339(), "2026-06-10T08:30:00+09:00");
+}
+
+#[test]
+fn closed_hours_plays_the_hours_announcement_then_hangs_up() {
+    let mut run = zama()
+        .route("x", jst(2026, 6, 10, 21, 0, 0))
+        .unwrap()
+        .start();
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Play {
+            prompt: "outside_hours".into()
+        })
+    );
+    run.handle_prompt_finished();
+    assert_eq!(run.poll_action(), Some(FlowAction::Hangup));
+    assert_eq!(run.branch_label(), "closed_hours");
+}
+
+#[test]
+fn open_branch_starts_with_greeting_then_recording_notice_then_menu() {
+    let r = zama().route("x", jst(2026, 6, 10, 10, 0, 0)).unwrap();
+    assert!(r.recording);
+    assert!(r.notices.is_empty());
+    let prompts: Vec<String> = r
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Play { prompt } => prompt.clone(),
+            Step::Menu(m) => format!("menu:{}", m.prompt),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(prompts, ["greeting", "recording_notice", "menu:menu"]);
+}
+
+#[test]
+fn jlis_notice_plays_on_the_sunday_after_the_third_saturday() {
+    // November 2026: Saturdays 7, 14, 21 → J-LIS Sunday is the 22nd.
+    let r = zama().route("x", jst(2026, 11, 22, 10, 0, 0)).unwrap();
+    assert_eq!(r.notices, ["jlis_maintenance"]);
+    assert!(r
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::Play { prompt } if prompt == "jlis_maintenance")));
+}
+
+#[test]
+fn jlis_notice_does_not_play_on_other_sundays() {
+    for day in [1, 15, 29] {
+        let r = zama().route("x", jst(2026, 11, day, 10, 0, 0)).unwrap();
+        assert!(r.notices.is_empty(), "2026-11-{day}");
+    }
+}
+
+#[test]
+fn jlis_notice_is_not_played_when_closed() {
+    let r = zama().route("x", jst(2026, 11, 22, 21, 0, 0)).unwrap();
+    assert_eq!(r.branch, Branch::ClosedHours);
+    assert!(r.notices.is_empty());
+}
+
+#[test]
+fn menu_choice_1_queues_for_card_and_is_recorded() {
+    let mut run = zama()
+        .route("x", jst(2026, 6, 10, 10, 0, 0))
+        .unwrap()
+        .start();
+    for _ in 0..2 {
+        assert!(matches!(run.poll_action(), Some(FlowAction::Play { .. })));
+        run.handle_prompt_finished();
+    }
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Play {
+            prompt: "menu".into()
+        })
+    );
+    assert_eq!(run.poll_action(), Some(FlowAction::CollectDigits));
+    run.handle_digit('1');
+    assert_eq!(run.poll_action(), Some(FlowAction::StopPlayback));
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Queue {
+            queue: "card".into()
+        })
+    );
+    assert_eq!(run.choices(), ["1"]);
+}
+
+#[test]
+fn queues_overflow_to_the_city_line_setting() {
+    let d = zama();
+    let q = d.queue("card").unwrap();
+    assert_eq!(q.overflow.as_deref(), Some("city_line"));
+    assert_eq!(d.target("city_line").unwrap().setting, "city_line");
+}
+
+#[test]
+fn counter_calendar_is_open_on_the_second_saturday_morning_only() {
+    let d = zama();
+    let counter = d.calendar("counter").unwrap();
+    // 2026-06-13 is the 2nd Saturday of June, 06-20 the 3rd.
+    assert!(counter.status_at(jst(2026, 6, 13, 11, 59, 0)).is_open());
+    assert!(!counter.status_at(jst(2026, 6, 13, 12, 0, 0)).is_open());
+    assert!(!counter.status_at(jst(2026, 6, 20, 10, 0, 0)).is_open());
+}
+
+#[test]
+fn city_office_calendar_is_closed_on_a_holiday_monday() {
+    let d = zama();
+    let office = d.calendar("city_office").unwrap();
+    // 2026-07-20 海の日 is a Monday.
+    assert!(matches!(
+        office.status_at(jst(2026, 7, 20, 10, 0, 0)),
+        madoguchi_calendar::CalendarStatus::ClosedHoliday { .. }
+    ));
+}
+
+#[test]
+fn every_example_dialplan_checks_clean() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialplans/examples");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            if let Err(e) = Dialplan::load(&path) {
+                panic!("{} does not check:\n{e}", path.display());
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 2);
+}
+
+#[test]
+fn always_open_example_needs_no_closed_branch_and_is_open_at_3am() {
+    let path =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialplans/examples/always_open.toml");
+    let d = Dialplan::load(&path).unwrap();
+    assert_eq!(
+        d.route("x", jst(2026, 12, 31, 3, 0, 0)).unwrap().branch,
+        Branch::Open
+    );
+}
