@@ -202,6 +202,8 @@ pub struct Entry {
     pub recording: bool,
     /// The prompt telling the caller the call is recorded.
     pub recording_notice: Option<String>,
+    /// How long the caller hears ringing (180) before the call is answered.
+    pub ring: std::time::Duration,
     pub branches: Branches,
 }
 

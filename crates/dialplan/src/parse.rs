@@ -37,6 +37,7 @@ const ENTRY_KEYS: &[&str] = &[
     "greeting",
     "recording",
     "recording_notice",
+    "ring",
     "open",
     "closed",
     "closed_hours",
@@ -46,6 +47,9 @@ const ENTRY_KEYS: &[&str] = &[
 ];
 /// The sounds folder when `sounds_dir` is absent, relative to the dialplan's folder.
 pub const DEFAULT_SOUNDS_DIR: &str = "../sounds";
+/// Longest ringing before answer (`ring`), in milliseconds: carriers give up on an
+/// unanswered call after about a minute, and a hotline should answer well before.
+pub const MAX_RING_MS: u64 = 30_000;
 /// The prompt `recording = true` plays unless `recording_notice` names another.
 pub const DEFAULT_RECORDING_NOTICE: &str = "recording_notice";
 
@@ -392,6 +396,10 @@ fn parse_entry(
         None => None,
     };
 
+    let ring = get(t, "ring")
+        .and_then(|r| w.uint(r, &key_path(path, "ring"), MAX_RING_MS))
+        .map_or(Duration::ZERO, Duration::from_millis);
+
     let branch = |w: &mut Walker<'_>, key: &str| -> Option<Steps> {
         let b = get(t, key)?;
         parse_steps(w, b, &key_path(path, key), names, 0)
@@ -444,6 +452,7 @@ fn parse_entry(
         greeting,
         recording,
         recording_notice,
+        ring,
         branches,
     })
 }

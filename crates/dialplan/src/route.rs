@@ -39,6 +39,8 @@ pub struct Route {
     pub recording: bool,
     /// Prelude and branch steps, in the order the call runs them.
     pub steps: Steps,
+    /// Ringing (180) before the engine answers; zero answers at once.
+    pub ring: std::time::Duration,
 }
 
 impl Route {
@@ -127,5 +129,6 @@ pub(crate) fn route(dialplan: &Dialplan, user: &str, at: DateTime<Utc>) -> Optio
         notices,
         recording: entry.recording && branch == Branch::Open,
         steps,
+        ring: entry.ring,
     })
 }

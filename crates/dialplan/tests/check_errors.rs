@@ -388,3 +388,11 @@ fn duplicate_entry_name_points_at_the_second_name() {
     assert_eq!(e.key, "entries[1].name");
     assert_eq!(e.line, line_of(&text, "name = \"*\""));
 }
+
+#[test]
+fn ring_longer_than_thirty_seconds_is_refused() {
+    let text = broken("match = \"*\"", "match = \"*\"\nring = 45000");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].ring");
+    assert_eq!(e.line, line_of(&text, "ring = 45000"));
+}
