@@ -1,0 +1,698 @@
+//! The UAS core: owns every transaction and dialog and is the only type the engine talks to.
+//!
+//! Inputs: [`Endpoint::handle_input`] (one datagram or one framed TCP message),
+//! [`Endpoint::handle_timeout`], and the TU commands (`send_provisional`, `accept`, `reject`,
+//! `answer_reinvite`, `hangup`). Outputs: [`Endpoint::poll_transmit`],
+//! [`Endpoint::poll_event`], [`Endpoint::poll_timeout`]. Drain both queues after every input.
+//!
+//! Each incoming INVITE becomes a leg ([`LegId`]) with its INVITE server transaction and its
+//! UAS dialog. Transactions live in their own tables keyed by [`TransactionKey`] and refer to
+//! their leg by id, so a leg can end (and free its memory) while its transaction still
+//! absorbs retransmitted ACKs. Incoming requests are handled in `uas.rs`.
+//!
+//! Responses go to the request's source address and port (§18.2.2 with RFC 3581 rport), over
+//! the transport the request came on; the shell maps a TCP destination to its connection.
+
+pub use crate::api::{
+    EndpointConfig, EndpointError, HangupOutcome, SipEvent, Transmit, Transport, ALLOW,
+};
+use crate::dialog::Dialog;
+use crate::message::{build_response, uri_socket_addr, Reply, ResponseCtx};
+use crate::stats::SipStats;
+use crate::transaction::{
+    InviteServerEvent, InviteServerTransaction, NonInviteClientEvent, NonInviteClientTransaction,
+    NonInviteServerTransaction, Outgoing, TransactionKey, MAGIC_COOKIE,
+};
+use crate::{LegId, ReInviteId};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Where a leg is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LegState {
+    /// INVITE received, no final response yet.
+    Offered,
+    /// 2xx sent, ACK not yet received.
+    Answered,
+    /// ACK received (or its wait timed out): the call is up.
+    Confirmed,
+    /// Our BYE is in flight.
+    Ending,
+}
+
+/// A re-INVITE waiting for the TU's answer.
+#[derive(Debug)]
+pub(crate) struct PendingReInvite {
+    pub id: ReInviteId,
+    pub tx: TransactionKey,
+    pub ctx: ResponseCtx,
+}
+
+/// Per-call state: a few strings and keys, well under a kilobyte beyond the SDP-free headers.
+#[derive(Debug)]
+pub(crate) struct Leg {
+    pub state: LegState,
+    pub invite_tx: TransactionKey,
+    pub invite_cseq: u32,
+    pub ctx: ResponseCtx,
+    pub dialog: Dialog,
+    pub transport: Transport,
+    pub source: SocketAddr,
+    pub reinvite: Option<PendingReInvite>,
+    /// 2xx responses (by CSeq number) waiting for their ACK, with their transaction.
+    pub unacked: Vec<(u32, TransactionKey)>,
+    /// `hangup` was called before the 2xx was ACKed: BYE goes out once it is (§15).
+    pub hangup_requested: bool,
+    pub bye_tx: Option<TransactionKey>,
+}
+
+#[derive(Debug)]
+pub(crate) enum ServerMachine {
+    Invite(InviteServerTransaction),
+    NonInvite(NonInviteServerTransaction),
+}
+
+/// Identity of a request for merged-request detection (§8.2.2.2).
+pub(crate) type MergeKey = (String, String, String);
+
+#[derive(Debug)]
+pub(crate) struct ServerTx {
+    pub machine: ServerMachine,
+    pub transport: Transport,
+    pub peer: SocketAddr,
+    pub leg: Option<LegId>,
+    pub merge_key: Option<MergeKey>,
+    /// The deadline last pushed onto the timer heap, to avoid duplicate entries.
+    pub scheduled: Option<Instant>,
+}
+
+impl ServerTx {
+    pub fn new(
+        machine: ServerMachine,
+        transport: Transport,
+        peer: SocketAddr,
+        leg: Option<LegId>,
+        merge_key: Option<MergeKey>,
+    ) -> Self {
+        Self {
+            machine,
+            transport,
+            peer,
+            leg,
+            merge_key,
+            scheduled: None,
+        }
+    }
+
+    fn next_timeout(&self) -> Option<Instant> {
+        match &self.machine {
+            ServerMachine::Invite(m) => m.poll_timeout(),
+            ServerMachine::NonInvite(m) => m.poll_timeout(),
+        }
+        .map(|(at, _)| at)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct ClientTx {
+    pub machine: NonInviteClientTransaction,
+    pub transport: Transport,
+    pub peer: SocketAddr,
+    pub leg: LegId,
+    pub scheduled: Option<Instant>,
+}
+
+/// Which transaction a heap entry wakes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TimerOwner {
+    Server(TransactionKey),
+    Client(TransactionKey),
+}
+
+/// One entry of the timer heap. Entries are never removed early: when a transaction's
+/// deadline moves, a new entry is pushed and the stale one is skipped when it pops. This
+/// keeps `poll_timeout` O(1) and `handle_timeout` O(k log n) for thousands of calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TimerEntry {
+    at: Instant,
+    seq: u64,
+    owner: TimerOwner,
+}
+
+impl PartialOrd for TimerEntry {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for TimerEntry {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.seq).cmp(&(other.at, other.seq))
+    }
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Endpoint {
+    pub(crate) config: EndpointConfig,
+    pub(crate) rng: StdRng,
+    pub(crate) server_txs: HashMap<TransactionKey, ServerTx>,
+    pub(crate) client_txs: HashMap<TransactionKey, ClientTx>,
+    pub(crate) merged: HashMap<MergeKey, TransactionKey>,
+    pub(crate) legs: HashMap<LegId, Leg>,
+    /// (Call-ID, local tag) → leg.
+    pub(crate) dialogs: HashMap<(String, String), LegId>,
+    pub(crate) next_leg: u64,
+    pub(crate) next_reinvite: u64,
+    pub(crate) transmits: VecDeque<Transmit>,
+    pub(crate) events: VecDeque<SipEvent>,
+    pub(crate) stats: SipStats,
+    timers: BinaryHeap<Reverse<TimerEntry>>,
+    timer_seq: u64,
+}
+
+impl Endpoint {
+    /// `rng_seed` feeds every tag and branch, so a run is reproducible.
+    pub fn new(config: EndpointConfig, rng_seed: u64) -> Self {
+        Self {
+            config,
+            rng: StdRng::seed_from_u64(rng_seed),
+            server_txs: HashMap::new(),
+            client_txs: HashMap::new(),
+            merged: HashMap::new(),
+            legs: HashMap::new(),
+            dialogs: HashMap::new(),
+            next_leg: 1,
+            next_reinvite: 1,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            stats: SipStats::default(),
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+        }
+    }
+
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<SipEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next instant `handle_timeout` must be called. May be earlier than needed after a
+    /// transaction stopped a timer early; such a wake-up is harmless.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.peek().map(|Reverse(entry)| entry.at)
+    }
+
+    /// Runs every timer due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(Reverse(entry)) = self.timers.peek() {
+            if entry.at > now {
+                break;
+            }
+            let Some(Reverse(entry)) = self.timers.pop() else {
+                break;
+            };
+            match entry.owner {
+                TimerOwner::Server(key) => {
+                    let Some(tx) = self.server_txs.get_mut(&key) else {
+                        continue;
+                    };
+                    if tx.next_timeout().is_none_or(|at| at > now) {
+                        continue;
+                    }
+                    tx.scheduled = None;
+                    match &mut tx.machine {
+                        ServerMachine::Invite(m) => m.handle_timeout(now),
+                        ServerMachine::NonInvite(m) => m.handle_timeout(now),
+                    }
+                    self.flush_server(now, &key);
+                }
+                TimerOwner::Client(key) => {
+                    let Some(tx) = self.client_txs.get_mut(&key) else {
+                        continue;
+                    };
+                    if tx.machine.poll_timeout().is_none_or(|(at, _)| at > now) {
+                        continue;
+                    }
+                    tx.scheduled = None;
+                    tx.machine.handle_timeout(now);
+                    self.flush_client(now, &key);
+                }
+            }
+        }
+    }
+
+    fn schedule(&mut self, at: Instant, owner: TimerOwner) {
+        self.timer_seq += 1;
+        self.timers.push(Reverse(TimerEntry {
+            at,
+            seq: self.timer_seq,
+            owner,
+        }));
+    }
+
+    pub fn stats(&self) -> &SipStats {
+        &self.stats
+    }
+
+    pub fn active_transactions(&self) -> usize {
+        self.server_txs.len() + self.client_txs.len()
+    }
+
+    pub fn active_dialogs(&self) -> usize {
+        self.legs.len()
+    }
+
+    /// Sends a provisional response (180/183 …) with an optional early-media SDP.
+    pub fn send_provisional(
+        &mut self,
+        now: Instant,
+        leg: LegId,
+        status: u16,
+        sdp: Option<&[u8]>,
+    ) -> Result<(), EndpointError> {
+        if !(101..=199).contains(&status) {
+            return Err(EndpointError::InvalidStatus(status));
+        }
+        let (ctx, tag, transport, key) = self.offered_leg(leg)?;
+        let reply = Reply::new(status)
+            .tag(&tag)
+            .header("Contact", self.contact(transport))
+            .sdp(sdp);
+        let payload = self.encode(&ctx, &reply);
+        self.respond_tx(now, &key, status, payload);
+        Ok(())
+    }
+
+    /// Answers the INVITE with 200 OK carrying `sdp` and our Contact.
+    pub fn accept(&mut self, now: Instant, leg: LegId, sdp: &[u8]) -> Result<(), EndpointError> {
+        let (ctx, tag, transport, key) = self.offered_leg(leg)?;
+        let reply = self.success_reply(transport, &tag, sdp);
+        let payload = self.encode(&ctx, &reply);
+        if let Some(l) = self.legs.get_mut(&leg) {
+            l.state = LegState::Answered;
+            l.dialog.confirm();
+            l.unacked.push((l.invite_cseq, key.clone()));
+        }
+        self.respond_tx(now, &key, 200, payload);
+        Ok(())
+    }
+
+    /// Rejects the INVITE with a 300–699 final; the leg ends.
+    pub fn reject(
+        &mut self,
+        now: Instant,
+        leg: LegId,
+        status: u16,
+        reason: Option<&str>,
+    ) -> Result<(), EndpointError> {
+        self.reject_with_headers(now, leg, status, reason, &[])
+    }
+
+    /// [`Endpoint::reject`] with extra headers, e.g. `("Retry-After", "60")` on a 503.
+    pub fn reject_with_headers(
+        &mut self,
+        now: Instant,
+        leg: LegId,
+        status: u16,
+        reason: Option<&str>,
+        headers: &[(&'static str, &str)],
+    ) -> Result<(), EndpointError> {
+        if !(300..=699).contains(&status) {
+            return Err(EndpointError::InvalidStatus(status));
+        }
+        let (ctx, tag, _, key) = self.offered_leg(leg)?;
+        let mut reply = Reply::new(status).tag(&tag);
+        reply.reason = reason;
+        for (name, value) in headers {
+            reply = reply.header(name, *value);
+        }
+        let payload = self.encode(&ctx, &reply);
+        self.respond_tx(now, &key, status, payload);
+        self.end_leg(leg);
+        Ok(())
+    }
+
+    /// Answers a pending re-INVITE: `Ok(sdp)` → 200 OK with our SDP, `Err(status)` → that
+    /// failure (e.g. 488); the dialog continues either way.
+    pub fn answer_reinvite(
+        &mut self,
+        now: Instant,
+        leg: LegId,
+        request: ReInviteId,
+        result: Result<&[u8], u16>,
+    ) -> Result<(), EndpointError> {
+        if let Err(status) = result {
+            if !(300..=699).contains(&status) {
+                return Err(EndpointError::InvalidStatus(status));
+            }
+        }
+        let l = self
+            .legs
+            .get_mut(&leg)
+            .ok_or(EndpointError::UnknownLeg(leg))?;
+        match &l.reinvite {
+            Some(p) if p.id == request => {}
+            _ => return Err(EndpointError::UnknownReInvite(request)),
+        }
+        let Some(pending) = l.reinvite.take() else {
+            return Err(EndpointError::UnknownReInvite(request));
+        };
+        let (tag, transport) = (l.dialog.id().local_tag.clone(), l.transport);
+        let (status, reply) = match result {
+            Ok(sdp) => (200, self.success_reply(transport, &tag, sdp)),
+            Err(status) => (status, Reply::new(status).tag(&tag)),
+        };
+        let payload = self.encode(&pending.ctx, &reply);
+        if status == 200 {
+            let cseq = cseq_number(&pending.ctx.cseq);
+            if let Some(l) = self.legs.get_mut(&leg) {
+                l.unacked.push((cseq, pending.tx.clone()));
+            }
+        }
+        self.respond_tx(now, &pending.tx, status, payload);
+        Ok(())
+    }
+
+    /// Ends the call. Confirmed: BYE now. Answered but not yet ACKed: BYE as soon as the ACK
+    /// arrives or its wait times out (§15). Not answered yet: rejected with
+    /// 480 Temporarily Unavailable.
+    pub fn hangup(&mut self, now: Instant, leg: LegId) -> Result<(), EndpointError> {
+        let l = self
+            .legs
+            .get_mut(&leg)
+            .ok_or(EndpointError::UnknownLeg(leg))?;
+        match l.state {
+            LegState::Offered => self.reject(now, leg, 480, None),
+            LegState::Answered => {
+                l.hangup_requested = true;
+                Ok(())
+            }
+            LegState::Confirmed => {
+                self.send_bye(now, leg);
+                Ok(())
+            }
+            LegState::Ending => Err(EndpointError::InvalidState(leg)),
+        }
+    }
+
+    /// What answering a leg's INVITE needs, if the leg is still waiting for a final.
+    fn offered_leg(
+        &self,
+        leg: LegId,
+    ) -> Result<(ResponseCtx, String, Transport, TransactionKey), EndpointError> {
+        let l = self.legs.get(&leg).ok_or(EndpointError::UnknownLeg(leg))?;
+        if l.state != LegState::Offered {
+            return Err(EndpointError::InvalidState(leg));
+        }
+        Ok((
+            l.ctx.clone(),
+            l.dialog.id().local_tag.clone(),
+            l.transport,
+            l.invite_tx.clone(),
+        ))
+    }
+
+    pub(crate) fn success_reply<'a>(
+        &self,
+        transport: Transport,
+        tag: &'a str,
+        sdp: &'a [u8],
+    ) -> Reply<'a> {
+        Reply::new(200)
+            .tag(tag)
+            .header("Contact", self.contact(transport))
+            .header("Allow", ALLOW)
+            .sdp(Some(sdp))
+    }
+
+    pub(crate) fn send_bye(&mut self, now: Instant, leg: LegId) {
+        let branch = self.branch();
+        let via = self.via(
+            self.legs.get(&leg).map_or(Transport::Udp, |l| l.transport),
+            &branch,
+        );
+        let Some(l) = self.legs.get_mut(&leg) else {
+            return;
+        };
+        let request = l
+            .dialog
+            .build_request(rsip::Method::Bye, &via, &self.config.user_agent);
+        l.dialog.terminate();
+        l.state = LegState::Ending;
+        l.hangup_requested = false;
+        // The core resolves no names: a next hop given as a host name falls back to the
+        // address the INVITE came from. Over TCP a next hop on the caller's own IP reuses the
+        // connection the dialog came on (its Contact port is usually a listening port that
+        // a NAT or firewall would not let us open a second connection to).
+        let transport = l.transport;
+        let peer = match (transport, uri_socket_addr(&request.next_hop)) {
+            (Transport::Tcp, Some(hop)) if hop.ip() == l.source.ip() => l.source,
+            (_, Some(hop)) => hop,
+            (_, None) => l.source,
+        };
+        let key = TransactionKey::new(branch, rsip::Method::Bye);
+        l.bye_tx = Some(key.clone());
+        self.stats.request_out(&rsip::Method::Bye);
+        let machine = NonInviteClientTransaction::new(now, transport.is_reliable(), request.bytes);
+        self.client_txs.insert(
+            key.clone(),
+            ClientTx {
+                machine,
+                transport,
+                peer,
+                leg,
+                scheduled: None,
+            },
+        );
+        self.flush_client(now, &key);
+    }
+
+    /// Removes a leg whose dialog is over, announcing it.
+    pub(crate) fn end_leg(&mut self, leg: LegId) {
+        if let Some(l) = self.legs.remove(&leg) {
+            let id = l.dialog.id();
+            self.dialogs
+                .remove(&(id.call_id.clone(), id.local_tag.clone()));
+            self.events.push_back(SipEvent::LegTerminated { leg });
+        }
+    }
+
+    pub(crate) fn encode(&mut self, ctx: &ResponseCtx, reply: &Reply<'_>) -> Vec<u8> {
+        self.stats.response_out(reply.status);
+        build_response(ctx, reply, &self.config.user_agent)
+    }
+
+    /// Hands a response to a server transaction and sends what it produces.
+    pub(crate) fn respond_tx(
+        &mut self,
+        now: Instant,
+        key: &TransactionKey,
+        status: u16,
+        payload: Vec<u8>,
+    ) {
+        if let Some(tx) = self.server_txs.get_mut(key) {
+            let result = match &mut tx.machine {
+                ServerMachine::Invite(m) => m.respond(now, status, payload),
+                ServerMachine::NonInvite(m) => m.respond(now, status, payload),
+            };
+            if let Err(err) = result {
+                tracing::debug!(%err, status, "response refused by transaction");
+            }
+        }
+        self.flush_server(now, key);
+    }
+
+    /// Drains a server transaction's transmits and events, dropping it once terminated.
+    pub(crate) fn flush_server(&mut self, _now: Instant, key: &TransactionKey) {
+        let Some(tx) = self.server_txs.get_mut(key) else {
+            return;
+        };
+        let mut out: Vec<Outgoing> = Vec::new();
+        let mut events = Vec::new();
+        let terminated = match &mut tx.machine {
+            ServerMachine::Invite(m) => {
+                out.extend(std::iter::from_fn(|| m.poll_transmit()));
+                events.extend(std::iter::from_fn(|| m.poll_event()));
+                m.is_terminated()
+            }
+            ServerMachine::NonInvite(m) => {
+                out.extend(std::iter::from_fn(|| m.poll_transmit()));
+                m.is_terminated()
+            }
+        };
+        let (transport, peer, leg) = (tx.transport, tx.peer, tx.leg);
+        let reschedule = tx.next_timeout().filter(|at| tx.scheduled != Some(*at));
+        if let Some(at) = reschedule {
+            tx.scheduled = Some(at);
+        }
+        self.send_all(transport, peer, out);
+        if let (Some(at), false) = (reschedule, terminated) {
+            self.schedule(at, TimerOwner::Server(key.clone()));
+        }
+        if terminated {
+            if let Some(tx) = self.server_txs.remove(key) {
+                if let Some(mk) = tx.merge_key {
+                    if self.merged.get(&mk) == Some(key) {
+                        self.merged.remove(&mk);
+                    }
+                }
+            }
+        }
+        for event in events {
+            if let (InviteServerEvent::AnswerNotAcked, Some(leg)) = (event, leg) {
+                self.answer_not_acked(_now, leg, key);
+            }
+        }
+    }
+
+    fn answer_not_acked(&mut self, now: Instant, leg: LegId, key: &TransactionKey) {
+        let Some(l) = self.legs.get_mut(&leg) else {
+            return;
+        };
+        l.unacked.retain(|(_, k)| k != key);
+        if l.state == LegState::Answered {
+            l.state = LegState::Confirmed;
+        }
+        if l.hangup_requested {
+            self.send_bye(now, leg);
+        } else {
+            self.events.push_back(SipEvent::AckTimedOut { leg });
+        }
+    }
+
+    pub(crate) fn flush_client(&mut self, _now: Instant, key: &TransactionKey) {
+        let Some(tx) = self.client_txs.get_mut(key) else {
+            return;
+        };
+        let out: Vec<Outgoing> = std::iter::from_fn(|| tx.machine.poll_transmit()).collect();
+        let events: Vec<NonInviteClientEvent> =
+            std::iter::from_fn(|| tx.machine.poll_event()).collect();
+        let (transport, peer, leg, terminated) =
+            (tx.transport, tx.peer, tx.leg, tx.machine.is_terminated());
+        let reschedule = tx
+            .machine
+            .poll_timeout()
+            .map(|(at, _)| at)
+            .filter(|at| tx.scheduled != Some(*at));
+        if let Some(at) = reschedule {
+            tx.scheduled = Some(at);
+        }
+        self.send_all(transport, peer, out);
+        if let (Some(at), false) = (reschedule, terminated) {
+            self.schedule(at, TimerOwner::Client(key.clone()));
+        }
+        if terminated {
+            self.client_txs.remove(key);
+        }
+        for event in events {
+            let outcome = match event {
+                NonInviteClientEvent::Provisional(_) => continue,
+                NonInviteClientEvent::Final(status) => HangupOutcome::Completed { status },
+                NonInviteClientEvent::TimedOut => HangupOutcome::TimedOut,
+            };
+            if self
+                .legs
+                .get(&leg)
+                .is_some_and(|l| l.bye_tx.as_ref() == Some(key))
+            {
+                self.events
+                    .push_back(SipEvent::HangupCompleted { leg, outcome });
+                self.end_leg(leg);
+            }
+        }
+    }
+
+    fn send_all(&mut self, transport: Transport, destination: SocketAddr, out: Vec<Outgoing>) {
+        for o in out {
+            if o.retransmission {
+                self.stats.retransmissions += 1;
+            }
+            self.transmits.push_back(Transmit {
+                transport,
+                destination,
+                payload: o.payload,
+            });
+        }
+    }
+
+    /// Sends a response outside any transaction (to requests we could not parse).
+    pub(crate) fn send_stateless(
+        &mut self,
+        transport: Transport,
+        destination: SocketAddr,
+        payload: Vec<u8>,
+    ) {
+        self.transmits.push_back(Transmit {
+            transport,
+            destination,
+            payload,
+        });
+    }
+
+    pub(crate) fn host_port(&self) -> String {
+        let host = &self.config.public_host;
+        if host.contains(':') && !host.starts_with('[') {
+            format!("[{host}]:{}", self.config.public_port)
+        } else {
+            format!("{host}:{}", self.config.public_port)
+        }
+    }
+
+    pub(crate) fn contact(&self, transport: Transport) -> String {
+        match transport {
+            Transport::Udp => format!("<sip:{}>", self.host_port()),
+            Transport::Tcp => format!("<sip:{};transport=tcp>", self.host_port()),
+        }
+    }
+
+    fn via(&self, transport: Transport, branch: &str) -> String {
+        format!(
+            "SIP/2.0/{} {};branch={branch};rport",
+            transport.via_name(),
+            self.host_port()
+        )
+    }
+
+    pub(crate) fn tag(&mut self) -> String {
+        self.token(10)
+    }
+
+    fn branch(&mut self) -> String {
+        format!("{MAGIC_COOKIE}{}", self.token(16))
+    }
+
+    fn token(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len)
+            .map(|_| char::from(ALPHABET[self.rng.gen_range(0..ALPHABET.len())]))
+            .collect()
+    }
+
+    pub(crate) fn new_leg_id(&mut self) -> LegId {
+        let id = LegId(self.next_leg);
+        self.next_leg += 1;
+        id
+    }
+
+    pub(crate) fn new_reinvite_id(&mut self) -> ReInviteId {
+        let id = ReInviteId(self.next_reinvite);
+        self.next_reinvite += 1;
+        id
+    }
+}
+
+/// The number of a CSeq value ("314159 INVITE" → 314159; 0 if malformed).
+pub(crate) fn cseq_number(cseq: &str) -> u32 {
+    cseq.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
