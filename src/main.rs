@@ -1,1 +1,104 @@
-fn main() {}
+//! madoguchi: a telephony contact-center engine in one binary.
+//!
+//! # Layout
+//! - `engine/` the sans-IO core (calls, composed from the `madoguchi-sip`, `-media` and
+//!   `-dialplan` crates): events and time in, actions out.
+//! - `net/` sockets: SIP over UDP/TCP, the RTP runtime.
+//! - `web/` HTTP: health, metrics, API.
+//! - `serve.rs` wires them; `cli.rs`/`config.rs` are the outside contract.
+
+mod cli;
+mod config;
+mod engine;
+mod net;
+mod serve;
+mod web;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, DialplanCommand};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => {
+            init_tracing();
+            let settings = match config::Settings::resolve(&args) {
+                Ok(settings) => settings,
+                Err(error) => return fail(&error),
+            };
+            let runtime = match tokio::runtime::Runtime::new() {
+                Ok(runtime) => runtime,
+                Err(error) => return fail(&error),
+            };
+            match runtime.block_on(serve::serve(settings)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => fail(&error),
+            }
+        }
+        Command::Dialplan(DialplanCommand::Check { file }) => {
+            match madoguchi_dialplan::Dialplan::load(&file) {
+                Ok(_) => {
+                    println!("{}: ok", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(errors) => {
+                    eprintln!("{errors}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Dialplan(DialplanCommand::Simulate { file, at, to, json }) => {
+            simulate(&file, &at, &to, json)
+        }
+        Command::Holidays { year } => {
+            for holiday in madoguchi_calendar::holidays_in_year(year) {
+                println!("{}\t{}", holiday.date.format("%Y-%m-%d"), holiday.name);
+            }
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn simulate(file: &std::path::Path, at: &str, to: &str, json: bool) -> ExitCode {
+    let at = match chrono::DateTime::parse_from_rfc3339(at) {
+        Ok(at) => at.with_timezone(&chrono::Utc),
+        Err(error) => {
+            eprintln!("--at {at:?}: not an RFC 3339 instant ({error}), e.g. 2026-12-30T10:00:00+09:00");
+            return ExitCode::FAILURE;
+        }
+    };
+    let dialplan = match madoguchi_dialplan::Dialplan::load(file) {
+        Ok(dialplan) => dialplan,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let simulation = dialplan.simulate(to, at);
+    if json {
+        match serde_json::to_string_pretty(&simulation) {
+            Ok(text) => println!("{text}"),
+            Err(error) => return fail(&error),
+        }
+    } else {
+        print!("{simulation}");
+    }
+    ExitCode::SUCCESS
+}
+
+fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("madoguchi: {error}");
+    ExitCode::FAILURE
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}

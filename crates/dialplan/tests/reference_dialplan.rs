@@ -294,6 +294,8 @@ fn always_open_example_needs_no_closed_branch_and_is_open_at_3am() {
 
 #[test]
 fn reference_hotline_rings_one_second_before_answering() {
-    let route = zama().route("0120000000", jst(2026, 11, 25, 10, 0, 0)).unwrap();
+    let route = zama()
+        .route("0120000000", jst(2026, 11, 25, 10, 0, 0))
+        .unwrap();
     assert_eq!(route.ring, std::time::Duration::from_secs(1));
 }

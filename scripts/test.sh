@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs the real peers the tests use
+# (sipp, libfaketime, sox) when missing, makes sure PostgreSQL is up, then cargo test.
+# Usage: scripts/test.sh [extra cargo test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v sipp >/dev/null || need+=(sip-tester)
+command -v faketime >/dev/null || need+=(faketime)
+command -v sox >/dev/null || need+=(sox)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing test peers: ${need[*]}"
+  as_root=""
+  [ "$(id -u)" = 0 ] || as_root="sudo"
+  $as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# The store tests run against the PostgreSQL on 127.0.0.1:5432 (database `test`) as well.
+if command -v pg_lsclusters >/dev/null; then
+  pg_lsclusters --no-header | while read -r version cluster _port status _rest; do
+    if [ "$status" != "online" ]; then
+      pg_ctlcluster --skip-systemctl-redirect "$version" "$cluster" start || true
+    fi
+  done
+fi
+export MADOGUCHI_TEST_PG_URL="${MADOGUCHI_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+cargo test --workspace --locked "$@"

@@ -1,0 +1,82 @@
+//! Command-line interface: the outside contract of ../shared/DESIGN.md.
+//!
+//! Every setting of `serve` can also come from the environment (MADOGUCHI_*, DATABASE_URL) so a
+//! service unit or a container needs no flags. Commands that touch the store take the same
+//! `--database-url` with the same default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://madoguchi.db";
+pub const DEFAULT_DIALPLAN: &str = "dialplans/zama.toml";
+
+#[derive(Debug, Parser)]
+#[command(name = "madoguchi", version, about = "Telephony contact-center engine")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the engine: SIP on UDP+TCP, RTP, HTTP API.
+    Serve(ServeArgs),
+    /// Validate or try out a dialplan.
+    #[command(subcommand)]
+    Dialplan(DialplanCommand),
+    /// Print the computed Japanese national holidays of a year, one `YYYY-MM-DD<TAB>name` per line.
+    Holidays {
+        year: i32,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Optional TOML file with the same settings as the flags (flags and environment win).
+    #[arg(long, env = "MADOGUCHI_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// SIP listen address, UDP and TCP on the same port. Port 0 picks a free port.
+    #[arg(long, env = "MADOGUCHI_SIP_LISTEN")]
+    pub sip_listen: Option<SocketAddr>,
+    /// HTTP listen address for the API, metrics and consoles.
+    #[arg(long, env = "MADOGUCHI_HTTP_LISTEN")]
+    pub http_listen: Option<SocketAddr>,
+    /// sqlite://FILE (created and migrated on start) or postgres://…
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The dialplan file.
+    #[arg(long, env = "MADOGUCHI_DIALPLAN")]
+    pub dialplan: Option<PathBuf>,
+    /// Address written into Via/Contact/SDP, as the trunk and phones reach this engine.
+    #[arg(long, env = "MADOGUCHI_PUBLIC_ADDRESS")]
+    pub public_address: Option<String>,
+    /// RTP port range, e.g. 10000-20000.
+    #[arg(long, env = "MADOGUCHI_RTP_PORTS")]
+    pub rtp_ports: Option<String>,
+    /// The city office line's SIP URI (the dialplan's `city_line` target).
+    #[arg(long, env = "MADOGUCHI_CITY_LINE")]
+    pub city_line: Option<String>,
+    /// This node's name, stored on every record.
+    #[arg(long, env = "MADOGUCHI_NODE_ID")]
+    pub node_id: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DialplanCommand {
+    /// Validate a dialplan; every error names the file, line and key. Exit 1 on errors.
+    Check { file: PathBuf },
+    /// Print what a call at an instant would get.
+    Simulate {
+        file: PathBuf,
+        /// The instant, RFC 3339 (e.g. 2026-12-30T10:00:00+09:00).
+        #[arg(long)]
+        at: String,
+        /// The dialled Request-URI user.
+        #[arg(long, default_value = "")]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,137 @@
+//! Settings of a running engine: flags and environment over an optional TOML file over defaults.
+//!
+//! The dialplan says *what* a call gets; these settings say *where* this deployment lives
+//! (addresses, ports, the city line's URI). A site changes these, never the dialplan.
+
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::{ServeArgs, DEFAULT_DATABASE_URL, DEFAULT_DIALPLAN};
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub sip_listen: SocketAddr,
+    pub http_listen: SocketAddr,
+    pub database_url: String,
+    pub dialplan: PathBuf,
+    /// Host written into Via, Contact and SDP; `None` means the SIP listen address
+    /// (or 127.0.0.1 when listening on all interfaces).
+    pub public_address: Option<String>,
+    pub rtp_ports: RangeInclusive<u16>,
+    pub city_line: Option<String>,
+    pub node_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{file}: {source}")]
+    Read {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {source}")]
+    Parse {
+        file: PathBuf,
+        source: Box<toml::de::Error>,
+    },
+    #[error("rtp port range {0:?}: expected FIRST-LAST with 1024 <= FIRST < LAST")]
+    RtpPorts(String),
+}
+
+/// The optional settings file; every key is optional and named like the flag.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileSettings {
+    sip_listen: Option<SocketAddr>,
+    http_listen: Option<SocketAddr>,
+    database_url: Option<String>,
+    dialplan: Option<PathBuf>,
+    public_address: Option<String>,
+    rtp_ports: Option<String>,
+    city_line: Option<String>,
+    node_id: Option<String>,
+}
+
+impl Settings {
+    pub fn resolve(args: &ServeArgs) -> Result<Settings, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileSettings::default(),
+        };
+        let rtp_ports = args
+            .rtp_ports
+            .clone()
+            .or(file.rtp_ports)
+            .unwrap_or_else(|| "10000-20000".to_owned());
+        Ok(Settings {
+            sip_listen: args
+                .sip_listen
+                .or(file.sip_listen)
+                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 5060))),
+            http_listen: args
+                .http_listen
+                .or(file.http_listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            database_url: args
+                .database_url
+                .clone()
+                .or(file.database_url)
+                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            dialplan: args
+                .dialplan
+                .clone()
+                .or(file.dialplan)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DIALPLAN)),
+            public_address: args.public_address.clone().or(file.public_address),
+            rtp_ports: parse_port_range(&rtp_ports)?,
+            city_line: args.city_line.clone().or(file.city_line),
+            node_id: args
+                .node_id
+                .clone()
+                .or(file.node_id)
+                .unwrap_or_else(|| "node1".to_owned()),
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        file: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigError::Parse {
+        file: path.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, ConfigError> {
+    let bad = || ConfigError::RtpPorts(text.to_owned());
+    let (first, last) = text.split_once('-').ok_or_else(bad)?;
+    let first: u16 = first.trim().parse().map_err(|_| bad())?;
+    let last: u16 = last.trim().parse().map_err(|_| bad())?;
+    if first < 1024 || first >= last {
+        return Err(bad());
+    }
+    Ok(first..=last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_range_parses_first_and_last() {
+        assert_eq!(parse_port_range("10000-10010").ok(), Some(10000..=10010));
+    }
+
+    #[test]
+    fn port_range_rejects_reversed_and_privileged_ranges() {
+        assert!(parse_port_range("2000-1500").is_err());
+        assert!(parse_port_range("80-90").is_err());
+        assert!(parse_port_range("10000").is_err());
+    }
+}

@@ -1,0 +1,42 @@
+//! What the core asks of the media shell, and what the shell reports back.
+//!
+//! The shell owns RTP sockets and the 20 ms tick; the core decides what each call hears.
+//! A leg's media goes through `Open` → (`Opened` | `OpenFailed`) → `Start` → any number of
+//! `Play`/`StopPlayback`/`SetSending` → `Close`.
+
+use std::net::SocketAddr;
+
+use madoguchi_media::Codec;
+use madoguchi_prompts::PromptId;
+use madoguchi_sip::LegId;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaCommand {
+    /// Bind an RTP port for this leg and answer with `MediaEvent::Opened`.
+    Open { leg: LegId },
+    /// The negotiated session: where to send (until the caller's packets show where they come
+    /// from: symmetric RTP), in which codec, and which payload type carries RFC 4733 events.
+    Start {
+        leg: LegId,
+        remote: Option<SocketAddr>,
+        codec: Codec,
+        payload_type: u8,
+        telephone_event_pt: Option<u8>,
+    },
+    /// Play a prompt from its first frame; replaces whatever was playing.
+    Play { leg: LegId, prompt: PromptId },
+    StopPlayback { leg: LegId },
+    /// Hold: a caller who put us on hold (sendonly/inactive) gets no packets.
+    SetSending { leg: LegId, sending: bool },
+    /// Release the port.
+    Close { leg: LegId },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaEvent {
+    Opened { leg: LegId, port: u16 },
+    OpenFailed { leg: LegId },
+    /// The last frame of the prompt went out.
+    PromptFinished { leg: LegId, prompt: PromptId },
+    Digit { leg: LegId, digit: char },
+}

@@ -1,0 +1,193 @@
+//! SIP over UDP and TCP on one port.
+//!
+//! Inbound datagrams and framed TCP messages go to the engine task through one bounded channel
+//! (a flood fills it and is dropped at the socket, counted, instead of growing memory).
+//! Outbound messages go out on UDP, or on the TCP connection to that peer (opened if needed).
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use madoguchi_sip::{StreamDecoder, StreamItem};
+use madoguchi_sip::{Transmit, Transport};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+/// One SIP message as it arrived.
+#[derive(Debug)]
+pub struct Inbound {
+    pub transport: Transport,
+    pub source: SocketAddr,
+    pub payload: Vec<u8>,
+}
+
+/// Messages waiting for the engine; beyond this the socket readers drop and count.
+const INBOUND_QUEUE: usize = 16_384;
+const MAX_DATAGRAM: usize = 65_535;
+
+type Connections = Arc<Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>>>;
+
+#[derive(Clone)]
+pub struct SipTransport {
+    udp: Arc<UdpSocket>,
+    connections: Connections,
+    inbound: mpsc::Sender<Inbound>,
+}
+
+/// Binds UDP and TCP on the same address; with port 0 both get the same free port.
+pub async fn bind(addr: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
+    let mut last_error = None;
+    for _ in 0..20 {
+        let udp = UdpSocket::bind(addr).await?;
+        let local = udp.local_addr()?;
+        match TcpListener::bind(local).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(error) if addr.port() == 0 => last_error = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| io::Error::other("no free SIP port")))
+}
+
+impl SipTransport {
+    /// Starts the socket readers; returns the handle for sending and the inbound queue.
+    pub fn start(udp: UdpSocket, tcp: TcpListener) -> (SipTransport, mpsc::Receiver<Inbound>) {
+        let (inbound, receiver) = mpsc::channel(INBOUND_QUEUE);
+        let transport = SipTransport {
+            udp: Arc::new(udp),
+            connections: Arc::default(),
+            inbound,
+        };
+        tokio::spawn(transport.clone().read_udp());
+        tokio::spawn(transport.clone().accept_tcp(tcp));
+        (transport, receiver)
+    }
+
+    pub fn send(&self, transmit: Transmit) {
+        match transmit.transport {
+            Transport::Udp => {
+                if let Err(error) = self.udp.try_send_to(&transmit.payload, transmit.destination) {
+                    metrics::counter!("madoguchi_sip_send_errors_total").increment(1);
+                    tracing::debug!(%error, "udp send failed");
+                }
+            }
+            Transport::Tcp => self.send_tcp(transmit.destination, transmit.payload),
+        }
+    }
+
+    fn send_tcp(&self, destination: SocketAddr, payload: Vec<u8>) {
+        let existing = self
+            .connections
+            .lock()
+            .ok()
+            .and_then(|map| map.get(&destination).cloned());
+        match existing {
+            Some(writer) if writer.send(payload.clone()).is_ok() => {}
+            _ => {
+                let transport = self.clone();
+                tokio::spawn(async move {
+                    match TcpStream::connect(destination).await {
+                        Ok(stream) => {
+                            let writer = transport.register(stream, destination);
+                            let _ = writer.send(payload);
+                        }
+                        Err(error) => tracing::debug!(%error, "tcp connect failed"),
+                    }
+                });
+            }
+        }
+    }
+
+    async fn read_udp(self) {
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        loop {
+            match self.udp.recv_from(&mut buf).await {
+                Ok((len, source)) => self.deliver(Transport::Udp, source, buf[..len].to_vec()),
+                // ICMP port-unreachable from an earlier send shows up here on some systems.
+                Err(error) => tracing::trace!(%error, "udp recv"),
+            }
+        }
+    }
+
+    async fn accept_tcp(self, listener: TcpListener) {
+        loop {
+            match listener.accept().await {
+                Ok((stream, peer)) => {
+                    self.register(stream, peer);
+                }
+                Err(error) => tracing::debug!(%error, "tcp accept"),
+            }
+        }
+    }
+
+    /// Splits a connection into a framed reader feeding the engine and a writer fed by `send`.
+    fn register(&self, stream: TcpStream, peer: SocketAddr) -> mpsc::UnboundedSender<Vec<u8>> {
+        let (mut reader, mut writer) = stream.into_split();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        if let Ok(mut map) = self.connections.lock() {
+            map.insert(peer, tx.clone());
+        }
+        tokio::spawn(async move {
+            while let Some(bytes) = rx.recv().await {
+                if writer.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let transport = self.clone();
+        tokio::spawn(async move {
+            let mut decoder = StreamDecoder::default();
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let len = match reader.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(len) => len,
+                };
+                decoder.push(&buf[..len]);
+                loop {
+                    match decoder.next_item() {
+                        Ok(Some(StreamItem::Message(message))) => {
+                            transport.deliver(Transport::Tcp, peer, message)
+                        }
+                        // RFC 5626 keep-alive: a double CRLF ping gets a CRLF pong.
+                        Ok(Some(StreamItem::KeepAlivePing)) => {
+                            if let Ok(map) = transport.connections.lock() {
+                                if let Some(writer) = map.get(&peer) {
+                                    let _ = writer.send(b"\r\n".to_vec());
+                                }
+                            }
+                        }
+                        Ok(None) => break,
+                        Err(error) => {
+                            tracing::debug!(%error, "closing tcp connection with a broken stream");
+                            metrics::counter!("madoguchi_sip_parse_errors_total").increment(1);
+                            transport.forget(peer);
+                            return;
+                        }
+                    }
+                }
+            }
+            transport.forget(peer);
+        });
+        tx
+    }
+
+    fn forget(&self, peer: SocketAddr) {
+        if let Ok(mut map) = self.connections.lock() {
+            map.remove(&peer);
+        }
+    }
+
+    fn deliver(&self, transport: Transport, source: SocketAddr, payload: Vec<u8>) {
+        let message = Inbound {
+            transport,
+            source,
+            payload,
+        };
+        if self.inbound.try_send(message).is_err() {
+            metrics::counter!("madoguchi_sip_dropped_total", "reason" => "queue_full").increment(1);
+        }
+    }
+}

@@ -1,0 +1,227 @@
+//! `madoguchi serve`: wires the core to its shells and runs until SIGTERM.
+//!
+//! ```text
+//!  UDP/TCP ──Inbound──▶ engine task ──Transmit──▶ UDP/TCP
+//!                       (owns Engine) ──MediaCommand──▶ media runtime (RTP, 20 ms tick)
+//!  media runtime ──MediaEvent──▶ engine task ──CallRecord──▶ record writer ──▶ SQLite/PostgreSQL
+//!  axum (health, metrics, API) ──▶ store
+//! ```
+//! On SIGTERM new calls get 503; calls in progress may finish for up to `DRAIN_LIMIT`, then are
+//! ended and recorded as interrupted; every record is flushed before the process exits 0.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use madoguchi_dialplan::Dialplan;
+use madoguchi_prompts::PromptCache;
+use madoguchi_sip::{EndpointConfig, SipStats};
+use madoguchi_store::{RecordWriter, Store};
+use rand::Rng;
+use tokio::sync::mpsc;
+
+use crate::config::Settings;
+use crate::engine::{Engine, EngineConfig, MediaCommand, Now, PromptIndex};
+use crate::net::rtp::MediaRuntime;
+use crate::net::sip_transport::{self, SipTransport};
+use crate::web;
+
+const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("dialplan:\n{0}")]
+    Dialplan(madoguchi_dialplan::CheckErrors),
+    #[error("prompts: {0}")]
+    Prompts(#[from] madoguchi_prompts::PromptError),
+    #[error("database: {0}")]
+    Store(#[from] madoguchi_store::StoreError),
+    #[error("cannot listen for SIP on {addr}: {source}")]
+    SipListen { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot listen for HTTP on {addr}: {source}")]
+    HttpListen { addr: SocketAddr, source: std::io::Error },
+    #[error("metrics: {0}")]
+    Metrics(String),
+}
+
+pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    let dialplan = Dialplan::load(&settings.dialplan).map_err(ServeError::Dialplan)?;
+    let prompts = PromptCache::load(dialplan.prompt_files())?;
+    let index: PromptIndex = dialplan
+        .prompt_files()
+        .filter_map(|(name, _)| prompts.id(name).map(|id| (name.to_owned(), id)))
+        .collect();
+    tracing::info!(prompts = prompts.len(), dialplan = %settings.dialplan.display(), "prompts decoded and encoded");
+
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|error| ServeError::Metrics(error.to_string()))?;
+    let store = Store::connect(&settings.database_url).await?;
+    let (writer, writer_task) = RecordWriter::spawn(store.clone());
+
+    let (udp, tcp) = sip_transport::bind(settings.sip_listen)
+        .await
+        .map_err(|source| ServeError::SipListen { addr: settings.sip_listen, source })?;
+    let sip_addr = udp
+        .local_addr()
+        .map_err(|source| ServeError::SipListen { addr: settings.sip_listen, source })?;
+    let http = web::bind(settings.http_listen)
+        .await
+        .map_err(|source| ServeError::HttpListen { addr: settings.http_listen, source })?;
+    let http_addr = http
+        .local_addr()
+        .map_err(|source| ServeError::HttpListen { addr: settings.http_listen, source })?;
+
+    let public_host = settings.public_address.clone().unwrap_or_else(|| {
+        if sip_addr.ip().is_unspecified() { Ipv4Addr::LOCALHOST.to_string() } else { sip_addr.ip().to_string() }
+    });
+    let media_ip: IpAddr = public_host.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let engine = Engine::new(
+        EngineConfig {
+            sip: EndpointConfig {
+                public_host,
+                public_port: sip_addr.port(),
+                user_agent: format!("madoguchi/{}", env!("CARGO_PKG_VERSION")),
+                max_message_size: 65_535,
+            },
+            media_ip,
+            node_id: settings.node_id.clone(),
+            rng_seed: rand::thread_rng().gen(),
+        },
+        Arc::new(dialplan),
+        Arc::new(index),
+    );
+
+    let (transport, inbound) = SipTransport::start(udp, tcp);
+    let (media_tx, media_rx) = mpsc::unbounded_channel();
+    let (media_events_tx, media_events) = mpsc::unbounded_channel();
+    let media = MediaRuntime::new(Arc::new(prompts), sip_addr.ip(), settings.rtp_ports.clone(), media_events_tx);
+    let media_task = tokio::spawn(media.run(media_rx));
+
+    let app = web::router(web::AppState { store, metrics });
+    let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
+    let http_task = tokio::spawn(async move {
+        let _ = axum::serve(http, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_http_rx.await;
+            })
+            .await;
+    });
+
+    // The one line scripts and tests wait for: the engine is taking calls.
+    println!("madoguchi ready sip={sip_addr} http={http_addr}");
+    tracing::info!(%sip_addr, %http_addr, node = %settings.node_id, city_line = ?settings.city_line, "madoguchi ready");
+
+    run_engine(engine, inbound, media_events, transport, media_tx, writer).await;
+
+    let _ = stop_http_tx.send(());
+    let _ = http_task.await;
+    media_task.abort();
+    let stats = writer_task.shutdown().await;
+    tracing::info!(?stats, "records flushed, exiting");
+    Ok(())
+}
+
+/// The engine task: the only owner of the core. Feeds it, drains it, until drained.
+async fn run_engine(
+    mut engine: Engine,
+    mut inbound: mpsc::Receiver<sip_transport::Inbound>,
+    mut media_events: mpsc::UnboundedReceiver<crate::engine::MediaEvent>,
+    transport: SipTransport,
+    media: mpsc::UnboundedSender<MediaCommand>,
+    writer: RecordWriter,
+) {
+    let mut terminate = terminate_signal();
+    let mut drain_deadline: Option<tokio::time::Instant> = None;
+    let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
+    let mut exported = SipStats::default();
+    loop {
+        let timeout = engine.poll_timeout().map(tokio::time::Instant::from_std);
+        tokio::select! {
+            Some(message) = inbound.recv() => {
+                engine.handle_sip(now(), message.transport, message.source, &message.payload);
+                // Take what else is already queued before draining outputs once.
+                for _ in 0..64 {
+                    let Ok(message) = inbound.try_recv() else { break };
+                    engine.handle_sip(now(), message.transport, message.source, &message.payload);
+                }
+            }
+            Some(event) = media_events.recv() => engine.handle_media(now(), event),
+            _ = sleep_until_opt(timeout) => engine.handle_timeout(now()),
+            _ = terminate.recv(), if drain_deadline.is_none() => {
+                tracing::info!(active = engine.active_calls(), "SIGTERM: refusing new calls, draining");
+                engine.begin_drain();
+                drain_deadline = Some(tokio::time::Instant::now() + DRAIN_LIMIT);
+            }
+            _ = sleep_until_opt(drain_deadline) => engine.interrupt_all(now()),
+            _ = stats_tick.tick() => {
+                export_sip_stats(engine.sip_stats(), &mut exported);
+                metrics::gauge!("madoguchi_active_calls").set(engine.active_calls() as f64);
+            }
+        }
+        while let Some(transmit) = engine.poll_transmit() {
+            transport.send(transmit);
+        }
+        while let Some(command) = engine.poll_media() {
+            let _ = media.send(command);
+        }
+        while let Some(record) = engine.poll_record() {
+            metrics::counter!("madoguchi_calls_total", "disposition" => record.disposition.as_str()).increment(1);
+            writer.submit(record);
+        }
+        if drain_deadline.is_some() && engine.active_calls() == 0 {
+            // Let the last BYEs leave before the sockets go.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            while let Some(transmit) = engine.poll_transmit() {
+                transport.send(transmit);
+            }
+            break;
+        }
+    }
+    export_sip_stats(engine.sip_stats(), &mut exported);
+}
+
+fn now() -> Now {
+    Now { mono: std::time::Instant::now(), wall: Utc::now() }
+}
+
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn terminate_signal() -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = tx.send(()).await;
+    });
+    rx
+}
+
+/// Copies the endpoint's counters into Prometheus counters (the core keeps plain integers).
+fn export_sip_stats(stats: &SipStats, exported: &mut SipStats) {
+    for (method, count) in &stats.requests_in {
+        let before = exported.requests_in.get(method).copied().unwrap_or(0);
+        metrics::counter!("madoguchi_sip_messages_total", "direction" => "in", "method" => method.clone()).increment(count - before);
+    }
+    for (status, count) in &stats.responses_out {
+        let before = exported.responses_out.get(status).copied().unwrap_or(0);
+        metrics::counter!("madoguchi_sip_messages_total", "direction" => "out", "status" => status.to_string()).increment(count - before);
+    }
+    metrics::counter!("madoguchi_sip_parse_errors_total").increment(stats.parse_errors - exported.parse_errors);
+    *exported = stats.clone();
+}

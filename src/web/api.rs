@@ -1,0 +1,120 @@
+//! `/api/v1`: call records, paged and filtered by date, with an OpenAPI 3.1 document.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use madoguchi_store::{CallQuery, CallRecord, PageStart};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use super::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "madoguchi", description = "Contact-center engine API"),
+    paths(list_calls, get_call)
+)]
+struct ApiDoc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/calls", get(list_calls))
+        .route("/calls/{id}", get(get_call))
+}
+
+const MAX_PER_PAGE: u32 = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ListParams {
+    /// Calls that arrived at or after this instant (RFC 3339).
+    from: Option<DateTime<Utc>>,
+    /// Calls that arrived before this instant (RFC 3339).
+    to: Option<DateTime<Utc>>,
+    /// Page number from 1.
+    page: Option<u32>,
+    /// Records per page, 1–500 (default 50).
+    per_page: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct CallPage {
+    page: u32,
+    per_page: u32,
+    total: i64,
+    #[schema(value_type = Vec<Object>)]
+    calls: Vec<CallRecord>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct ApiError {
+    error: String,
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(ApiError { error: message.into() })).into_response()
+}
+
+/// Recent call records, newest first.
+#[utoipa::path(get, path = "/api/v1/calls", params(ListParams),
+    responses((status = 200, body = CallPage), (status = 400, body = ApiError)))]
+async fn list_calls(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Query(params) = match params {
+        Ok(params) => params,
+        Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
+    };
+    let page = params.page.unwrap_or(1);
+    let per_page = params.per_page.unwrap_or(50);
+    if page == 0 || per_page == 0 || per_page > MAX_PER_PAGE {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("page must be >= 1 and per_page within 1..={MAX_PER_PAGE}"),
+        );
+    }
+    if let (Some(from), Some(to)) = (params.from, params.to) {
+        if from >= to {
+            return error(StatusCode::BAD_REQUEST, "from must be before to");
+        }
+    }
+    let query = CallQuery {
+        from: params.from,
+        to: params.to,
+        limit: per_page,
+        start: PageStart::Offset(u64::from(page - 1) * u64::from(per_page)),
+        ..CallQuery::default()
+    };
+    match state.store.list_calls(&query).await {
+        Ok(result) => Json(CallPage {
+            page,
+            per_page,
+            total: result.total,
+            calls: result.items,
+        })
+        .into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "listing calls failed");
+            error(StatusCode::SERVICE_UNAVAILABLE, "store unavailable")
+        }
+    }
+}
+
+/// One call record with its events.
+#[utoipa::path(get, path = "/api/v1/calls/{id}", params(("id" = String, Path, description = "call id")),
+    responses((status = 200, body = Object), (status = 404, body = ApiError)))]
+async fn get_call(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.store.get_call(&id).await {
+        Ok(Some(call)) => Json(call).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such call"),
+        Err(err) => {
+            tracing::warn!(error = %err, "reading a call failed");
+            error(StatusCode::SERVICE_UNAVAILABLE, "store unavailable")
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! End to end: the real binary answers calls from a test phone and from sipp over loopback.
+//! The wall clock is set with libfaketime (the monotonic clock stays real), so each test puts
+//! its calls at a chosen instant in Asia/Tokyo.
+
+mod support;
+
+use std::path::Path;
+use std::time::Duration;
+
+use madoguchi_media::Codec;
+use madoguchi_prompts::PromptCache;
+use support::phone::{Phone, Rtp};
+use support::{sipp, EngineProcess, Options};
+
+/// Wednesday 2026-11-25 10:00 JST: the hotline is open.
+const OPEN_WEDNESDAY: &str = "2026-11-25 01:00:00";
+/// Wednesday 2026-12-30 10:00 JST: the year-end closure.
+const DECEMBER_30: &str = "2026-12-30 01:00:00";
+/// Wednesday 2026-11-25 20:00:30 JST: after hours.
+const AFTER_HOURS: &str = "2026-11-25 11:00:30";
+
+fn at(instant: &str) -> Options {
+    Options {
+        faketime_utc: Some(instant.to_owned()),
+        ..Options::default()
+    }
+}
+
+/// The PCMU frames of a bundled prompt, as the engine must send them.
+fn prompt_frames(file: &str) -> Vec<Vec<u8>> {
+    let path = support::repo_root().join("sounds/ja").join(file);
+    let cache = PromptCache::load([("p", Path::new(&path))]).expect("prompt loads");
+    let prompt = cache.get(cache.id("p").expect("id"));
+    (0..prompt.frames())
+        .map(|i| prompt.frame(Codec::Pcmu, i).expect("frame").to_vec())
+        .collect()
+}
+
+/// Asserts that `heard` starts with exactly `frames`, as one RTP stream with consecutive
+/// sequence numbers and 160-sample timestamp steps.
+fn assert_heard_in_full(heard: &[Rtp], frames: &[Vec<u8>], what: &str) {
+    assert!(
+        heard.len() >= frames.len(),
+        "{what}: heard {} of {} frames",
+        heard.len(),
+        frames.len()
+    );
+    for (i, (packet, frame)) in heard.iter().zip(frames).enumerate() {
+        assert_eq!(packet.payload_type, 0, "{what}: frame {i} is PCMU");
+        assert_eq!(
+            &packet.payload, frame,
+            "{what}: frame {i} differs from the prompt"
+        );
+        if i > 0 {
+            let previous = &heard[i - 1];
+            assert_eq!(packet.ssrc, previous.ssrc, "{what}: one SSRC");
+            assert_eq!(
+                packet.seq,
+                previous.seq.wrapping_add(1),
+                "{what}: consecutive sequence at {i}"
+            );
+            assert_eq!(
+                packet.timestamp,
+                previous.timestamp.wrapping_add(160),
+                "{what}: 20 ms timestamps at {i}"
+            );
+        }
+    }
+    assert!(
+        heard[0].marker,
+        "{what}: the first packet of a talkspurt carries the marker"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_in_hours_is_answered_and_hears_the_whole_greeting() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let greeting = prompt_frames("greeting.wav");
+    let mut phone = Phone::new(engine.sip).await;
+
+    let answer = phone.call("0120000000").await;
+    assert_eq!(answer.status(), Some(200), "{}", engine.log());
+    assert!(answer.to_tag().is_some(), "200 OK carries a To-tag");
+    assert_eq!(
+        answer.sdp_media().map(|a| a.ip().to_string()),
+        Some("127.0.0.1".to_owned())
+    );
+    phone.listen(greeting.len(), Duration::from_secs(30)).await;
+    assert_heard_in_full(&phone.heard, &greeting, "greeting");
+
+    assert_eq!(phone.hangup().await.status(), Some(200));
+    let calls = engine.wait_for_calls(1);
+    let record = &calls["calls"][0];
+    assert_eq!(record["branch"], "open");
+    assert_eq!(record["disposition"], "caller_hangup");
+    assert_eq!(record["hangup_side"], "caller");
+    assert_eq!(record["sip_call_id"], phone.call_id.as_str());
+    assert!(record["answered_at"].is_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_on_december_30_hears_the_closure_and_the_engine_hangs_up() {
+    let engine = EngineProcess::start(at(DECEMBER_30));
+    let closure = prompt_frames("closed_year_end.wav");
+    let mut phone = Phone::new(engine.sip).await;
+
+    assert_eq!(phone.call("0120000000").await.status(), Some(200));
+    let bye = phone.until_bye(Duration::from_secs(60)).await;
+    assert!(bye.header("CSeq").is_some_and(|c| c.ends_with("BYE")));
+    assert_heard_in_full(&phone.heard, &closure, "year-end closure");
+
+    let calls = engine.wait_for_calls(1);
+    let record = &calls["calls"][0];
+    assert_eq!(record["branch"], "closed_year_end");
+    assert_eq!(record["disposition"], "closed_year_end");
+    assert_eq!(record["hangup_side"], "engine");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_after_hours_hears_the_hours_announcement() {
+    let engine = EngineProcess::start(at(AFTER_HOURS));
+    let hours = prompt_frames("outside_hours.wav");
+    let mut phone = Phone::new(engine.sip).await;
+
+    assert_eq!(phone.call("0120000000").await.status(), Some(200));
+    phone.until_bye(Duration::from_secs(60)).await;
+    assert_heard_in_full(&phone.heard, &hours, "outside hours");
+    let calls = engine.wait_for_calls(1);
+    assert_eq!(calls["calls"][0]["disposition"], "closed_hours");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hundred_simultaneous_calls_all_hear_the_greeting() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let greeting = std::sync::Arc::new(prompt_frames("greeting.wav"));
+    let mut calls = Vec::new();
+    for _ in 0..100 {
+        let greeting = greeting.clone();
+        let sip = engine.sip;
+        calls.push(tokio::spawn(async move {
+            let mut phone = Phone::new(sip).await;
+            assert_eq!(phone.call("0120000000").await.status(), Some(200));
+            phone.listen(greeting.len(), Duration::from_secs(60)).await;
+            assert_heard_in_full(&phone.heard, &greeting, "greeting");
+            assert_eq!(phone.hangup().await.status(), Some(200));
+        }));
+    }
+    for call in calls {
+        call.await.expect("every call heard its greeting");
+    }
+    let records = engine.wait_for_calls(100);
+    assert_eq!(records["total"], 100);
+}
+
+#[test]
+fn cancel_before_answer_gets_487_and_200_for_the_cancel() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let (code, output) = sipp("cancel.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "sipp failed:\n{output}\n{}", engine.log());
+    let calls = engine.wait_for_calls(1);
+    assert_eq!(calls["calls"][0]["disposition"], "cancelled");
+}
+
+#[test]
+fn malformed_invite_gets_400_and_the_next_call_is_still_served() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let (code, output) = sipp("malformed_then_call.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "sipp failed:\n{output}\n{}", engine.log());
+    let (_, metrics) = engine.get("/metrics");
+    assert!(
+        metrics.contains("madoguchi_sip_parse_errors_total 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn options_over_tcp_gets_200_with_allow() {
+    let engine = EngineProcess::start(Options::default());
+    let (code, output) = sipp("options.xml", engine.sip, &["-m", "1", "-t", "t1"]);
+    assert_eq!(code, 0, "sipp over TCP failed:\n{output}\n{}", engine.log());
+}
+
+#[tokio::test]
+async fn sigterm_exits_zero_after_flushing_records() {
+    let mut engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let (code, output) = sipp("cancel.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(engine.terminate(), Some(0), "{}", engine.log());
+
+    let url = format!("sqlite://{}", engine.dir.path().join("calls.db").display());
+    let store = madoguchi_store::Store::connect(&url)
+        .await
+        .expect("the database is there");
+    let calls = store
+        .list_calls(&madoguchi_store::CallQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(calls.total, 1, "the call's record was written before exit");
+}

@@ -1,0 +1,270 @@
+//! Shared pieces of the end-to-end tests: the real binary as a child process, a minimal HTTP
+//! client for its API, and a test phone (SIP over UDP + RTP) that records what it hears.
+
+#![allow(dead_code)] // each test binary uses a different subset
+
+pub mod phone;
+pub mod sip_text;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// How to start the engine under test.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Start the wall clock at this UTC instant ("2026-12-30 01:00:00"), with libfaketime; the
+    /// clock then runs normally. The monotonic clock stays real so timers behave.
+    pub faketime_utc: Option<String>,
+    pub dialplan: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub extra_args: Vec<String>,
+}
+
+pub struct EngineProcess {
+    child: Child,
+    pub sip: SocketAddr,
+    pub http: SocketAddr,
+    pub dir: tempfile::TempDir,
+    stderr_path: PathBuf,
+}
+
+impl EngineProcess {
+    pub fn start(options: Options) -> EngineProcess {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let stderr_path = dir.path().join("engine.log");
+        let stderr = std::fs::File::create(&stderr_path).expect("log file");
+        let binary = env!("CARGO_BIN_EXE_madoguchi");
+        // libfaketime is preloaded directly (not through the `faketime` wrapper, which would
+        // stand between the test and the engine and swallow SIGTERM).
+        let mut command = Command::new(binary);
+        if let Some(at) = &options.faketime_utc {
+            command
+                .env("LD_PRELOAD", libfaketime())
+                .env("FAKETIME", format!("@{at}"))
+                .env("TZ", "UTC")
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+                .env("FAKETIME_DONT_RESET", "1");
+        }
+        let database = options
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("calls.db").display()));
+        let dialplan = options
+            .dialplan
+            .clone()
+            .unwrap_or_else(|| repo_root().join("dialplans/zama.toml"));
+        command
+            .arg("serve")
+            .args([
+                "--sip-listen",
+                "127.0.0.1:0",
+                "--http-listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--database-url")
+            .arg(database)
+            .arg("--dialplan")
+            .arg(dialplan)
+            .args(["--rtp-ports", "30000-39999"])
+            .args(&options.extra_args)
+            .env("RUST_LOG", "info,madoguchi=debug")
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut child = command
+            .spawn()
+            .expect("start madoguchi (is faketime installed?)");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (ready_tx, ready_rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("madoguchi ready ") {
+                    let _ = ready_tx.send(rest.to_owned());
+                }
+            }
+        });
+        let ready = match ready_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "engine did not become ready; its log:\n{}",
+                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                );
+            }
+        };
+        let field = |name: &str| -> SocketAddr {
+            ready
+                .split_whitespace()
+                .find_map(|part| part.strip_prefix(name))
+                .and_then(|addr| addr.parse().ok())
+                .unwrap_or_else(|| panic!("ready line without {name}: {ready}"))
+        };
+        EngineProcess {
+            sip: field("sip="),
+            http: field("http="),
+            child,
+            dir,
+            stderr_path,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// SIGTERM and wait; returns the exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// GET on the engine's HTTP port.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http_get(self.http, path)
+    }
+
+    /// Polls the call API until `count` records exist (records are written asynchronously).
+    pub fn wait_for_calls(&self, count: usize) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = self.get("/api/v1/calls?per_page=500");
+            if status == 200 {
+                let value: serde_json::Value = serde_json::from_str(&body).expect("json");
+                if value["calls"].as_array().map_or(0, Vec::len) >= count {
+                    return value;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} call records, API said {status} {body}\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for EngineProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).expect("connect http");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send http");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read http");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, dechunk(&body))
+}
+
+/// axum answers `Connection: close` requests with a plain body or chunks; handle both.
+fn dechunk(body: &str) -> String {
+    let looks_chunked = body
+        .lines()
+        .next()
+        .is_some_and(|line| !line.is_empty() && line.chars().all(|c| c.is_ascii_hexdigit()));
+    if !looks_chunked {
+        return body.to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || tail.len() < size {
+            break;
+        }
+        out.push_str(&tail[..size]);
+        rest = tail[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Runs sipp with a scenario from tests/sipp against the engine; returns (exit code, output).
+pub fn sipp(scenario: &str, target: SocketAddr, args: &[&str]) -> (i32, String) {
+    let scenario = repo_root().join("tests/sipp").join(scenario);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new("sipp")
+        .arg(target.to_string())
+        .arg("-sf")
+        .arg(&scenario)
+        .args(["-i", "127.0.0.1", "-nostdin", "-timeout", "60s"])
+        .args([
+            "-p",
+            &free_udp_port().to_string(),
+            "-mp",
+            &free_udp_port().to_string(),
+        ])
+        .args(["-trace_err", "-error_file"])
+        .arg(dir.path().join("errors.log"))
+        .args(args)
+        .current_dir(dir.path())
+        .output()
+        .expect("run sipp (is sip-tester installed?)");
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    text.push_str(&std::fs::read_to_string(dir.path().join("errors.log")).unwrap_or_default());
+    (output.status.code().unwrap_or(-1), text)
+}
+
+pub fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A UDP port free right now (sipp needs an explicit one; never 5060).
+pub fn free_udp_port() -> u16 {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    socket.local_addr().expect("addr").port()
+}
+
+/// The multi-threaded libfaketime from Debian's package (the engine runs many threads).
+fn libfaketime() -> PathBuf {
+    let candidates = [
+        "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1",
+        "/usr/lib/aarch64-linux-gnu/faketime/libfaketimeMT.so.1",
+        "/usr/lib/faketime/libfaketimeMT.so.1",
+    ];
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|path| path.exists())
+        .expect("libfaketime is installed (scripts/test.sh installs the faketime package)")
+}

@@ -1,0 +1,253 @@
+//! A test phone: one SIP dialog over UDP and an RTP socket that keeps every packet it hears.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+
+use super::sip_text::Message;
+
+#[derive(Debug, Clone)]
+pub struct Rtp {
+    pub seq: u16,
+    pub timestamp: u32,
+    pub ssrc: u32,
+    pub marker: bool,
+    pub payload_type: u8,
+    pub payload: Vec<u8>,
+    pub at: Instant,
+}
+
+impl Rtp {
+    fn parse(bytes: &[u8]) -> Option<Rtp> {
+        if bytes.len() < 12 || bytes[0] >> 6 != 2 {
+            return None;
+        }
+        let csrc = usize::from(bytes[0] & 0x0f) * 4;
+        Some(Rtp {
+            marker: bytes[1] & 0x80 != 0,
+            payload_type: bytes[1] & 0x7f,
+            seq: u16::from_be_bytes([bytes[2], bytes[3]]),
+            timestamp: u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+            ssrc: u32::from_be_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]),
+            payload: bytes.get(12 + csrc..)?.to_vec(),
+            at: Instant::now(),
+        })
+    }
+}
+
+pub struct Phone {
+    pub sip: UdpSocket,
+    pub rtp: UdpSocket,
+    pub engine: SocketAddr,
+    pub call_id: String,
+    from_tag: String,
+    cseq: u32,
+    to_header: Option<String>,
+    request_uri: String,
+    branch: u32,
+    pub heard: Vec<Rtp>,
+}
+
+impl Phone {
+    pub async fn new(engine: SocketAddr) -> Phone {
+        let sip = UdpSocket::bind("127.0.0.1:0").await.expect("bind sip");
+        let rtp = UdpSocket::bind("127.0.0.1:0").await.expect("bind rtp");
+        let port = sip.local_addr().expect("addr").port();
+        Phone {
+            sip,
+            rtp,
+            engine,
+            call_id: format!("test-{port}-{}@127.0.0.1", std::process::id()),
+            from_tag: format!("ft{port}"),
+            cseq: 0,
+            to_header: None,
+            request_uri: String::new(),
+            branch: 0,
+            heard: Vec::new(),
+        }
+    }
+
+    pub fn sip_port(&self) -> u16 {
+        self.sip.local_addr().expect("addr").port()
+    }
+
+    fn rtp_port(&self) -> u16 {
+        self.rtp.local_addr().expect("addr").port()
+    }
+
+    pub fn offer(&self) -> String {
+        format!(
+            "v=0\r\no=test 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+             m=audio {} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n\
+             a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n",
+            self.rtp_port()
+        )
+    }
+
+    fn next_branch(&mut self) -> String {
+        self.branch += 1;
+        format!("z9hG4bK-test-{}-{}", self.sip_port(), self.branch)
+    }
+
+    /// A request in the current dialog (or the INVITE that starts it).
+    pub fn request(&mut self, method: &str, body: Option<&str>, cseq: Option<u32>) -> String {
+        let cseq = cseq.unwrap_or_else(|| {
+            self.cseq += 1;
+            self.cseq
+        });
+        let branch = self.next_branch();
+        let to = self
+            .to_header
+            .clone()
+            .unwrap_or_else(|| format!("<{}>", self.request_uri));
+        let body = body.unwrap_or("");
+        let content_type = if body.is_empty() {
+            ""
+        } else {
+            "Content-Type: application/sdp\r\n"
+        };
+        format!(
+            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch={branch};rport\r\n\
+             Max-Forwards: 70\r\nFrom: \"Test\" <sip:0467001234@127.0.0.1>;tag={tag}\r\nTo: {to}\r\n\
+             Call-ID: {call_id}\r\nCSeq: {cseq} {method}\r\nContact: <sip:test@127.0.0.1:{port}>\r\n\
+             {content_type}Content-Length: {len}\r\n\r\n{body}",
+            uri = self.request_uri,
+            port = self.sip_port(),
+            tag = self.from_tag,
+            call_id = self.call_id,
+            len = body.len(),
+        )
+    }
+
+    pub async fn send(&self, text: &str) {
+        self.sip
+            .send_to(text.as_bytes(), self.engine)
+            .await
+            .expect("send");
+    }
+
+    pub async fn recv(&mut self, timeout: Duration) -> Message {
+        let deadline = Instant::now() + timeout;
+        let mut buf = vec![0u8; 65535];
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            tokio::select! {
+                received = self.sip.recv_from(&mut buf) => {
+                    let (len, _) = received.expect("recv");
+                    return Message::parse(&buf[..len]).expect("engine sent unparseable SIP");
+                }
+                received = recv_rtp(&self.rtp) => {
+                    if let Some(packet) = received { self.heard.push(packet); }
+                }
+                _ = tokio::time::sleep(remaining) => panic!("no SIP message within {timeout:?}"),
+            }
+        }
+    }
+
+    /// Sends an INVITE to `user` and returns the final response (ACKed when 2xx).
+    pub async fn call(&mut self, user: &str) -> Message {
+        self.request_uri = format!("sip:{user}@{}", self.engine);
+        let offer = self.offer();
+        let invite = self.request("INVITE", Some(&offer), None);
+        self.send(&invite).await;
+        self.final_response().await
+    }
+
+    pub async fn final_response(&mut self) -> Message {
+        loop {
+            let message = self.recv(Duration::from_secs(10)).await;
+            match message.status() {
+                Some(status) if status >= 200 => {
+                    if (200..300).contains(&status) {
+                        self.to_header = message.header("To").map(str::to_owned);
+                        let ack = self.request("ACK", None, Some(self.cseq));
+                        self.send(&ack).await;
+                    }
+                    return message;
+                }
+                _ => continue,
+            }
+        }
+    }
+
+    /// Listens until the engine sends BYE (answered with 200); returns the BYE.
+    pub async fn until_bye(&mut self, timeout: Duration) -> Message {
+        loop {
+            let message = self.recv(timeout).await;
+            if message.method() == Some("BYE") {
+                self.respond_ok(&message).await;
+                return message;
+            }
+        }
+    }
+
+    /// Listens (keeping RTP) until `frames` packets were heard or the time is up.
+    pub async fn listen(&mut self, frames: usize, timeout: Duration) {
+        let deadline = tokio::time::Instant::now() + timeout;
+        while self.heard.len() < frames {
+            tokio::select! {
+                received = recv_rtp(&self.rtp) => {
+                    if let Some(packet) = received { self.heard.push(packet); }
+                }
+                _ = tokio::time::sleep_until(deadline) => return,
+            }
+        }
+    }
+
+    pub async fn hangup(&mut self) -> Message {
+        let bye = self.request("BYE", None, None);
+        self.send(&bye).await;
+        loop {
+            let message = self.recv(Duration::from_secs(10)).await;
+            if message.cseq_method() == Some("BYE") && message.status().is_some() {
+                return message;
+            }
+        }
+    }
+
+    async fn respond_ok(&self, request: &Message) {
+        let mut text = String::from("SIP/2.0 200 OK\r\n");
+        for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
+            for value in request.headers_named(name) {
+                text.push_str(&format!("{name}: {value}\r\n"));
+            }
+        }
+        text.push_str("Content-Length: 0\r\n\r\n");
+        self.send(&text).await;
+    }
+
+    /// Sends one RFC 4733 digit as the caller's phone would: 3 packets, the last with the end bit sent 3 times.
+    pub async fn send_dtmf(&self, to: SocketAddr, digit: u8, seq: u16, timestamp: u32) {
+        let event = match digit {
+            b'0'..=b'9' => digit - b'0',
+            b'*' => 10,
+            _ => 11,
+        };
+        let mut seq = seq;
+        for (duration, end) in [
+            (160u16, false),
+            (320, false),
+            (480, true),
+            (480, true),
+            (480, true),
+        ] {
+            let mut packet = vec![0x80, 101, 0, 0, 0, 0, 0, 0, 0x12, 0x34, 0x56, 0x78];
+            if duration == 160 {
+                packet[1] |= 0x80;
+            }
+            packet[2..4].copy_from_slice(&seq.to_be_bytes());
+            packet[4..8].copy_from_slice(&timestamp.to_be_bytes());
+            packet.extend_from_slice(&[event, if end { 0x8a } else { 0x0a }]);
+            packet.extend_from_slice(&duration.to_be_bytes());
+            self.rtp.send_to(&packet, to).await.expect("send dtmf");
+            seq = seq.wrapping_add(1);
+        }
+    }
+}
+
+async fn recv_rtp(socket: &UdpSocket) -> Option<Rtp> {
+    let mut buf = [0u8; 2048];
+    let (len, _) = socket.recv_from(&mut buf).await.ok()?;
+    Rtp::parse(&buf[..len])
+}
