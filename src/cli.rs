@@ -27,9 +27,7 @@ pub enum Command {
     #[command(subcommand)]
     Dialplan(DialplanCommand),
     /// Print the computed Japanese national holidays of a year, one `YYYY-MM-DD<TAB>name` per line.
-    Holidays {
-        year: i32,
-    },
+    Holidays { year: i32 },
 }
 
 #[derive(Debug, Args, Clone)]

@@ -66,7 +66,9 @@ fn simulate(file: &std::path::Path, at: &str, to: &str, json: bool) -> ExitCode 
     let at = match chrono::DateTime::parse_from_rfc3339(at) {
         Ok(at) => at.with_timezone(&chrono::Utc),
         Err(error) => {
-            eprintln!("--at {at:?}: not an RFC 3339 instant ({error}), e.g. 2026-12-30T10:00:00+09:00");
+            eprintln!(
+                "--at {at:?}: not an RFC 3339 instant ({error}), e.g. 2026-12-30T10:00:00+09:00"
+            );
             return ExitCode::FAILURE;
         }
     };

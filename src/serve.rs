@@ -38,9 +38,15 @@ pub enum ServeError {
     #[error("database: {0}")]
     Store(#[from] madoguchi_store::StoreError),
     #[error("cannot listen for SIP on {addr}: {source}")]
-    SipListen { addr: SocketAddr, source: std::io::Error },
+    SipListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("cannot listen for HTTP on {addr}: {source}")]
-    HttpListen { addr: SocketAddr, source: std::io::Error },
+    HttpListen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("metrics: {0}")]
     Metrics(String),
 }
@@ -62,21 +68,35 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
 
     let (udp, tcp) = sip_transport::bind(settings.sip_listen)
         .await
-        .map_err(|source| ServeError::SipListen { addr: settings.sip_listen, source })?;
-    let sip_addr = udp
-        .local_addr()
-        .map_err(|source| ServeError::SipListen { addr: settings.sip_listen, source })?;
+        .map_err(|source| ServeError::SipListen {
+            addr: settings.sip_listen,
+            source,
+        })?;
+    let sip_addr = udp.local_addr().map_err(|source| ServeError::SipListen {
+        addr: settings.sip_listen,
+        source,
+    })?;
     let http = web::bind(settings.http_listen)
         .await
-        .map_err(|source| ServeError::HttpListen { addr: settings.http_listen, source })?;
-    let http_addr = http
-        .local_addr()
-        .map_err(|source| ServeError::HttpListen { addr: settings.http_listen, source })?;
+        .map_err(|source| ServeError::HttpListen {
+            addr: settings.http_listen,
+            source,
+        })?;
+    let http_addr = http.local_addr().map_err(|source| ServeError::HttpListen {
+        addr: settings.http_listen,
+        source,
+    })?;
 
     let public_host = settings.public_address.clone().unwrap_or_else(|| {
-        if sip_addr.ip().is_unspecified() { Ipv4Addr::LOCALHOST.to_string() } else { sip_addr.ip().to_string() }
+        if sip_addr.ip().is_unspecified() {
+            Ipv4Addr::LOCALHOST.to_string()
+        } else {
+            sip_addr.ip().to_string()
+        }
     });
-    let media_ip: IpAddr = public_host.parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let media_ip: IpAddr = public_host
+        .parse()
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
     let engine = Engine::new(
         EngineConfig {
             sip: EndpointConfig {
@@ -96,7 +116,12 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let (transport, inbound) = SipTransport::start(udp, tcp);
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let (media_events_tx, media_events) = mpsc::unbounded_channel();
-    let media = MediaRuntime::new(Arc::new(prompts), sip_addr.ip(), settings.rtp_ports.clone(), media_events_tx);
+    let media = MediaRuntime::new(
+        Arc::new(prompts),
+        sip_addr.ip(),
+        settings.rtp_ports.clone(),
+        media_events_tx,
+    );
     let media_task = tokio::spawn(media.run(media_rx));
 
     let app = web::router(web::AppState { store, metrics });
@@ -183,7 +208,10 @@ async fn run_engine(
 }
 
 fn now() -> Now {
-    Now { mono: std::time::Instant::now(), wall: Utc::now() }
+    Now {
+        mono: std::time::Instant::now(),
+        wall: Utc::now(),
+    }
 }
 
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
@@ -199,7 +227,9 @@ fn terminate_signal() -> mpsc::Receiver<()> {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+            let Ok(mut term) = signal(SignalKind::terminate()) else {
+                return;
+            };
             tokio::select! {
                 _ = term.recv() => {}
                 _ = tokio::signal::ctrl_c() => {}
@@ -222,6 +252,7 @@ fn export_sip_stats(stats: &SipStats, exported: &mut SipStats) {
         let before = exported.responses_out.get(status).copied().unwrap_or(0);
         metrics::counter!("madoguchi_sip_messages_total", "direction" => "out", "status" => status.to_string()).increment(count - before);
     }
-    metrics::counter!("madoguchi_sip_parse_errors_total").increment(stats.parse_errors - exported.parse_errors);
+    metrics::counter!("madoguchi_sip_parse_errors_total")
+        .increment(stats.parse_errors - exported.parse_errors);
     *exported = stats.clone();
 }

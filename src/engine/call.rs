@@ -40,14 +40,23 @@ pub(crate) struct Setup {
 
 pub(crate) enum CallInput<'a> {
     Route(&'a Dialplan),
-    MediaOpened { port: u16 },
+    MediaOpened {
+        port: u16,
+    },
     MediaOpenFailed,
-    Confirmed { sdp: Option<Vec<u8>> },
+    Confirmed {
+        sdp: Option<Vec<u8>>,
+    },
     AckTimedOut,
     Cancelled,
-    ReInvite { request: ReInviteId, sdp: Option<Vec<u8>> },
+    ReInvite {
+        request: ReInviteId,
+        sdp: Option<Vec<u8>>,
+    },
     RemoteHangup,
-    PromptFinished { prompt: PromptId },
+    PromptFinished {
+        prompt: PromptId,
+    },
     Digit(char),
     Timeout,
     Interrupt,
@@ -80,7 +89,7 @@ struct Session {
 
 /// The last prompt frame leaves with its finish event; the caller's jitter buffer still holds
 /// some audio then, so the BYE waits this long rather than cut the goodbye short.
-const PLAYOUT_TAIL: std::time::Duration = std::time::Duration::from_millis(200);
+pub(crate) const PLAYOUT_TAIL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The announcements a queue or transfer step plays until the next issues fill them in.
 const PLACEHOLDER_PROMPTS: [&str; 2] = ["please_wait", "goodbye"];
@@ -137,7 +146,12 @@ impl Call {
         self.phase == Phase::Finished
     }
 
-    pub fn handle(&mut self, now: Now, input: CallInput<'_>, prompts: &PromptIndex) -> Vec<CallOutput> {
+    pub fn handle(
+        &mut self,
+        now: Now,
+        input: CallInput<'_>,
+        prompts: &PromptIndex,
+    ) -> Vec<CallOutput> {
         let mut out = Vec::new();
         if self.phase == Phase::Finished {
             return out;
@@ -147,18 +161,42 @@ impl Call {
             CallInput::MediaOpened { port } => self.answer(now, port, &mut out),
             CallInput::MediaOpenFailed => {
                 out.push(CallOutput::Reject { status: 503 });
-                self.finish(now, Disposition::Failed, HangupSide::Engine, "no_rtp_port", &mut out);
+                self.finish(
+                    now,
+                    Disposition::Failed,
+                    HangupSide::Engine,
+                    "no_rtp_port",
+                    &mut out,
+                );
             }
             CallInput::Confirmed { sdp } => self.confirmed(now, sdp, prompts, &mut out),
             CallInput::AckTimedOut => {
                 out.push(CallOutput::Hangup);
-                self.finish(now, Disposition::Failed, HangupSide::Engine, "ack_timeout", &mut out);
+                self.finish(
+                    now,
+                    Disposition::Failed,
+                    HangupSide::Engine,
+                    "ack_timeout",
+                    &mut out,
+                );
             }
             CallInput::Cancelled => {
-                self.finish(now, Disposition::Cancelled, HangupSide::Caller, "cancel", &mut out);
+                self.finish(
+                    now,
+                    Disposition::Cancelled,
+                    HangupSide::Caller,
+                    "cancel",
+                    &mut out,
+                );
             }
             CallInput::RemoteHangup => {
-                self.finish(now, Disposition::CallerHangup, HangupSide::Caller, "bye", &mut out);
+                self.finish(
+                    now,
+                    Disposition::CallerHangup,
+                    HangupSide::Caller,
+                    "bye",
+                    &mut out,
+                );
             }
             CallInput::ReInvite { request, sdp } => self.reinvite(now, request, sdp, &mut out),
             CallInput::PromptFinished { prompt } => {
@@ -174,11 +212,15 @@ impl Call {
                     self.run_flow(now, prompts, &mut out);
                 }
             }
-            CallInput::Timeout if self.phase == Phase::HangingUp => self.end_by_engine(now, &mut out),
+            CallInput::Timeout if self.phase == Phase::HangingUp => {
+                self.end_by_engine(now, &mut out)
+            }
             CallInput::Timeout if self.phase == Phase::Ringing => {
                 self.timer = None;
                 self.phase = Phase::AwaitingMedia;
-                out.push(CallOutput::Media(MediaCommand::Open { leg: self.setup.leg }));
+                out.push(CallOutput::Media(MediaCommand::Open {
+                    leg: self.setup.leg,
+                }));
             }
             CallInput::Timeout => {
                 self.timer = None;
@@ -189,10 +231,18 @@ impl Call {
             }
             CallInput::Interrupt => {
                 match self.phase {
-                    Phase::Ringing | Phase::AwaitingMedia => out.push(CallOutput::Reject { status: 503 }),
+                    Phase::Ringing | Phase::AwaitingMedia => {
+                        out.push(CallOutput::Reject { status: 503 })
+                    }
                     _ => out.push(CallOutput::Hangup),
                 }
-                self.finish(now, Disposition::Interrupted, HangupSide::Engine, "shutdown", &mut out);
+                self.finish(
+                    now,
+                    Disposition::Interrupted,
+                    HangupSide::Engine,
+                    "shutdown",
+                    &mut out,
+                );
             }
         }
         out
@@ -205,7 +255,11 @@ impl Call {
             return;
         };
         let branch = route.branch.label().to_owned();
-        self.event(now, "routed", json!({ "entry": route.entry, "branch": branch }));
+        self.event(
+            now,
+            "routed",
+            json!({ "entry": route.entry, "branch": branch }),
+        );
         self.closed_disposition = closed_disposition(&branch);
         self.entry = Some(route.entry.clone());
         self.branch = Some(branch);
@@ -214,17 +268,27 @@ impl Call {
             // Check the offer before binding a port: a call we cannot talk to gets 488 at once.
             if let Err(error) = sdp::negotiate(offer, self.local_media(9)) {
                 let status = match error {
-                    sdp::SdpError::NoCommonCodec | sdp::SdpError::NoAudioStream | sdp::SdpError::UnsupportedTransport => 488,
+                    sdp::SdpError::NoCommonCodec
+                    | sdp::SdpError::NoAudioStream
+                    | sdp::SdpError::UnsupportedTransport => 488,
                     _ => 400,
                 };
                 self.event(now, "sdp_rejected", json!({ "error": error.to_string() }));
                 out.push(CallOutput::Reject { status });
-                self.finish(now, Disposition::Rejected, HangupSide::Engine, &status.to_string(), out);
+                self.finish(
+                    now,
+                    Disposition::Rejected,
+                    HangupSide::Engine,
+                    &status.to_string(),
+                    out,
+                );
                 return;
             }
         }
         if route.ring.is_zero() {
-            out.push(CallOutput::Media(MediaCommand::Open { leg: self.setup.leg }));
+            out.push(CallOutput::Media(MediaCommand::Open {
+                leg: self.setup.leg,
+            }));
         } else {
             out.push(CallOutput::Provisional { status: 180 });
             self.timer = Some(now.mono + route.ring);
@@ -265,7 +329,13 @@ impl Call {
         self.phase = Phase::Answered;
     }
 
-    fn confirmed(&mut self, now: Now, sdp: Option<Vec<u8>>, prompts: &PromptIndex, out: &mut Vec<CallOutput>) {
+    fn confirmed(
+        &mut self,
+        now: Now,
+        sdp: Option<Vec<u8>>,
+        prompts: &PromptIndex,
+        out: &mut Vec<CallOutput>,
+    ) {
         if self.phase != Phase::Answered {
             return;
         }
@@ -283,7 +353,13 @@ impl Call {
                 }
                 _ => {
                     out.push(CallOutput::Hangup);
-                    self.finish(now, Disposition::Failed, HangupSide::Engine, "no_sdp_answer", out);
+                    self.finish(
+                        now,
+                        Disposition::Failed,
+                        HangupSide::Engine,
+                        "no_sdp_answer",
+                        out,
+                    );
                     return;
                 }
             }
@@ -292,15 +368,27 @@ impl Call {
         self.run_flow(now, prompts, out);
     }
 
-    fn reinvite(&mut self, now: Now, request: ReInviteId, sdp: Option<Vec<u8>>, out: &mut Vec<CallOutput>) {
+    fn reinvite(
+        &mut self,
+        now: Now,
+        request: ReInviteId,
+        sdp: Option<Vec<u8>>,
+        out: &mut Vec<CallOutput>,
+    ) {
         let Some(port) = self.local_port else {
-            out.push(CallOutput::AnswerReinvite { request, result: Err(491) });
+            out.push(CallOutput::AnswerReinvite {
+                request,
+                result: Err(491),
+            });
             return;
         };
         let local = self.local_media(port);
         let Some(offer) = sdp else {
             // An offerless re-INVITE (session refresh): offer the same session again.
-            out.push(CallOutput::AnswerReinvite { request, result: Ok(sdp::build_offer(local)) });
+            out.push(CallOutput::AnswerReinvite {
+                request,
+                result: Ok(sdp::build_offer(local)),
+            });
             return;
         };
         match sdp::negotiate(&offer, local) {
@@ -313,11 +401,20 @@ impl Call {
                     telephone_event_pt: negotiated.telephone_event_pt,
                     remote: negotiated.remote,
                 };
-                out.push(CallOutput::AnswerReinvite { request, result: Ok(negotiated.answer_sdp) });
+                out.push(CallOutput::AnswerReinvite {
+                    request,
+                    result: Ok(negotiated.answer_sdp),
+                });
                 self.start_media(session, out);
-                out.push(CallOutput::Media(MediaCommand::SetSending { leg: self.setup.leg, sending: !hold }));
+                out.push(CallOutput::Media(MediaCommand::SetSending {
+                    leg: self.setup.leg,
+                    sending: !hold,
+                }));
             }
-            Err(_) => out.push(CallOutput::AnswerReinvite { request, result: Err(488) }),
+            Err(_) => out.push(CallOutput::AnswerReinvite {
+                request,
+                result: Err(488),
+            }),
         }
     }
 
@@ -357,7 +454,9 @@ impl Call {
                 },
                 FlowAction::StopPlayback => {
                     self.playing = None;
-                    out.push(CallOutput::Media(MediaCommand::StopPlayback { leg: self.setup.leg }));
+                    out.push(CallOutput::Media(MediaCommand::StopPlayback {
+                        leg: self.setup.leg,
+                    }));
                 }
                 FlowAction::StartTimer { duration } => self.timer = Some(now.mono + duration),
                 FlowAction::CancelTimer => self.timer = None,
@@ -384,7 +483,10 @@ impl Call {
     }
 
     fn start_placeholder(&mut self, now: Now, prompts: &PromptIndex, out: &mut Vec<CallOutput>) {
-        let mut ids: Vec<PromptId> = PLACEHOLDER_PROMPTS.iter().filter_map(|name| prompts.get(*name).copied()).collect();
+        let mut ids: Vec<PromptId> = PLACEHOLDER_PROMPTS
+            .iter()
+            .filter_map(|name| prompts.get(*name).copied())
+            .collect();
         if ids.is_empty() {
             self.end_by_engine(now, out);
             return;
@@ -396,7 +498,10 @@ impl Call {
 
     fn play(&mut self, prompt: PromptId, out: &mut Vec<CallOutput>) {
         self.playing = Some(prompt);
-        out.push(CallOutput::Media(MediaCommand::Play { leg: self.setup.leg, prompt }));
+        out.push(CallOutput::Media(MediaCommand::Play {
+            leg: self.setup.leg,
+            prompt,
+        }));
     }
 
     fn start_media(&mut self, session: Session, out: &mut Vec<CallOutput>) {
@@ -432,20 +537,38 @@ impl Call {
 
     fn event(&mut self, now: Now, kind: &str, detail: serde_json::Value) {
         let seq = i32::try_from(self.events.len()).unwrap_or(i32::MAX);
-        self.events.push(CallEvent { seq, at: now.wall, kind: kind.to_owned(), detail });
+        self.events.push(CallEvent {
+            seq,
+            at: now.wall,
+            kind: kind.to_owned(),
+            detail,
+        });
     }
 
     /// The one exit of every call: the record goes out and the port is released.
-    fn finish(&mut self, now: Now, disposition: Disposition, side: HangupSide, cause: &str, out: &mut Vec<CallOutput>) {
+    fn finish(
+        &mut self,
+        now: Now,
+        disposition: Disposition,
+        side: HangupSide,
+        cause: &str,
+        out: &mut Vec<CallOutput>,
+    ) {
         if self.phase == Phase::Finished {
             return;
         }
         if let Some(runner) = self.runner.as_ref() {
             self.dtmf = runner.choices().to_vec();
         }
-        self.event(now, "ended", json!({ "disposition": disposition.as_str(), "cause": cause }));
+        self.event(
+            now,
+            "ended",
+            json!({ "disposition": disposition.as_str(), "cause": cause }),
+        );
         if self.local_port.is_some() || self.phase == Phase::AwaitingMedia {
-            out.push(CallOutput::Media(MediaCommand::Close { leg: self.setup.leg }));
+            out.push(CallOutput::Media(MediaCommand::Close {
+                leg: self.setup.leg,
+            }));
         }
         self.phase = Phase::Finished;
         self.timer = None;

@@ -16,6 +16,7 @@ pub struct Now {
 
 impl Now {
     /// The same instant moved forward on both clocks; for tests driving virtual time.
+    #[cfg(test)]
     pub fn advanced(self, by: std::time::Duration) -> Now {
         Now {
             mono: self.mono + by,

@@ -13,7 +13,9 @@ use madoguchi_sip::LegId;
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaCommand {
     /// Bind an RTP port for this leg and answer with `MediaEvent::Opened`.
-    Open { leg: LegId },
+    Open {
+        leg: LegId,
+    },
     /// The negotiated session: where to send (until the caller's packets show where they come
     /// from: symmetric RTP), in which codec, and which payload type carries RFC 4733 events.
     Start {
@@ -24,19 +26,40 @@ pub enum MediaCommand {
         telephone_event_pt: Option<u8>,
     },
     /// Play a prompt from its first frame; replaces whatever was playing.
-    Play { leg: LegId, prompt: PromptId },
-    StopPlayback { leg: LegId },
+    Play {
+        leg: LegId,
+        prompt: PromptId,
+    },
+    StopPlayback {
+        leg: LegId,
+    },
     /// Hold: a caller who put us on hold (sendonly/inactive) gets no packets.
-    SetSending { leg: LegId, sending: bool },
+    SetSending {
+        leg: LegId,
+        sending: bool,
+    },
     /// Release the port.
-    Close { leg: LegId },
+    Close {
+        leg: LegId,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaEvent {
-    Opened { leg: LegId, port: u16 },
-    OpenFailed { leg: LegId },
+    Opened {
+        leg: LegId,
+        port: u16,
+    },
+    OpenFailed {
+        leg: LegId,
+    },
     /// The last frame of the prompt went out.
-    PromptFinished { leg: LegId, prompt: PromptId },
-    Digit { leg: LegId, digit: char },
+    PromptFinished {
+        leg: LegId,
+        prompt: PromptId,
+    },
+    Digit {
+        leg: LegId,
+        digit: char,
+    },
 }

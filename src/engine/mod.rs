@@ -48,9 +48,15 @@ pub struct EngineConfig {
 #[derive(Debug)]
 pub(crate) enum CallOutput {
     Media(MediaCommand),
-    Provisional { status: u16 },
-    Accept { sdp: Vec<u8> },
-    Reject { status: u16 },
+    Provisional {
+        status: u16,
+    },
+    Accept {
+        sdp: Vec<u8>,
+    },
+    Reject {
+        status: u16,
+    },
     Hangup,
     AnswerReinvite {
         request: madoguchi_sip::ReInviteId,
@@ -90,7 +96,13 @@ impl Engine {
         }
     }
 
-    pub fn handle_sip(&mut self, now: Now, transport: Transport, source: SocketAddr, payload: &[u8]) {
+    pub fn handle_sip(
+        &mut self,
+        now: Now,
+        transport: Transport,
+        source: SocketAddr,
+        payload: &[u8],
+    ) {
         self.sip.handle_input(now.mono, transport, source, payload);
         self.pump(now);
     }
@@ -99,7 +111,9 @@ impl Engine {
         let (leg, input) = match event {
             MediaEvent::Opened { leg, port } => (leg, CallInput::MediaOpened { port }),
             MediaEvent::OpenFailed { leg } => (leg, CallInput::MediaOpenFailed),
-            MediaEvent::PromptFinished { leg, prompt } => (leg, CallInput::PromptFinished { prompt }),
+            MediaEvent::PromptFinished { leg, prompt } => {
+                (leg, CallInput::PromptFinished { prompt })
+            }
             MediaEvent::Digit { leg, digit } => (leg, CallInput::Digit(digit)),
         };
         self.drive(now, leg, input);
@@ -235,7 +249,9 @@ impl Engine {
                 self.records.push_back(*record);
                 Ok(())
             }
-            CallOutput::Provisional { status } => self.sip.send_provisional(now.mono, leg, status, None),
+            CallOutput::Provisional { status } => {
+                self.sip.send_provisional(now.mono, leg, status, None)
+            }
             CallOutput::Accept { sdp } => self.sip.accept(now.mono, leg, &sdp),
             CallOutput::Reject { status } => self.sip.reject(now.mono, leg, status, None),
             CallOutput::Hangup => self.sip.hangup(now.mono, leg),

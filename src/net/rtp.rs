@@ -247,10 +247,15 @@ impl MediaRuntime {
                             .resume_after_gap(stream.idle_frames.saturating_mul(FRAME_SAMPLES));
                         stream.idle_frames = 0;
                     }
-                    let len = stream
-                        .sender
-                        .write_packet(stream.payload_type, frame, &mut self.packet);
-                    if stream.socket.try_send_to(&self.packet[..len], remote).is_err() {
+                    let len =
+                        stream
+                            .sender
+                            .write_packet(stream.payload_type, frame, &mut self.packet);
+                    if stream
+                        .socket
+                        .try_send_to(&self.packet[..len], remote)
+                        .is_err()
+                    {
                         metrics::counter!("madoguchi_rtp_send_errors_total").increment(1);
                     }
                 }
@@ -286,7 +291,9 @@ async fn read_stream(
                 return;
             }
         }
-        if Some(header.payload_type) == telephone_event_pt && dtmf.handle_packet(&header, payload).is_ok() {
+        if Some(header.payload_type) == telephone_event_pt
+            && dtmf.handle_packet(&header, payload).is_ok()
+        {
             while let Some(DtmfEvent::Digit(digit)) = dtmf.poll_event() {
                 if events.send(MediaEvent::Digit { leg, digit }).is_err() {
                     return;

@@ -68,7 +68,10 @@ impl SipTransport {
     pub fn send(&self, transmit: Transmit) {
         match transmit.transport {
             Transport::Udp => {
-                if let Err(error) = self.udp.try_send_to(&transmit.payload, transmit.destination) {
+                if let Err(error) = self
+                    .udp
+                    .try_send_to(&transmit.payload, transmit.destination)
+                {
                     metrics::counter!("madoguchi_sip_send_errors_total").increment(1);
                     tracing::debug!(%error, "udp send failed");
                 }
