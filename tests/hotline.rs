@@ -197,3 +197,101 @@ async fn sigterm_exits_zero_after_flushing_records() {
         .expect("list");
     assert_eq!(calls.total, 1, "the call's record was written before exit");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dtmf_choice_over_rtp_is_taken_once_and_recorded() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let before_menu =
+        prompt_frames("greeting.wav").len() + prompt_frames("recording_notice.wav").len();
+    let mut phone = Phone::new(engine.sip).await;
+    let answer = phone.call("0120000000").await;
+    let engine_rtp = answer.sdp_media().expect("the answer has media");
+    // Into the menu prompt, then press 1: start, interim and three end packets of one event.
+    phone
+        .listen(before_menu + 25, Duration::from_secs(30))
+        .await;
+    phone.send_dtmf(engine_rtp, b'1', 1000, 160_000).await;
+    phone.until_bye(Duration::from_secs(60)).await;
+
+    let calls = engine.wait_for_calls(1);
+    let record = &calls["calls"][0];
+    assert_eq!(record["dtmf"], serde_json::json!(["1"]), "{record}");
+    assert_eq!(record["disposition"], "completed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_with_a_broken_cseq_gets_400_naming_the_fault() {
+    let engine = EngineProcess::start(Options::default());
+    let mut phone = Phone::new(engine.sip).await;
+    let text = phone
+        .request("OPTIONS", None, None)
+        .replace("CSeq: 1 OPTIONS", "CSeq: abc OPTIONS");
+    phone.send(&text).await;
+    let response = phone.recv(Duration::from_secs(5)).await;
+    assert_eq!(response.status(), Some(400));
+    assert!(
+        response.start_line.contains("CSeq"),
+        "{}",
+        response.start_line
+    );
+}
+
+#[test]
+fn call_api_pages_filters_and_refuses_bad_parameters() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    for _ in 0..3 {
+        let (code, output) = sipp("cancel.xml", engine.sip, &["-m", "1"]);
+        assert_eq!(code, 0, "{output}");
+    }
+    engine.wait_for_calls(3);
+    let (status, body) = engine.get("/api/v1/calls?per_page=2&page=2");
+    assert_eq!(status, 200);
+    let page: serde_json::Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(page["total"], 3);
+    assert_eq!(page["calls"].as_array().map(Vec::len), Some(1));
+
+    let (status, body) = engine.get("/api/v1/calls?from=2026-11-26T00:00:00Z");
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).expect("json")["total"],
+        0
+    );
+
+    let (status, body) = engine.get("/api/v1/calls?per_page=0");
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = engine.get("/api/v1/calls?from=yesterday");
+    assert_eq!(status, 400);
+    let (status, _) = engine.get("/api/v1/calls/no-such-call");
+    assert_eq!(status, 404);
+}
+
+#[test]
+fn metrics_and_openapi_describe_the_engine() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let (code, output) = sipp("cancel.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "{output}");
+    engine.wait_for_calls(1);
+    assert_eq!(engine.get("/healthz"), (200, "ok\n".to_owned()));
+    // The SIP counters are exported once a second; wait for the INVITE to show.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let metrics = loop {
+        let (_, metrics) = engine.get("/metrics");
+        if metrics.contains("method=\"INVITE\"") || std::time::Instant::now() > deadline {
+            break metrics;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        metrics.contains("madoguchi_calls_total{disposition=\"cancelled\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("madoguchi_sip_messages_total{direction=\"in\",method=\"INVITE\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("status=\"487\""), "{metrics}");
+    assert!(metrics.contains("madoguchi_active_calls"), "{metrics}");
+    let (status, openapi) = engine.get("/api/v1/openapi.json");
+    assert_eq!(status, 200);
+    assert!(openapi.contains("/api/v1/calls"), "{openapi}");
+}

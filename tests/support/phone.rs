@@ -62,7 +62,7 @@ impl Phone {
             from_tag: format!("ft{port}"),
             cseq: 0,
             to_header: None,
-            request_uri: String::new(),
+            request_uri: format!("sip:0120000000@{engine}"),
             branch: 0,
             heard: Vec::new(),
         }

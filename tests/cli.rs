@@ -1,0 +1,122 @@
+//! The command-line contract: holidays, dialplan check and simulate.
+
+use std::process::Command;
+
+fn madoguchi(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_madoguchi"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run madoguchi");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The Cabinet Office's lines for one year, as `YYYY-MM-DD<TAB>name`.
+fn oracle(year: i32) -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/syukujitsu.csv");
+    let text = std::fs::read_to_string(path).expect("the oracle is beside the clone");
+    text.lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (date, name) = line.split_once(',')?;
+            let mut parts = date.split('/').map(|p| p.parse::<u32>().ok());
+            let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+            (y as i32 == year).then(|| format!("{y:04}-{m:02}-{d:02}\t{}", name.trim()))
+        })
+        .collect()
+}
+
+#[test]
+fn holidays_prints_the_cabinet_office_list_for_2026() {
+    let (code, stdout, _) = madoguchi(&["holidays", "2026"]);
+    assert_eq!(code, 0);
+    let printed: Vec<String> = stdout.lines().map(str::to_owned).collect();
+    assert_eq!(printed, oracle(2026));
+}
+
+#[test]
+fn dialplan_check_accepts_the_reference_dialplan() {
+    let (code, stdout, stderr) = madoguchi(&["dialplan", "check", "dialplans/zama.toml"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("ok"));
+}
+
+#[test]
+fn dialplan_check_names_file_line_and_key_and_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = std::fs::read_to_string("dialplans/zama.toml")
+        .expect("zama.toml")
+        .replace(
+            "sounds_dir = \"../sounds/ja\"",
+            &format!(
+                "sounds_dir = {:?}",
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sounds/ja")
+            ),
+        )
+        .replacen(
+            "ranges = [\"08:30-20:00\"]",
+            "ranges = [\"08:30-25:00\"]",
+            1,
+        );
+    let line = text
+        .lines()
+        .position(|l| l.contains("08:30-25:00"))
+        .expect("edited")
+        + 1;
+    let file = dir.path().join("broken.toml");
+    std::fs::write(&file, text).expect("write");
+    let (code, _, stderr) = madoguchi(&["dialplan", "check", file.to_str().expect("utf-8 path")]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains(&format!("broken.toml:{line}:")), "{stderr}");
+    assert!(stderr.contains("calendars.hotline.hours"), "{stderr}");
+}
+
+#[test]
+fn dialplan_simulate_on_december_30_gives_the_year_end_branch() {
+    let (code, stdout, stderr) = madoguchi(&[
+        "dialplan",
+        "simulate",
+        "dialplans/zama.toml",
+        "--at",
+        "2026-12-30T10:00:00+09:00",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(value["branch"], "closed_year_end", "{stdout}");
+}
+
+#[test]
+fn dialplan_simulate_in_hours_lists_the_greeting_and_the_menu() {
+    let (code, stdout, _) = madoguchi(&[
+        "dialplan",
+        "simulate",
+        "dialplans/zama.toml",
+        "--at",
+        "2026-11-25T10:00:00+09:00",
+        "--to",
+        "0120000000",
+    ]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("greeting") && stdout.contains("menu"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn dialplan_simulate_rejects_an_instant_that_is_not_rfc3339() {
+    let (code, _, stderr) = madoguchi(&[
+        "dialplan",
+        "simulate",
+        "dialplans/zama.toml",
+        "--at",
+        "tomorrow",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("RFC 3339"), "{stderr}");
+}
