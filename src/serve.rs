@@ -52,6 +52,12 @@ pub enum ServeError {
 }
 
 pub async fn serve(settings: Settings) -> Result<(), ServeError> {
+    // One RTP socket per call: thousands of calls need more descriptors than the usual soft
+    // limit of 1024. Raise it to the hard limit; if that fails, calls beyond it get 503.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open file limit"),
+        Err(error) => tracing::warn!(%error, "cannot raise the open file limit"),
+    }
     let dialplan = Dialplan::load(&settings.dialplan).map_err(ServeError::Dialplan)?;
     let prompts = PromptCache::load(dialplan.prompt_files())?;
     let index: PromptIndex = dialplan
