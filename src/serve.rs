@@ -28,6 +28,7 @@ use crate::net::sip_transport::{self, SipTransport};
 use crate::web;
 
 const DRAIN_LIMIT: Duration = Duration::from_secs(30);
+const FLUSH_LIMIT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -48,7 +49,11 @@ pub enum ServeError {
         source: std::io::Error,
     },
     #[error("metrics: {0}")]
-    Metrics(String),
+    Metrics(#[from] metrics_exporter_prometheus::BuildError),
+    #[error(
+        "{pending} call records could not be written before exiting: the database is unreachable"
+    )]
+    Unflushed { pending: u64 },
 }
 
 pub async fn serve(settings: Settings) -> Result<(), ServeError> {
@@ -66,9 +71,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         .collect();
     tracing::info!(prompts = prompts.len(), dialplan = %settings.dialplan.display(), "prompts decoded and encoded");
 
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
-        .install_recorder()
-        .map_err(|error| ServeError::Metrics(error.to_string()))?;
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
     let store = Store::connect(&settings.database_url).await?;
     let (writer, writer_task) = RecordWriter::spawn(store.clone());
 
@@ -144,14 +147,37 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     println!("madoguchi ready sip={sip_addr} http={http_addr}");
     tracing::info!(%sip_addr, %http_addr, node = %settings.node_id, city_line = ?settings.city_line, "madoguchi ready");
 
-    run_engine(engine, inbound, media_events, transport, media_tx, writer).await;
+    run_engine(
+        engine,
+        inbound,
+        media_events,
+        transport,
+        media_tx,
+        writer.clone(),
+    )
+    .await;
 
     let _ = stop_http_tx.send(());
     let _ = http_task.await;
     media_task.abort();
-    let stats = writer_task.shutdown().await;
-    tracing::info!(?stats, "records flushed, exiting");
-    Ok(())
+    // Records wait in memory while the database is away; give it a bounded time to come back
+    // rather than hang the shutdown (the hardening issue adds a durable local spool).
+    match tokio::time::timeout(FLUSH_LIMIT, writer_task.shutdown()).await {
+        Ok(report) => {
+            for record in &report.rejected {
+                tracing::error!(call = %record.id, "the database refused this call record");
+            }
+            tracing::info!(
+                written = report.stats.written,
+                refused = report.rejected.len(),
+                "records flushed, exiting"
+            );
+            Ok(())
+        }
+        Err(_) => Err(ServeError::Unflushed {
+            pending: writer.stats().pending,
+        }),
+    }
 }
 
 /// The engine task: the only owner of the core. Feeds it, drains it, until drained.

@@ -120,3 +120,39 @@ fn dialplan_simulate_rejects_an_instant_that_is_not_rfc3339() {
     assert_eq!(code, 1);
     assert!(stderr.contains("RFC 3339"), "{stderr}");
 }
+
+#[test]
+fn serve_refuses_to_start_with_an_undecodable_prompt_and_names_the_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dialplan = dir.path().join("line.toml");
+    std::fs::write(
+        &dialplan,
+        r#"sounds_dir = "."
+[prompts]
+greeting = "greeting.wav"
+[calendars.always]
+hours = [{ days = "every day", ranges = ["00:00-24:00"] }]
+holidays = "open"
+[[entries]]
+match = "*"
+calendar = "always"
+open = [{ play = "greeting" }]
+"#,
+    )
+    .expect("write dialplan");
+    std::fs::write(dir.path().join("greeting.wav"), b"this is not audio").expect("write junk");
+    let database = format!("sqlite://{}", dir.path().join("x.db").display());
+    let (code, _, stderr) = madoguchi(&[
+        "serve",
+        "--sip-listen",
+        "127.0.0.1:0",
+        "--http-listen",
+        "127.0.0.1:0",
+        "--database-url",
+        &database,
+        "--dialplan",
+        dialplan.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("greeting.wav"), "{stderr}");
+}

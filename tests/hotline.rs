@@ -295,3 +295,50 @@ fn metrics_and_openapi_describe_the_engine() {
     assert_eq!(status, 200);
     assert!(openapi.contains("/api/v1/calls"), "{openapi}");
 }
+
+#[test]
+fn call_over_tcp_is_answered_and_hung_up() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let (code, output) = sipp("bench_call.xml", engine.sip, &["-m", "1", "-t", "t1"]);
+    assert_eq!(code, 0, "sipp over TCP failed:\n{output}\n{}", engine.log());
+    let calls = engine.wait_for_calls(1);
+    assert_eq!(calls["calls"][0]["disposition"], "caller_hangup");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_reinvite_silences_the_announcement_and_resume_brings_it_back() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let mut phone = Phone::new(engine.sip).await;
+    assert_eq!(phone.call("0120000000").await.status(), Some(200));
+    phone.listen(10, Duration::from_secs(10)).await;
+
+    let hold = phone.offer().replace("a=sendrecv", "a=sendonly");
+    let reinvite = phone.request("INVITE", Some(&hold), None);
+    phone.send(&reinvite).await;
+    let ok = phone.final_response().await;
+    assert_eq!(ok.status(), Some(200));
+    assert!(
+        String::from_utf8_lossy(&ok.body).contains("a=recvonly"),
+        "hold is answered recvonly"
+    );
+    // Packets already in flight may still arrive; then the stream must stay silent.
+    phone.listen(usize::MAX, Duration::from_millis(100)).await;
+    let on_hold = phone.heard.len();
+    phone.listen(usize::MAX, Duration::from_millis(500)).await;
+    assert_eq!(phone.heard.len(), on_hold, "no audio while on hold");
+
+    let resume = phone.offer();
+    let reinvite = phone.request("INVITE", Some(&resume), None);
+    phone.send(&reinvite).await;
+    assert_eq!(phone.final_response().await.status(), Some(200));
+    phone.listen(on_hold + 10, Duration::from_secs(5)).await;
+    assert!(
+        phone.heard.len() >= on_hold + 10,
+        "audio resumes after unhold"
+    );
+    assert!(
+        phone.heard[on_hold].marker,
+        "the resumed talkspurt is marked"
+    );
+    assert_eq!(phone.hangup().await.status(), Some(200));
+}

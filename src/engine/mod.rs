@@ -17,7 +17,8 @@ mod call;
 pub mod clock;
 pub mod media;
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,6 +71,10 @@ pub struct Engine {
     dialplan: Arc<Dialplan>,
     prompts: Arc<PromptIndex>,
     calls: HashMap<LegId, Call>,
+    /// Every call timer ever set, earliest first. Entries go stale when a call resets or drops
+    /// its timer; they are skipped when popped, so setting a timer stays O(log n) and
+    /// `poll_timeout` O(1) with thousands of calls.
+    call_timers: BinaryHeap<Reverse<(Instant, LegId)>>,
     media_out: VecDeque<MediaCommand>,
     records: VecDeque<CallRecord>,
     rng: StdRng,
@@ -87,6 +92,7 @@ impl Engine {
             dialplan,
             prompts,
             calls: HashMap::new(),
+            call_timers: BinaryHeap::new(),
             media_out: VecDeque::new(),
             records: VecDeque::new(),
             rng,
@@ -122,20 +128,23 @@ impl Engine {
 
     pub fn handle_timeout(&mut self, now: Now) {
         self.sip.handle_timeout(now.mono);
-        let due: Vec<LegId> = self
-            .calls
-            .iter()
-            .filter(|(_, call)| call.timeout().is_some_and(|at| at <= now.mono))
-            .map(|(leg, _)| *leg)
-            .collect();
-        for leg in due {
-            self.drive(now, leg, CallInput::Timeout);
+        while let Some(Reverse((at, leg))) = self.call_timers.peek().copied() {
+            if at > now.mono {
+                break;
+            }
+            self.call_timers.pop();
+            let current = self.calls.get(&leg).and_then(Call::timeout);
+            if current == Some(at) {
+                self.drive(now, leg, CallInput::Timeout);
+            }
         }
         self.pump(now);
     }
 
+    /// The earliest SIP or call timer. A stale call timer may wake the shell early; the
+    /// `handle_timeout` that follows discards it.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let calls = self.calls.values().filter_map(Call::timeout).min();
+        let calls = self.call_timers.peek().map(|Reverse((at, _))| *at);
         match (self.sip.poll_timeout(), calls) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -229,8 +238,13 @@ impl Engine {
         let Some(call) = self.calls.get_mut(&leg) else {
             return;
         };
+        let timer_before = call.timeout();
         let outputs = call.handle(now, input, &self.prompts);
         let finished = call.is_finished();
+        match call.timeout() {
+            Some(at) if Some(at) != timer_before => self.call_timers.push(Reverse((at, leg))),
+            _ => {}
+        }
         for output in outputs {
             self.command(now, leg, output);
         }
