@@ -276,15 +276,34 @@ fn terminate_signal() -> mpsc::Receiver<()> {
 
 /// Copies the endpoint's counters into Prometheus counters (the core keeps plain integers).
 fn export_sip_stats(stats: &SipStats, exported: &mut SipStats) {
-    for (method, count) in &stats.requests_in {
-        let before = exported.requests_in.get(method).copied().unwrap_or(0);
-        metrics::counter!("madoguchi_sip_messages_total", "direction" => "in", "method" => method.clone()).increment(count - before);
+    let by_method = [
+        ("in", &stats.requests_in, &exported.requests_in),
+        ("out", &stats.requests_out, &exported.requests_out),
+    ];
+    for (direction, now, before) in by_method {
+        for (method, count) in now {
+            let delta = count.saturating_sub(before.get(method).copied().unwrap_or(0));
+            metrics::counter!("madoguchi_sip_messages_total", "direction" => direction, "method" => method.clone()).increment(delta);
+        }
     }
-    for (status, count) in &stats.responses_out {
-        let before = exported.responses_out.get(status).copied().unwrap_or(0);
-        metrics::counter!("madoguchi_sip_messages_total", "direction" => "out", "status" => status.to_string()).increment(count - before);
+    let by_status = [
+        ("in", &stats.responses_in, &exported.responses_in),
+        ("out", &stats.responses_out, &exported.responses_out),
+    ];
+    for (direction, now, before) in by_status {
+        for (status, count) in now {
+            let delta = count.saturating_sub(before.get(status).copied().unwrap_or(0));
+            metrics::counter!("madoguchi_sip_messages_total", "direction" => direction, "status" => status.to_string()).increment(delta);
+        }
     }
     metrics::counter!("madoguchi_sip_parse_errors_total")
-        .increment(stats.parse_errors - exported.parse_errors);
+        .increment(stats.parse_errors.saturating_sub(exported.parse_errors));
+    metrics::counter!("madoguchi_sip_dropped_total", "reason" => "unparseable")
+        .increment(stats.dropped.saturating_sub(exported.dropped));
+    metrics::counter!("madoguchi_sip_retransmissions_total").increment(
+        stats
+            .retransmissions
+            .saturating_sub(exported.retransmissions),
+    );
     *exported = stats.clone();
 }

@@ -299,7 +299,11 @@ fn metrics_and_openapi_describe_the_engine() {
 #[test]
 fn call_over_tcp_is_answered_and_hung_up() {
     let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
-    let (code, output) = sipp("bench_call.xml", engine.sip, &["-m", "1", "-t", "t1"]);
+    let (code, output) = sipp(
+        "bench_call.xml",
+        engine.sip,
+        &["-m", "1", "-t", "t1", "-d", "1000"],
+    );
     assert_eq!(code, 0, "sipp over TCP failed:\n{output}\n{}", engine.log());
     let calls = engine.wait_for_calls(1);
     assert_eq!(calls["calls"][0]["disposition"], "caller_hangup");

@@ -87,6 +87,28 @@ struct Session {
     remote: Option<std::net::SocketAddr>,
 }
 
+impl From<&sdp::Negotiated> for Session {
+    fn from(n: &sdp::Negotiated) -> Session {
+        Session {
+            codec: n.codec,
+            payload_type: n.payload_type,
+            telephone_event_pt: n.telephone_event_pt,
+            remote: n.remote,
+        }
+    }
+}
+
+impl From<&sdp::AcceptedAnswer> for Session {
+    fn from(a: &sdp::AcceptedAnswer) -> Session {
+        Session {
+            codec: a.codec,
+            payload_type: a.payload_type,
+            telephone_event_pt: a.telephone_event_pt,
+            remote: a.remote,
+        }
+    }
+}
+
 /// The last prompt frame leaves with its finish event; the caller's jitter buffer still holds
 /// some audio then, so the BYE waits this long rather than cut the goodbye short.
 pub(crate) const PLAYOUT_TAIL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -305,13 +327,7 @@ impl Call {
         let sdp = match &self.setup.offer {
             Some(offer) => match sdp::negotiate(offer, local) {
                 Ok(negotiated) => {
-                    let session = Session {
-                        codec: negotiated.codec,
-                        payload_type: negotiated.payload_type,
-                        telephone_event_pt: negotiated.telephone_event_pt,
-                        remote: negotiated.remote,
-                    };
-                    self.start_media(session, out);
+                    self.start_media(Session::from(&negotiated), out);
                     negotiated.answer_sdp
                 }
                 Err(_) => {
@@ -342,15 +358,7 @@ impl Call {
         if self.session.is_none() {
             // We offered in the 200 OK; the ACK must carry the answer (RFC 3264 §5).
             match sdp.as_deref().map(sdp::accept_answer) {
-                Some(Ok(answer)) => {
-                    let session = Session {
-                        codec: answer.codec,
-                        payload_type: answer.payload_type,
-                        telephone_event_pt: answer.telephone_event_pt,
-                        remote: answer.remote,
-                    };
-                    self.start_media(session, out);
-                }
+                Some(Ok(answer)) => self.start_media(Session::from(&answer), out),
                 _ => {
                     out.push(CallOutput::Hangup);
                     self.finish(

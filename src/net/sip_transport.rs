@@ -86,21 +86,24 @@ impl SipTransport {
             .lock()
             .ok()
             .and_then(|map| map.get(&destination).cloned());
-        match existing {
-            Some(writer) if writer.send(payload.clone()).is_ok() => {}
-            _ => {
-                let transport = self.clone();
-                tokio::spawn(async move {
-                    match TcpStream::connect(destination).await {
-                        Ok(stream) => {
-                            let writer = transport.register(stream, destination);
-                            let _ = writer.send(payload);
-                        }
-                        Err(error) => tracing::debug!(%error, "tcp connect failed"),
-                    }
-                });
+        let payload = match existing {
+            Some(writer) => match writer.send(payload) {
+                Ok(()) => return,
+                // The connection closed since; open a new one below.
+                Err(returned) => returned.0,
+            },
+            None => payload,
+        };
+        let transport = self.clone();
+        tokio::spawn(async move {
+            match TcpStream::connect(destination).await {
+                Ok(stream) => {
+                    let writer = transport.register(stream, destination);
+                    let _ = writer.send(payload);
+                }
+                Err(error) => tracing::debug!(%error, "tcp connect failed"),
             }
-        }
+        });
     }
 
     async fn read_udp(self) {
