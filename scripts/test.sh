@@ -9,6 +9,7 @@ need=()
 command -v sipp >/dev/null || need+=(sip-tester)
 command -v faketime >/dev/null || need+=(faketime)
 command -v sox >/dev/null || need+=(sox)
+command -v psql >/dev/null || need+=(postgresql-client)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   as_root=""

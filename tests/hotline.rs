@@ -346,3 +346,30 @@ async fn hold_reinvite_silences_the_announcement_and_resume_brings_it_back() {
     );
     assert_eq!(phone.hangup().await.status(), Some(200));
 }
+
+/// The same binary on PostgreSQL (`DATABASE_URL=postgres://…`), in a schema of its own.
+#[test]
+fn records_land_in_postgresql_when_the_database_url_says_so() {
+    let base = std::env::var("MADOGUCHI_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let schema = format!("e2e_{}_{}", std::process::id(), support::free_udp_port());
+    let psql = |sql: &str| {
+        let status = std::process::Command::new("psql")
+            .args([base.as_str(), "-q", "-c", sql])
+            .status()
+            .expect("psql runs");
+        assert!(status.success(), "psql {sql}");
+    };
+    psql(&format!("CREATE SCHEMA {schema}"));
+    let url = format!("{base}?options=-csearch_path%3D{schema}");
+    let engine = EngineProcess::start(Options {
+        database_url: Some(url),
+        ..at(OPEN_WEDNESDAY)
+    });
+    let (code, output) = sipp("cancel.xml", engine.sip, &["-m", "1"]);
+    let calls = engine.wait_for_calls(1);
+    drop(engine);
+    psql(&format!("DROP SCHEMA {schema} CASCADE"));
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(calls["calls"][0]["disposition"], "cancelled");
+}
