@@ -277,10 +277,18 @@ async fn read_stream(
     let mut buf = vec![0u8; 2048];
     let mut last_source: Option<SocketAddr> = None;
     let mut dtmf = DtmfReceiver::new();
+    let mut errors_in_a_row = 0u32;
     loop {
         let Ok((len, source)) = socket.recv_from(&mut buf).await else {
+            // A socket that only fails would spin this task; the call keeps its audio out.
+            errors_in_a_row += 1;
+            if errors_in_a_row > 100 {
+                tracing::debug!(?leg, "rtp socket keeps failing; no longer reading it");
+                return;
+            }
             continue;
         };
+        errors_in_a_row = 0;
         let Ok((header, payload)) = RtpHeader::parse(&buf[..len]) else {
             metrics::counter!("madoguchi_rtp_invalid_total").increment(1);
             continue;

@@ -41,40 +41,42 @@ ON CONFLICT (id) DO NOTHING";
 const INSERT_EVENT: &str = "\
 INSERT INTO call_events (call_id, seq, at, kind, detail) VALUES ($1, $2, $3, $4, $5)";
 
-pub(crate) async fn insert_call(pool: &PgPool, call: &CallRecord) -> Result<(), StoreError> {
+/// Stores records and their events in one transaction (one commit for a whole batch).
+pub(crate) async fn insert_calls(pool: &PgPool, calls: &[CallRecord]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(INSERT_CALL)
-        .bind(&call.id)
-        .bind(&call.sip_call_id)
-        .bind(&call.caller)
-        .bind(&call.called)
-        .bind(truncate_to_millis(call.arrived_at))
-        .bind(call.answered_at.map(truncate_to_millis))
-        .bind(truncate_to_millis(call.ended_at))
-        .bind(&call.entry)
-        .bind(&call.branch)
-        .bind(call.disposition.as_str())
-        .bind(Json(&call.dtmf))
-        .bind(call.hangup_side.map(|s| s.as_str()))
-        .bind(&call.hangup_cause)
-        .bind(&call.node_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if inserted == 0 {
-        // Already stored (perhaps by a concurrent writer): the first write wins.
-        tx.rollback().await?;
-        return Ok(());
-    }
-    for event in &call.events {
-        sqlx::query(INSERT_EVENT)
+    for call in calls {
+        let inserted = sqlx::query(INSERT_CALL)
             .bind(&call.id)
-            .bind(event.seq)
-            .bind(truncate_to_millis(event.at))
-            .bind(&event.kind)
-            .bind(Json(&event.detail))
+            .bind(&call.sip_call_id)
+            .bind(&call.caller)
+            .bind(&call.called)
+            .bind(truncate_to_millis(call.arrived_at))
+            .bind(call.answered_at.map(truncate_to_millis))
+            .bind(truncate_to_millis(call.ended_at))
+            .bind(&call.entry)
+            .bind(&call.branch)
+            .bind(call.disposition.as_str())
+            .bind(Json(&call.dtmf))
+            .bind(call.hangup_side.map(|s| s.as_str()))
+            .bind(&call.hangup_cause)
+            .bind(&call.node_id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if inserted == 0 {
+            // Already stored (perhaps by a concurrent writer): the first write wins.
+            continue;
+        }
+        for event in &call.events {
+            sqlx::query(INSERT_EVENT)
+                .bind(&call.id)
+                .bind(event.seq)
+                .bind(truncate_to_millis(event.at))
+                .bind(&event.kind)
+                .bind(Json(&event.detail))
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(())

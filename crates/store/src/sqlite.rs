@@ -54,43 +54,48 @@ ON CONFLICT (id) DO NOTHING";
 const INSERT_EVENT: &str = "\
 INSERT INTO call_events (call_id, seq, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
 
-pub(crate) async fn insert_call(pool: &SqlitePool, call: &CallRecord) -> Result<(), StoreError> {
-    let dtmf = serde_json::to_string(&call.dtmf)?;
+/// Stores records and their events in one transaction (one commit for a whole batch).
+pub(crate) async fn insert_calls(
+    pool: &SqlitePool,
+    calls: &[CallRecord],
+) -> Result<(), StoreError> {
     // The INSERT is the first statement, so the deferred transaction takes the write lock
     // at once and the busy timeout applies (no read-then-upgrade deadlock).
     let mut tx = pool.begin().await?;
-    let inserted = sqlx::query(INSERT_CALL)
-        .bind(&call.id)
-        .bind(&call.sip_call_id)
-        .bind(&call.caller)
-        .bind(&call.called)
-        .bind(to_sqlite_text(call.arrived_at))
-        .bind(call.answered_at.map(to_sqlite_text))
-        .bind(to_sqlite_text(call.ended_at))
-        .bind(&call.entry)
-        .bind(&call.branch)
-        .bind(call.disposition.as_str())
-        .bind(dtmf)
-        .bind(call.hangup_side.map(|s| s.as_str()))
-        .bind(&call.hangup_cause)
-        .bind(&call.node_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if inserted == 0 {
-        // Already stored: the first write wins, events included.
-        tx.rollback().await?;
-        return Ok(());
-    }
-    for event in &call.events {
-        sqlx::query(INSERT_EVENT)
+    for call in calls {
+        let dtmf = serde_json::to_string(&call.dtmf)?;
+        let inserted = sqlx::query(INSERT_CALL)
             .bind(&call.id)
-            .bind(event.seq)
-            .bind(to_sqlite_text(event.at))
-            .bind(&event.kind)
-            .bind(serde_json::to_string(&event.detail)?)
+            .bind(&call.sip_call_id)
+            .bind(&call.caller)
+            .bind(&call.called)
+            .bind(to_sqlite_text(call.arrived_at))
+            .bind(call.answered_at.map(to_sqlite_text))
+            .bind(to_sqlite_text(call.ended_at))
+            .bind(&call.entry)
+            .bind(&call.branch)
+            .bind(call.disposition.as_str())
+            .bind(dtmf)
+            .bind(call.hangup_side.map(|s| s.as_str()))
+            .bind(&call.hangup_cause)
+            .bind(&call.node_id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+        if inserted == 0 {
+            // Already stored: the first write wins, events included.
+            continue;
+        }
+        for event in &call.events {
+            sqlx::query(INSERT_EVENT)
+                .bind(&call.id)
+                .bind(event.seq)
+                .bind(to_sqlite_text(event.at))
+                .bind(&event.kind)
+                .bind(serde_json::to_string(&event.detail)?)
+                .execute(&mut *tx)
+                .await?;
+        }
     }
     tx.commit().await?;
     Ok(())

@@ -102,14 +102,23 @@ impl Store {
     /// record with that id exists, nothing changes (the first write wins) and this is `Ok`.
     /// Timestamps are kept to the millisecond.
     pub async fn insert_call(&self, call: &CallRecord) -> Result<(), StoreError> {
-        call.validate()
-            .map_err(|reason| StoreError::InvalidRecord {
-                id: call.id.clone(),
-                reason,
-            })?;
+        self.insert_calls(std::slice::from_ref(call)).await
+    }
+
+    /// Stores several records in one transaction: all or none. Each is idempotent on its id
+    /// as in [`Store::insert_call`]. One commit per batch is what lets the record writer keep
+    /// up with more than a thousand calls a second on SQLite.
+    pub async fn insert_calls(&self, calls: &[CallRecord]) -> Result<(), StoreError> {
+        for call in calls {
+            call.validate()
+                .map_err(|reason| StoreError::InvalidRecord {
+                    id: call.id.clone(),
+                    reason,
+                })?;
+        }
         match &self.pool {
-            Pool::Sqlite(pool) => sqlite::insert_call(pool, call).await,
-            Pool::Postgres(pool) => postgres::insert_call(pool, call).await,
+            Pool::Sqlite(pool) => sqlite::insert_calls(pool, calls).await,
+            Pool::Postgres(pool) => postgres::insert_calls(pool, calls).await,
         }
     }
 

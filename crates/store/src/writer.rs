@@ -42,13 +42,37 @@ pub trait RecordSink: Send + Sync + 'static {
     /// Stores the record; must be idempotent on `call.id`, since a write whose commit
     /// succeeded but whose reply was lost is retried.
     fn write_call(&self, call: &CallRecord) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores several records, all or none; by default one after the other.
+    fn write_calls(
+        &self,
+        calls: &[CallRecord],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            for call in calls {
+                self.write_call(call).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 impl RecordSink for Store {
     fn write_call(&self, call: &CallRecord) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.insert_call(call)
     }
+
+    fn write_calls(
+        &self,
+        calls: &[CallRecord],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        self.insert_calls(calls)
+    }
 }
+
+/// Most records written in one transaction: enough to keep up with bursts of well over a
+/// thousand calls a second, small enough that one transaction stays short.
+const MAX_BATCH: usize = 256;
 
 /// Retry pacing: the n-th retry waits `initial · 2^(n-1)`, never more than `max`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,12 +253,23 @@ async fn run<S: RecordSink>(
     counters: Arc<Counters>,
 ) -> Vec<CallRecord> {
     let mut rejected = Vec::new();
-    while let Some(command) = inbox.recv().await {
+    let mut next = inbox.recv().await;
+    while let Some(command) = next.take() {
         match command {
             Command::Write(call) => {
-                if let Some(call) = write_until_stored(&sink, &config, &counters, *call).await {
-                    rejected.push(call);
+                // Everything already queued goes in the same transaction, in order.
+                let mut batch = vec![*call];
+                while batch.len() < MAX_BATCH {
+                    match inbox.try_recv() {
+                        Ok(Command::Write(call)) => batch.push(*call),
+                        Ok(other) => {
+                            next = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
                 }
+                rejected.extend(write_batch_until_stored(&sink, &config, &counters, batch).await);
             }
             Command::Flush(done) => {
                 // The flusher may have stopped waiting; nothing to do then.
@@ -244,6 +279,65 @@ async fn run<S: RecordSink>(
                 // Refuse new work, but write what raced in behind the shutdown.
                 inbox.close();
             }
+        }
+        if next.is_none() {
+            next = inbox.recv().await;
+        }
+    }
+    rejected
+}
+
+/// Writes a batch in one transaction, retrying transient failures. When the database refuses
+/// the batch for its content, the records are written one by one so only the bad ones are set
+/// aside; those are returned.
+async fn write_batch_until_stored<S: RecordSink>(
+    sink: &S,
+    config: &WriterConfig,
+    counters: &Counters,
+    batch: Vec<CallRecord>,
+) -> Vec<CallRecord> {
+    if batch.len() == 1 {
+        return write_one_by_one(sink, config, counters, batch).await;
+    }
+    let mut retry = 0u32;
+    loop {
+        match sink.write_calls(&batch).await {
+            Ok(()) => {
+                let written = batch.len() as u64;
+                counters.written.fetch_add(written, Ordering::Relaxed);
+                counters.pending.fetch_sub(written, Ordering::Relaxed);
+                return Vec::new();
+            }
+            Err(error) if error.is_permanent() => {
+                return write_one_by_one(sink, config, counters, batch).await;
+            }
+            Err(error) => {
+                retry = retry.saturating_add(1);
+                counters.retries.fetch_add(1, Ordering::Relaxed);
+                let delay = config.backoff(retry);
+                tracing::warn!(
+                    records = batch.len(),
+                    retry,
+                    delay_ms = delay.as_millis() as u64,
+                    error = %error,
+                    "call record batch write failed; retrying"
+                );
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+async fn write_one_by_one<S: RecordSink>(
+    sink: &S,
+    config: &WriterConfig,
+    counters: &Counters,
+    batch: Vec<CallRecord>,
+) -> Vec<CallRecord> {
+    let mut rejected = Vec::new();
+    for call in batch {
+        if let Some(call) = write_until_stored(sink, config, counters, call).await {
+            rejected.push(call);
         }
     }
     rejected

@@ -13,12 +13,13 @@ use crate::record::{Disposition, InvalidRecord};
 #[derive(Clone, Copy)]
 enum Answer {
     Transient,
-    Permanent,
 }
 
 #[derive(Default)]
 struct Log {
     script: VecDeque<Answer>,
+    /// Ids the database refuses every time (bad content), whatever the script says.
+    refused: Vec<String>,
     attempts: Vec<(String, Instant)>,
     stored: Vec<String>,
 }
@@ -45,16 +46,18 @@ impl RecordSink for ScriptedSink {
     fn write_call(&self, call: &CallRecord) -> impl Future<Output = Result<(), StoreError>> + Send {
         let mut log = self.log();
         log.attempts.push((call.id.clone(), Instant::now()));
+        if log.refused.contains(&call.id) {
+            return std::future::ready(Err(StoreError::InvalidRecord {
+                id: call.id.clone(),
+                reason: InvalidRecord::EmptyId,
+            }));
+        }
         let result = match log.script.pop_front() {
             None => {
                 log.stored.push(call.id.clone());
                 Ok(())
             }
             Some(Answer::Transient) => Err(StoreError::Database(sqlx::Error::PoolTimedOut)),
-            Some(Answer::Permanent) => Err(StoreError::InvalidRecord {
-                id: call.id.clone(),
-                reason: InvalidRecord::EmptyId,
-            }),
         };
         std::future::ready(result)
     }
@@ -157,7 +160,8 @@ async fn pending_counts_records_not_yet_stored() {
 
 #[tokio::test(start_paused = true)]
 async fn a_permanently_refused_record_is_set_aside_and_the_rest_continue() {
-    let sink = ScriptedSink::with_script(&[Answer::Permanent]);
+    let sink = ScriptedSink::default();
+    sink.log().refused.push("poison".into());
     let (writer, task) = RecordWriter::spawn_with(sink.clone(), WriterConfig::default());
     writer.submit(record("poison"));
     writer.submit(record("fine"));
@@ -212,4 +216,18 @@ async fn the_task_ends_when_every_handle_is_dropped() {
     let rejected = handle.await.expect("writer task does not panic");
     assert!(rejected.is_empty());
     assert_eq!(sink.log().stored, ["a"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn records_queued_together_are_written_as_one_batch() {
+    let sink = ScriptedSink::with_script(&[Answer::Transient]);
+    let (writer, task) = RecordWriter::spawn_with(sink.clone(), WriterConfig::default());
+    for id in ["a", "b", "c"] {
+        writer.submit(record(id));
+    }
+    let report = task.shutdown().await;
+    // The batch failed once as a whole (one retry, not three) and was then stored in order.
+    assert_eq!(report.stats.retries, 1);
+    assert_eq!(sink.log().stored, ["a", "b", "c"]);
+    assert_eq!(report.stats.written, 3);
 }

@@ -26,6 +26,8 @@ on_both_backends!(
     migrations_run_twice_harmlessly,
     a_second_store_on_the_same_database_sees_the_records,
     an_unreadable_stored_row_is_an_error_not_a_panic,
+    a_batch_is_stored_whole_and_skips_ids_already_stored,
+    a_batch_with_an_invalid_record_stores_nothing,
 );
 
 async fn insert_then_get_returns_the_same_record_with_events_and_unicode(ctx: Ctx) {
@@ -372,4 +374,41 @@ async fn sqlite_stores_timestamps_as_fixed_millisecond_utc_text() {
         })
     })
     .await;
+}
+
+async fn a_batch_is_stored_whole_and_skips_ids_already_stored(ctx: Ctx) {
+    let earlier = full_record("b-1", at(0));
+    ctx.store.insert_call(&earlier).await.expect("insert");
+    let mut again = full_record("b-1", at(30));
+    again.caller = "0000000000".into();
+    let batch = vec![
+        again,
+        full_record("b-2", at(60)),
+        bare_record("b-3", at(90), Disposition::Cancelled),
+    ];
+    ctx.store.insert_calls(&batch).await.expect("batch insert");
+    let page = ctx
+        .store
+        .list_calls(&CallQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(page.total, 3);
+    assert_eq!(ctx.store.get_call("b-1").await.expect("get"), Some(earlier));
+    assert_eq!(
+        ctx.store.get_call("b-2").await.expect("get"),
+        Some(batch[1].clone())
+    );
+}
+
+async fn a_batch_with_an_invalid_record_stores_nothing(ctx: Ctx) {
+    let mut bad = full_record("", at(0));
+    bad.id = String::new();
+    let batch = vec![full_record("ok-1", at(0)), bad];
+    assert!(ctx.store.insert_calls(&batch).await.is_err());
+    let page = ctx
+        .store
+        .list_calls(&CallQuery::default())
+        .await
+        .expect("list");
+    assert_eq!(page.total, 0);
 }
