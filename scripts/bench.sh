@@ -24,10 +24,12 @@ ulimit -n "$(ulimit -Hn)"
 
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+run=0
 start_engine() {
-  rm -f "$out"/bench.db*
+  run=$((run + 1))
+  rm -f "$out"/bench-*.db*
   target/release/madoguchi serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-    --database-url "sqlite://$out/bench.db" --dialplan dialplans/examples/bench.toml \
+    --database-url "sqlite://$out/bench-$run.db" --dialplan dialplans/examples/bench.toml \
     --rtp-ports 20000-59999 >"$out/engine.out" 2>"$out/engine.log" &
   pid=$!
   for _ in $(seq 300); do
@@ -38,7 +40,11 @@ start_engine() {
   http=$(sed -n 's/.*http=\([^ ]*\).*/\1/p' "$out/engine.out")
   [ -n "$sip" ] || { echo "engine did not start"; cat "$out/engine.log"; exit 1; }
 }
-stop_engine() { kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+stop_engine() {
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  echo "engine exit $? after SIGTERM" >>"$out/engine.exits"
+}
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0; }
 records() { curl -s "http://$http/api/v1/calls?per_page=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])' 2>/dev/null; }
 

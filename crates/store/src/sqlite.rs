@@ -6,7 +6,10 @@
 
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+};
+use sqlx::Connection;
 
 use crate::error::StoreError;
 use crate::query::{CallQuery, Page};
@@ -25,6 +28,13 @@ pub(crate) async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool,
         .journal_mode(SqliteJournalMode::Wal)
         .busy_timeout(BUSY_TIMEOUT)
         .foreign_keys(true);
+    // One connection first creates the file and switches it to WAL. Pool connections opened
+    // together on a new file would race to change the journal mode, and that change does not
+    // wait for the busy timeout: the loser failed with "database is locked" at start-up.
+    let first = SqliteConnection::connect_with(&options)
+        .await
+        .map_err(StoreError::Connect)?;
+    first.close().await.map_err(StoreError::Connect)?;
     // Connections are never retired: local SQLite connections cost nothing to keep, and a
     // `sqlite::memory:` database (shared cache) vanishes with its last connection.
     let pool = SqlitePoolOptions::new()

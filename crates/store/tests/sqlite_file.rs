@@ -44,3 +44,21 @@ async fn a_sqlite_file_in_a_missing_directory_is_a_connect_error() {
         .expect_err("the directory is not created");
     assert!(matches!(err, madoguchi_store::StoreError::Connect(_)));
 }
+
+/// Regression: pool connections opened together on a brand-new file raced to switch it to
+/// WAL; that pragma does not wait for the busy timeout, so the first start failed now and
+/// then with "database is locked". One connection now creates the file first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_on_a_new_file_never_finds_the_database_locked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for n in 0..150 {
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("fresh-{n}.db")).display()
+        );
+        let store = Store::connect(&url)
+            .await
+            .unwrap_or_else(|e| panic!("start {n} on a new file: {e}"));
+        store.close().await;
+    }
+}
