@@ -48,6 +48,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("public address {host:?} does not resolve to an IP address")]
+    PublicAddress { host: String },
     #[error("metrics: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),
     #[error(
@@ -96,16 +98,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         source,
     })?;
 
-    let public_host = settings.public_address.clone().unwrap_or_else(|| {
-        if sip_addr.ip().is_unspecified() {
-            Ipv4Addr::LOCALHOST.to_string()
-        } else {
-            sip_addr.ip().to_string()
-        }
-    });
-    let media_ip: IpAddr = public_host
-        .parse()
-        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    let (public_host, media_ip) =
+        public_address(settings.public_address.as_deref(), sip_addr).await?;
     let engine = Engine::new(
         EngineConfig {
             sip: EndpointConfig {
@@ -206,7 +200,7 @@ async fn run_engine(
             }
             Some(event) = media_events.recv() => engine.handle_media(now(), event),
             _ = sleep_until_opt(timeout) => engine.handle_timeout(now()),
-            _ = terminate.recv(), if drain_deadline.is_none() => {
+            Some(()) = terminate.recv(), if drain_deadline.is_none() => {
                 tracing::info!(active = engine.active_calls(), "SIGTERM: refusing new calls, draining");
                 engine.begin_drain();
                 drain_deadline = Some(tokio::time::Instant::now() + DRAIN_LIMIT);
@@ -237,6 +231,41 @@ async fn run_engine(
         }
     }
     export_sip_stats(engine.sip_stats(), &mut exported);
+}
+
+/// The host written into Via/Contact and the address written into SDP `c=`. A name is
+/// resolved once at start (SDP needs an address). Listening on all interfaces without a
+/// public address only works for callers on this machine, so that is said loudly.
+async fn public_address(
+    configured: Option<&str>,
+    sip_addr: SocketAddr,
+) -> Result<(String, IpAddr), ServeError> {
+    match configured {
+        Some(host) => match host.parse::<IpAddr>() {
+            Ok(ip) => Ok((host.to_owned(), ip)),
+            Err(_) => {
+                let resolved = tokio::net::lookup_host((host, sip_addr.port()))
+                    .await
+                    .ok()
+                    .and_then(|mut addrs| addrs.next())
+                    .ok_or_else(|| ServeError::PublicAddress {
+                        host: host.to_owned(),
+                    })?;
+                Ok((host.to_owned(), resolved.ip()))
+            }
+        },
+        None if sip_addr.ip().is_unspecified() => {
+            tracing::warn!(
+                "listening on all interfaces without --public-address: Contact and SDP say 127.0.0.1, \
+                 so only callers on this machine get audio; set MADOGUCHI_PUBLIC_ADDRESS"
+            );
+            Ok((
+                Ipv4Addr::LOCALHOST.to_string(),
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ))
+        }
+        None => Ok((sip_addr.ip().to_string(), sip_addr.ip())),
+    }
 }
 
 fn now() -> Now {

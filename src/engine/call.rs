@@ -40,6 +40,10 @@ pub(crate) struct Setup {
 
 pub(crate) enum CallInput<'a> {
     Route(&'a Dialplan),
+    /// Refused before routing (the engine is draining): 503 with Retry-After.
+    Refuse {
+        cause: &'static str,
+    },
     MediaOpened {
         port: u16,
     },
@@ -113,6 +117,10 @@ impl From<&sdp::AcceptedAnswer> for Session {
 /// some audio then, so the BYE waits this long rather than cut the goodbye short.
 pub(crate) const PLAYOUT_TAIL: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// Events kept per call: a caller pressing keys for an hour must not grow the record without
+/// bound (the flow itself still sees every digit).
+const MAX_EVENTS: usize = 200;
+
 /// The announcements a queue or transfer step plays until the next issues fill them in.
 const PLACEHOLDER_PROMPTS: [&str; 2] = ["please_wait", "goodbye"];
 
@@ -127,7 +135,12 @@ pub(crate) struct Call {
     runner: Option<FlowRunner>,
     /// The agreed session (after the answer: in our 200 OK, or in the ACK when we offered).
     session: Option<Session>,
+    /// The `o=` version of our SDP; every new answer or offer in the dialog raises it
+    /// (RFC 3264 §8), or the peer may take a changed direction for a repeat.
+    sdp_version: u64,
     local_port: Option<u16>,
+    /// An RTP port was asked for (bound or not yet): it must be released at the end.
+    media_requested: bool,
     /// The flow's pending timer (a pause or a menu's digit timeout).
     timer: Option<Instant>,
     playing: Option<PromptId>,
@@ -149,7 +162,9 @@ impl Call {
             closed_disposition: None,
             runner: None,
             session: None,
+            sdp_version: 0,
             local_port: None,
+            media_requested: false,
             timer: None,
             playing: None,
             placeholder: None,
@@ -180,6 +195,16 @@ impl Call {
         }
         match input {
             CallInput::Route(dialplan) => self.route(now, dialplan, &mut out),
+            CallInput::Refuse { cause } => {
+                out.push(CallOutput::Unavailable);
+                self.finish(
+                    now,
+                    Disposition::Rejected,
+                    HangupSide::Engine,
+                    cause,
+                    &mut out,
+                );
+            }
             CallInput::MediaOpened { port } => self.answer(now, port, &mut out),
             CallInput::MediaOpenFailed => {
                 out.push(CallOutput::Reject { status: 503 });
@@ -227,8 +252,11 @@ impl Call {
                     self.prompt_finished(now, prompts, &mut out);
                 }
             }
+            CallInput::Digit(_) if self.phase != Phase::Running => {}
             CallInput::Digit(digit) => {
-                self.event(now, "dtmf", json!({ "digit": digit.to_string() }));
+                if self.events.len() < MAX_EVENTS {
+                    self.event(now, "dtmf", json!({ "digit": digit.to_string() }));
+                }
                 if let Some(runner) = self.runner.as_mut().filter(|_| self.placeholder.is_none()) {
                     runner.handle_digit(digit);
                     self.run_flow(now, prompts, &mut out);
@@ -240,9 +268,7 @@ impl Call {
             CallInput::Timeout if self.phase == Phase::Ringing => {
                 self.timer = None;
                 self.phase = Phase::AwaitingMedia;
-                out.push(CallOutput::Media(MediaCommand::Open {
-                    leg: self.setup.leg,
-                }));
+                self.request_media(&mut out);
             }
             CallInput::Timeout => {
                 self.timer = None;
@@ -308,14 +334,19 @@ impl Call {
             }
         }
         if route.ring.is_zero() {
-            out.push(CallOutput::Media(MediaCommand::Open {
-                leg: self.setup.leg,
-            }));
+            self.request_media(out);
         } else {
             out.push(CallOutput::Provisional { status: 180 });
             self.timer = Some(now.mono + route.ring);
             self.phase = Phase::Ringing;
         }
+    }
+
+    fn request_media(&mut self, out: &mut Vec<CallOutput>) {
+        self.media_requested = true;
+        out.push(CallOutput::Media(MediaCommand::Open {
+            leg: self.setup.leg,
+        }));
     }
 
     fn answer(&mut self, now: Now, port: u16, out: &mut Vec<CallOutput>) {
@@ -383,6 +414,7 @@ impl Call {
         sdp: Option<Vec<u8>>,
         out: &mut Vec<CallOutput>,
     ) {
+        self.sdp_version += 1;
         let Some(port) = self.local_port else {
             out.push(CallOutput::AnswerReinvite {
                 request,
@@ -403,17 +435,11 @@ impl Call {
             Ok(negotiated) => {
                 let hold = negotiated.is_hold();
                 self.event(now, "reinvite", json!({ "hold": hold }));
-                let session = Session {
-                    codec: negotiated.codec,
-                    payload_type: negotiated.payload_type,
-                    telephone_event_pt: negotiated.telephone_event_pt,
-                    remote: negotiated.remote,
-                };
+                self.start_media(Session::from(&negotiated), out);
                 out.push(CallOutput::AnswerReinvite {
                     request,
                     result: Ok(negotiated.answer_sdp),
                 });
-                self.start_media(session, out);
                 out.push(CallOutput::Media(MediaCommand::SetSending {
                     leg: self.setup.leg,
                     sending: !hold,
@@ -539,7 +565,7 @@ impl Call {
             ip: self.setup.media_ip,
             port,
             session_id: self.setup.session_id,
-            session_version: self.setup.session_id,
+            session_version: self.setup.session_id + self.sdp_version,
         }
     }
 
@@ -573,7 +599,7 @@ impl Call {
             "ended",
             json!({ "disposition": disposition.as_str(), "cause": cause }),
         );
-        if self.local_port.is_some() || self.phase == Phase::AwaitingMedia {
+        if self.media_requested {
             out.push(CallOutput::Media(MediaCommand::Close {
                 leg: self.setup.leg,
             }));

@@ -34,6 +34,9 @@ use call::{Call, CallInput};
 pub use clock::Now;
 pub use media::{MediaCommand, MediaEvent};
 
+/// What a draining engine asks callers' trunks to wait before trying again.
+const RETRY_AFTER_SECONDS: &str = "30";
+
 /// Prompt names resolved once at start-up to the ids the media shell plays.
 pub type PromptIndex = HashMap<String, PromptId>;
 
@@ -58,6 +61,8 @@ pub(crate) enum CallOutput {
     Reject {
         status: u16,
     },
+    /// 503 with Retry-After: the engine is going away; the trunk should try later or elsewhere.
+    Unavailable,
     Hangup,
     AnswerReinvite {
         request: madoguchi_sip::ReInviteId,
@@ -197,10 +202,6 @@ impl Engine {
                     sdp,
                     ..
                 } => {
-                    if self.draining {
-                        self.command(now, leg, CallOutput::Reject { status: 503 });
-                        continue;
-                    }
                     let id = self.new_call_id();
                     let call = Call::new(
                         now,
@@ -217,6 +218,11 @@ impl Engine {
                         },
                     );
                     self.calls.insert(leg, call);
+                    if self.draining {
+                        // Shutting down: refused, but recorded like every other call.
+                        self.drive(now, leg, CallInput::Refuse { cause: "draining" });
+                        continue;
+                    }
                     let dialplan = Arc::clone(&self.dialplan);
                     self.drive(now, leg, CallInput::Route(&dialplan));
                 }
@@ -268,6 +274,13 @@ impl Engine {
             }
             CallOutput::Accept { sdp } => self.sip.accept(now.mono, leg, &sdp),
             CallOutput::Reject { status } => self.sip.reject(now.mono, leg, status, None),
+            CallOutput::Unavailable => self.sip.reject_with_headers(
+                now.mono,
+                leg,
+                503,
+                None,
+                &[("Retry-After", RETRY_AFTER_SECONDS)],
+            ),
             CallOutput::Hangup => self.sip.hangup(now.mono, leg),
             CallOutput::AnswerReinvite { request, result } => {
                 let result = match &result {

@@ -513,11 +513,15 @@ fn hold_reinvite_stops_our_audio_and_resume_restarts_it() {
 }
 
 #[test]
-fn a_draining_engine_refuses_new_calls_with_503() {
+fn a_draining_engine_refuses_new_calls_with_503_and_records_them() {
     let mut h = Harness::at(jst(2026, 11, 25, 10, 0));
     h.engine.begin_drain();
     h.sip(&Caller::new(1).invite(&offer("0")));
-    assert!(h.statuses().contains(&503));
+    assert!(h.last_response(503).contains("Retry-After: 30"));
+    assert_eq!(h.records.len(), 1, "a refused call still leaves its record");
+    assert_eq!(h.records[0].disposition, Disposition::Rejected);
+    assert_eq!(h.records[0].hangup_cause.as_deref(), Some("draining"));
+    assert!(h.media.is_empty(), "no port was asked for");
 }
 
 #[test]
@@ -616,4 +620,37 @@ fn every_call_leaves_exactly_one_record_whatever_happens() {
             "seed {seed}: record ids are unique"
         );
     }
+}
+
+#[test]
+fn each_new_sdp_in_a_dialog_raises_the_origin_version() {
+    let (mut h, mut caller, _leg) = answered_call(jst(2026, 11, 25, 10, 0));
+    let version = |text: &str| -> u64 {
+        let origin = text.lines().find(|l| l.starts_with("o=")).expect("o= line");
+        origin
+            .split_whitespace()
+            .nth(2)
+            .and_then(|v| v.parse().ok())
+            .expect("version")
+    };
+    let first = version(h.last_response(200));
+    let hold = offer("0").replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101");
+    h.sip(&caller.request("INVITE", 2, &hold, false));
+    let second = version(h.last_response(200));
+    assert_eq!(second, first + 1);
+}
+
+#[test]
+fn digits_before_the_flow_runs_are_ignored() {
+    let mut h = Harness::at(jst(2026, 11, 25, 10, 0));
+    let mut caller = Caller::new(1);
+    h.sip(&caller.invite(&offer("0")));
+    h.advance(Duration::from_secs(1));
+    let leg = h.leg();
+    h.media_event(MediaEvent::Digit { leg, digit: '1' });
+    let ok = h.last_response(200).to_owned();
+    h.sip(&caller.ack(&ok));
+    h.sip(&caller.request("BYE", 2, "", false));
+    assert!(h.records[0].dtmf.is_empty());
+    assert!(!h.records[0].events.iter().any(|e| e.kind == "dtmf"));
 }

@@ -266,7 +266,7 @@ impl MediaRuntime {
     }
 }
 
-/// Reads a stream's socket: learns the caller's address, de-duplicates RFC 4733 digits.
+/// Reads a stream's socket: latches on the caller's address, de-duplicates RFC 4733 digits.
 async fn read_stream(
     leg: LegId,
     socket: Arc<UdpSocket>,
@@ -275,7 +275,7 @@ async fn read_stream(
     reports: mpsc::UnboundedSender<ReaderReport>,
 ) {
     let mut buf = vec![0u8; 2048];
-    let mut last_source: Option<SocketAddr> = None;
+    let mut latched: Option<SocketAddr> = None;
     let mut dtmf = DtmfReceiver::new();
     let mut errors_in_a_row = 0u32;
     loop {
@@ -293,10 +293,19 @@ async fn read_stream(
             metrics::counter!("madoguchi_rtp_invalid_total").increment(1);
             continue;
         };
-        if last_source != Some(source) {
-            last_source = Some(source);
-            if reports.send(ReaderReport::Source { leg, source }).is_err() {
-                return;
+        // Symmetric RTP latches on the first source after each (re)start; packets from any
+        // other address are dropped, so a stranger cannot take over the audio or press keys.
+        match latched {
+            Some(latched) if latched != source => {
+                metrics::counter!("madoguchi_rtp_foreign_source_total").increment(1);
+                continue;
+            }
+            Some(_) => {}
+            None => {
+                latched = Some(source);
+                if reports.send(ReaderReport::Source { leg, source }).is_err() {
+                    return;
+                }
             }
         }
         if Some(header.payload_type) == telephone_event_pt
@@ -334,11 +343,10 @@ impl PortPool {
         let slots = usize::from((end - start) / 2 + 1);
         for _ in 0..slots {
             let port = self.cursor;
-            self.cursor = if port.saturating_add(2) > end {
-                start + (start % 2)
-            } else {
-                port + 2
-            };
+            self.cursor = port
+                .checked_add(2)
+                .filter(|next| *next <= end)
+                .unwrap_or(start + (start % 2));
             if self.in_use.contains(&port) {
                 continue;
             }
@@ -353,5 +361,30 @@ impl PortPool {
 
     fn release(&mut self, port: u16) {
         self.in_use.remove(&port);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a range ending at 65535 overflowed the cursor past the last even port.
+    #[tokio::test]
+    async fn port_pool_wraps_at_the_top_of_the_port_space() {
+        let mut pool = PortPool::new(65_530..=65_535);
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let mut ports = Vec::new();
+        let mut sockets = Vec::new();
+        for _ in 0..3 {
+            let (socket, port) = pool.bind(ip).await.expect("a free even port");
+            ports.push(port);
+            sockets.push(socket);
+        }
+        assert_eq!(ports, [65_530, 65_532, 65_534]);
+        assert!(pool.bind(ip).await.is_none(), "the range is used up");
+        pool.release(65_532);
+        drop(sockets.remove(1));
+        let (_socket, port) = pool.bind(ip).await.expect("the released port again");
+        assert_eq!(port, 65_532);
     }
 }

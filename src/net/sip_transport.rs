@@ -26,6 +26,7 @@ pub struct Inbound {
 /// Messages waiting for the engine; beyond this the socket readers drop and count.
 const INBOUND_QUEUE: usize = 16_384;
 const MAX_DATAGRAM: usize = 65_535;
+const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
 
 type Connections = Arc<Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>>>;
 
@@ -110,9 +111,25 @@ impl SipTransport {
         let mut buf = vec![0u8; MAX_DATAGRAM];
         loop {
             match self.udp.recv_from(&mut buf).await {
-                Ok((len, source)) => self.deliver(Transport::Udp, source, buf[..len].to_vec()),
-                // ICMP port-unreachable from an earlier send shows up here on some systems.
-                Err(error) => tracing::trace!(%error, "udp recv"),
+                Ok((len, source)) => {
+                    if self
+                        .inbound
+                        .try_send(Inbound {
+                            transport: Transport::Udp,
+                            source,
+                            payload: buf[..len].to_vec(),
+                        })
+                        .is_err()
+                    {
+                        // A flood: UDP senders retransmit, so dropping here is safe.
+                        metrics::counter!("madoguchi_sip_dropped_total", "reason" => "queue_full")
+                            .increment(1);
+                    }
+                }
+                Err(error) => {
+                    tracing::debug!(%error, "udp recv failed");
+                    tokio::task::yield_now().await;
+                }
             }
         }
     }
@@ -123,7 +140,11 @@ impl SipTransport {
                 Ok((stream, peer)) => {
                     self.register(stream, peer);
                 }
-                Err(error) => tracing::debug!(%error, "tcp accept"),
+                Err(error) => {
+                    // E.g. out of file descriptors: pause instead of spinning on the error.
+                    tracing::warn!(%error, "tcp accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
             }
         }
     }
@@ -143,6 +164,7 @@ impl SipTransport {
             }
         });
         let transport = self.clone();
+        let tx_for_reader = tx.clone();
         tokio::spawn(async move {
             let mut decoder = StreamDecoder::default();
             let mut buf = vec![0u8; 16 * 1024];
@@ -154,8 +176,17 @@ impl SipTransport {
                 decoder.push(&buf[..len]);
                 loop {
                     match decoder.next_item() {
+                        // TCP peers never retransmit (RFC 3261 §17): wait for room
+                        // in the queue rather than drop, slowing this connection only.
                         Ok(Some(StreamItem::Message(message))) => {
-                            transport.deliver(Transport::Tcp, peer, message)
+                            let message = Inbound {
+                                transport: Transport::Tcp,
+                                source: peer,
+                                payload: message,
+                            };
+                            if transport.inbound.send(message).await.is_err() {
+                                return;
+                            }
                         }
                         // RFC 5626 keep-alive: a double CRLF ping gets a CRLF pong.
                         Ok(Some(StreamItem::KeepAlivePing)) => {
@@ -169,31 +200,26 @@ impl SipTransport {
                         Err(error) => {
                             tracing::debug!(%error, "closing tcp connection with a broken stream");
                             metrics::counter!("madoguchi_sip_parse_errors_total").increment(1);
-                            transport.forget(peer);
+                            transport.forget(peer, &tx_for_reader);
                             return;
                         }
                     }
                 }
             }
-            transport.forget(peer);
+            transport.forget(peer, &tx_for_reader);
         });
         tx
     }
 
-    fn forget(&self, peer: SocketAddr) {
+    /// Drops the connection's entry, unless a newer connection to the same peer replaced it.
+    fn forget(&self, peer: SocketAddr, writer: &mpsc::UnboundedSender<Vec<u8>>) {
         if let Ok(mut map) = self.connections.lock() {
-            map.remove(&peer);
-        }
-    }
-
-    fn deliver(&self, transport: Transport, source: SocketAddr, payload: Vec<u8>) {
-        let message = Inbound {
-            transport,
-            source,
-            payload,
-        };
-        if self.inbound.try_send(message).is_err() {
-            metrics::counter!("madoguchi_sip_dropped_total", "reason" => "queue_full").increment(1);
+            if map
+                .get(&peer)
+                .is_some_and(|current| current.same_channel(writer))
+            {
+                map.remove(&peer);
+            }
         }
     }
 }
