@@ -57,6 +57,10 @@ pub(crate) enum CallInput<'a> {
         request: ReInviteId,
         sdp: Option<Vec<u8>>,
     },
+    /// The answer, in the ACK, to the offer we made for an offerless re-INVITE.
+    ReInviteAnswered {
+        sdp: Vec<u8>,
+    },
     RemoteHangup,
     PromptFinished {
         prompt: PromptId,
@@ -246,6 +250,18 @@ impl Call {
                 );
             }
             CallInput::ReInvite { request, sdp } => self.reinvite(now, request, sdp, &mut out),
+            CallInput::ReInviteAnswered { sdp } => match sdp::accept_answer(&sdp) {
+                Ok(answer) => {
+                    self.event(now, "reinvite", json!({ "hold": answer.is_hold() }));
+                    self.start_media(Session::from(&answer), &mut out);
+                    out.push(CallOutput::Media(MediaCommand::SetSending {
+                        leg: self.setup.leg,
+                        sending: !answer.is_hold(),
+                    }));
+                }
+                // A broken answer leaves the session as it was (RFC 3264 offers no way back).
+                Err(error) => tracing::debug!(%error, "unusable SDP answer in an ACK"),
+            },
             CallInput::PromptFinished { prompt } => {
                 if self.playing == Some(prompt) {
                     self.playing = None;

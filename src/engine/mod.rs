@@ -234,6 +234,9 @@ impl Engine {
                 SipEvent::ReInvite { leg, request, sdp } => {
                     self.drive(now, leg, CallInput::ReInvite { request, sdp })
                 }
+                SipEvent::ReInviteAnswered { leg, sdp } => {
+                    self.drive(now, leg, CallInput::ReInviteAnswered { sdp })
+                }
                 SipEvent::RemoteHangup { leg } => self.drive(now, leg, CallInput::RemoteHangup),
                 SipEvent::HangupCompleted { .. } | SipEvent::LegTerminated { .. } => {}
             }

@@ -654,3 +654,30 @@ fn digits_before_the_flow_runs_are_ignored() {
     assert!(h.records[0].dtmf.is_empty());
     assert!(!h.records[0].events.iter().any(|e| e.kind == "dtmf"));
 }
+
+#[test]
+fn an_offerless_reinvite_takes_the_answer_from_its_ack() {
+    let (mut h, mut caller, leg) = answered_call(jst(2026, 11, 25, 10, 0));
+    h.sip(&caller.request("INVITE", 2, "", false));
+    assert!(
+        h.last_response(200).contains("m=audio 40000"),
+        "our 200 offers"
+    );
+    let answer = offer("0").replace("a=rtpmap:101", "a=sendonly\r\na=rtpmap:101");
+    let ack = caller.request("ACK", 2, "", false);
+    let ack = ack.replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!(
+            "Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{answer}",
+            answer.len()
+        ),
+    );
+    h.sip(&ack);
+    assert_eq!(
+        h.media.last(),
+        Some(&MediaCommand::SetSending {
+            leg,
+            sending: false
+        })
+    );
+}

@@ -84,6 +84,9 @@ pub enum SipEvent {
         request: ReInviteId,
         sdp: Option<Vec<u8>>,
     },
+    /// The ACK for our 2xx to an offerless re-INVITE: it carries the answer to the offer our
+    /// 200 made (RFC 3264 §5). Raised only when the ACK has a body.
+    ReInviteAnswered { leg: LegId, sdp: Vec<u8> },
     /// BYE received; 200 OK already sent.
     RemoteHangup { leg: LegId },
     /// Our BYE got its final response or timed out.

@@ -294,6 +294,11 @@ impl Endpoint {
                 leg,
                 sdp: (!request.body.is_empty()).then(|| request.body.clone()),
             });
+        } else if !request.body.is_empty() {
+            self.events.push_back(SipEvent::ReInviteAnswered {
+                leg,
+                sdp: request.body.clone(),
+            });
         }
         if self
             .legs

@@ -471,6 +471,31 @@ fn reinvite_for_hold_is_an_event_and_answer_sends_200() {
 }
 
 #[test]
+fn ack_with_the_answer_to_an_offerless_reinvite_is_an_event() {
+    let mut h = Harness::new();
+    let (leg, tag) = h.confirmed("");
+    h.send(&in_dialog("INVITE", 2, "re1", &tag, ""));
+    let request = match h.events().as_slice() {
+        [SipEvent::ReInvite {
+            request, sdp: None, ..
+        }] => *request,
+        other => panic!("{other:?}"),
+    };
+    h.ep.answer_reinvite(h.now, leg, request, Ok(SDP.as_bytes()))
+        .unwrap();
+    h.transmits();
+    h.send(&in_dialog("ACK", 2, "reack", &tag, SDP));
+    match h.events().as_slice() {
+        [SipEvent::ReInviteAnswered { leg: l, sdp }] if *l == leg => {
+            assert_eq!(sdp.as_slice(), SDP.as_bytes());
+        }
+        other => panic!("{other:?}"),
+    }
+    h.send(&in_dialog("ACK", 2, "reack", &tag, SDP));
+    assert!(h.events().is_empty(), "a retransmitted ACK raises nothing");
+}
+
+#[test]
 fn reinvite_can_be_refused_and_the_call_continues() {
     let mut h = Harness::new();
     let (leg, tag) = h.confirmed("");
