@@ -63,7 +63,7 @@ pub(crate) enum CallInput<'a> {
     },
     RemoteHangup,
     PromptFinished {
-        prompt: PromptId,
+        playback: u32,
     },
     Digit(char),
     Timeout,
@@ -147,7 +147,9 @@ pub(crate) struct Call {
     media_requested: bool,
     /// The flow's pending timer (a pause or a menu's digit timeout).
     timer: Option<Instant>,
-    playing: Option<PromptId>,
+    /// The playback now on the leg (numbered by `playbacks`), until it finishes or is stopped.
+    playing: Option<u32>,
+    playbacks: u32,
     /// Prompts still to play for a placeholder queue/transfer step before hanging up.
     placeholder: Option<Vec<PromptId>>,
     dtmf: Vec<String>,
@@ -171,6 +173,7 @@ impl Call {
             media_requested: false,
             timer: None,
             playing: None,
+            playbacks: 0,
             placeholder: None,
             dtmf: Vec::new(),
             events: Vec::new(),
@@ -262,8 +265,8 @@ impl Call {
                 // A broken answer leaves the session as it was (RFC 3264 offers no way back).
                 Err(error) => tracing::debug!(%error, "unusable SDP answer in an ACK"),
             },
-            CallInput::PromptFinished { prompt } => {
-                if self.playing == Some(prompt) {
+            CallInput::PromptFinished { playback } => {
+                if self.playing == Some(playback) {
                     self.playing = None;
                     self.prompt_finished(now, prompts, &mut out);
                 }
@@ -547,10 +550,12 @@ impl Call {
     }
 
     fn play(&mut self, prompt: PromptId, out: &mut Vec<CallOutput>) {
-        self.playing = Some(prompt);
+        self.playbacks = self.playbacks.wrapping_add(1);
+        self.playing = Some(self.playbacks);
         out.push(CallOutput::Media(MediaCommand::Play {
             leg: self.setup.leg,
             prompt,
+            playback: self.playbacks,
         }));
     }
 

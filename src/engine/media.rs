@@ -25,10 +25,12 @@ pub enum MediaCommand {
         payload_type: u8,
         telephone_event_pt: Option<u8>,
     },
-    /// Play a prompt from its first frame; replaces whatever was playing.
+    /// Play a prompt from its first frame; replaces whatever was playing. `playback` numbers
+    /// the plays of a leg, so a finish that crossed a newer `Play` is recognised as stale.
     Play {
         leg: LegId,
         prompt: PromptId,
+        playback: u32,
     },
     StopPlayback {
         leg: LegId,
@@ -53,10 +55,10 @@ pub enum MediaEvent {
     OpenFailed {
         leg: LegId,
     },
-    /// The last frame of the prompt went out.
+    /// The last frame of that playback went out.
     PromptFinished {
         leg: LegId,
-        prompt: PromptId,
+        playback: u32,
     },
     Digit {
         leg: LegId,

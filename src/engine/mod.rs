@@ -122,8 +122,8 @@ impl Engine {
         let (leg, input) = match event {
             MediaEvent::Opened { leg, port } => (leg, CallInput::MediaOpened { port }),
             MediaEvent::OpenFailed { leg } => (leg, CallInput::MediaOpenFailed),
-            MediaEvent::PromptFinished { leg, prompt } => {
-                (leg, CallInput::PromptFinished { prompt })
+            MediaEvent::PromptFinished { leg, playback } => {
+                (leg, CallInput::PromptFinished { playback })
             }
             MediaEvent::Digit { leg, digit } => (leg, CallInput::Digit(digit)),
         };

@@ -189,16 +189,18 @@ impl Harness {
 
     /// Reports the prompt now playing on `leg` as finished, as the media shell does.
     fn finish_prompt(&mut self, leg: LegId) {
-        let prompt = self
+        let playback = self
             .media
             .iter()
             .rev()
             .find_map(|command| match command {
-                MediaCommand::Play { leg: l, prompt } if *l == leg => Some(*prompt),
+                MediaCommand::Play {
+                    leg: l, playback, ..
+                } if *l == leg => Some(*playback),
                 _ => None,
             })
             .expect("a prompt is playing");
-        self.media_event(MediaEvent::PromptFinished { leg, prompt });
+        self.media_event(MediaEvent::PromptFinished { leg, playback });
     }
 
     fn leg(&self) -> LegId {
@@ -587,20 +589,11 @@ fn every_call_leaves_exactly_one_record_whatever_happens() {
                     MediaCommand::Play { leg, .. } => Some(*leg),
                     _ => None,
                 })
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect();
             for leg in playing {
-                h.media_event(MediaEvent::PromptFinished {
-                    leg,
-                    prompt: h
-                        .media
-                        .iter()
-                        .rev()
-                        .find_map(|m| match m {
-                            MediaCommand::Play { leg: l, prompt } if *l == leg => Some(*prompt),
-                            _ => None,
-                        })
-                        .expect("played"),
-                });
+                h.finish_prompt(leg);
             }
             h.advance(Duration::from_secs(rng.gen_range(1..10)));
         }
@@ -679,5 +672,54 @@ fn an_offerless_reinvite_takes_the_answer_from_its_ack() {
             leg,
             sending: false
         })
+    );
+}
+
+/// Regression: finishes were matched by prompt, so the finish of a menu prompt cut off by an
+/// invalid digit was taken for the end of its immediate replay, starting the digit timeout
+/// while the menu was still being read out.
+#[test]
+fn a_finish_that_crossed_a_replay_of_the_same_prompt_is_ignored() {
+    let text = r#"sounds_dir = "../sounds/ja"
+[prompts]
+menu = "menu.wav"
+[calendars.always]
+hours = [{ days = "every day", ranges = ["00:00-24:00"] }]
+holidays = "open"
+[[entries]]
+match = "*"
+calendar = "always"
+open = [{ menu = { prompt = "menu", timeout = 5, retries = 2, choices = { "1" = [{ hangup = true }] } } }]
+"#;
+    let dialplan = Dialplan::parse("menu.toml", text, &repo().join("dialplans")).expect("checks");
+    let mut h = Harness::with(dialplan, jst(2026, 11, 25, 10, 0));
+    let mut caller = Caller::new(1);
+    h.sip(&caller.invite(&offer("0")));
+    let ok = h.last_response(200).to_owned();
+    h.sip(&caller.ack(&ok));
+    let leg = h.leg();
+    let first = h
+        .media
+        .iter()
+        .find_map(|m| match m {
+            MediaCommand::Play { playback, .. } => Some(*playback),
+            _ => None,
+        })
+        .expect("the menu plays");
+    h.media_event(MediaEvent::Digit { leg, digit: '9' });
+    assert_eq!(
+        h.played(),
+        vec!["menu", "menu"],
+        "an invalid digit replays the menu at once"
+    );
+    h.media_event(MediaEvent::PromptFinished {
+        leg,
+        playback: first,
+    });
+    h.advance(Duration::from_secs(6));
+    assert_eq!(
+        h.played().len(),
+        2,
+        "the replay is still being read: no timeout, no third offer"
     );
 }

@@ -48,6 +48,7 @@ struct Stream {
 
 struct Playback {
     prompt: PromptId,
+    playback: u32,
     next_frame: usize,
 }
 
@@ -166,10 +167,15 @@ impl MediaRuntime {
                     self.reports_tx.clone(),
                 )));
             }
-            MediaCommand::Play { leg, prompt } => {
+            MediaCommand::Play {
+                leg,
+                prompt,
+                playback,
+            } => {
                 if let Some(stream) = self.streams.get_mut(&leg) {
                     stream.playing = Some(Playback {
                         prompt,
+                        playback,
                         next_frame: 0,
                     });
                 }
@@ -232,11 +238,11 @@ impl MediaRuntime {
             let frame = prompt.frame(stream.codec, playback.next_frame);
             playback.next_frame += 1;
             if playback.next_frame >= prompt.frames() {
-                let finished = playback.prompt;
+                let finished = playback.playback;
                 stream.playing = None;
                 let _ = self.events.send(MediaEvent::PromptFinished {
                     leg: *leg,
-                    prompt: finished,
+                    playback: finished,
                 });
             }
             match (frame, stream.remote, stream.sending) {
