@@ -6,6 +6,8 @@
 //! - [`framing`]: the TCP stream decoder (Content-Length framing, RFC 5626 keep-alives).
 //! - [`timers`] and [`transaction`]: the four RFC 3261 §17 transaction state machines.
 //! - [`dialog`]: UAS dialogs (§12).
+//! - [`digest`]: server-side Digest authentication (stateless nonces, MD5 and SHA-256).
+//! - [`registrar`]: the REGISTER binding table (§10.3), with expiry timers.
 //! - [`endpoint`]: the UAS core that owns transactions and dialogs — the only type the engine
 //!   talks to.
 //!
@@ -34,22 +36,29 @@
 
 mod api;
 pub mod dialog;
+pub mod digest;
 pub mod endpoint;
 pub mod framing;
 mod message;
 pub mod normalize;
 pub mod parse;
+pub mod registrar;
 mod stats;
 pub mod timers;
 pub mod transaction;
 mod uas;
 
 pub use dialog::{Dialog, DialogError, DialogId};
+pub use digest::{Challenger, Credentials, DigestAlgorithm, DigestError, Verdict};
 pub use endpoint::{
     Endpoint, EndpointConfig, EndpointError, HangupOutcome, SipEvent, Transmit, Transport,
 };
 pub use framing::{FramingError, StreamDecoder, StreamItem};
 pub use parse::{parse_message, ParseError};
+pub use registrar::{
+    Binding, BindingSource, ContactRequest, Registrar, RegistrarConfig, RegistrarError,
+    RegistrarEvent,
+};
 pub use stats::SipStats;
 pub use timers::TransactionTimer;
 pub use transaction::TransactionKey;
