@@ -4,6 +4,7 @@
 //! database URL (it may hold a password): at most a record id, a column name, a scheme.
 
 use crate::record::InvalidRecord;
+use crate::users::InvalidLogin;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,6 +33,21 @@ pub enum StoreError {
     /// A stored row does not decode (hand-edited, or written by a newer version).
     #[error("stored call {id} has an unreadable {column}")]
     CorruptRow { id: String, column: &'static str },
+    /// A login that does not fit `[A-Za-z0-9._-]{1,64}`.
+    #[error("invalid login: {0}")]
+    InvalidLogin(#[source] InvalidLogin),
+    #[error("the password is empty")]
+    EmptyPassword,
+    #[error("a user with login {login:?} exists already")]
+    DuplicateLogin { login: String },
+    #[error("no user has login {login:?}")]
+    UnknownUser { login: String },
+    /// Hashing or checking a password failed (never says which password).
+    #[error("password hashing failed")]
+    PasswordHash,
+    /// A stored user row does not decode (hand-edited, or written by a newer version).
+    #[error("stored user {login} has an unreadable {column}")]
+    CorruptUser { login: String, column: &'static str },
 }
 
 impl StoreError {
@@ -41,7 +57,12 @@ impl StoreError {
     /// retries it.
     pub fn is_permanent(&self) -> bool {
         match self {
-            StoreError::InvalidRecord { .. } | StoreError::JsonEncode(_) => true,
+            StoreError::InvalidRecord { .. }
+            | StoreError::JsonEncode(_)
+            | StoreError::InvalidLogin(_)
+            | StoreError::EmptyPassword
+            | StoreError::DuplicateLogin { .. }
+            | StoreError::UnknownUser { .. } => true,
             StoreError::Database(sqlx::Error::Database(db)) => {
                 let constraint = !matches!(db.kind(), sqlx::error::ErrorKind::Other);
                 // PostgreSQL SQLSTATE class 22 is "data exception" (bad encoding, value out

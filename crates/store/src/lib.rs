@@ -7,6 +7,8 @@
 //! - [`RecordWriter`]: the tokio task that writes records in order, retrying until stored,
 //!   so signalling and media never wait on the database.
 //! - [`query`]: the listing filter, page position and [`Page`].
+//! - [`users`]: users with hashed passwords and SIP HA1 values, operator state history and
+//!   persistent SIP registrations, as further [`Store`] methods.
 //!
 //! This crate is part of the IO shell: it uses tokio and sqlx, and the sans-IO core hands
 //! it records as values. Schemas live in `migrations/{sqlite,postgres}` at the repository
@@ -20,6 +22,9 @@ mod rows;
 mod sqlite;
 mod store;
 mod timefmt;
+pub mod users;
+mod users_postgres;
+mod users_sqlite;
 mod writer;
 
 pub use error::StoreError;
@@ -27,6 +32,10 @@ pub use query::{BadCursor, CallQuery, Cursor, Page, PageStart, MAX_PAGE_SIZE};
 pub use record::{CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord, UnknownVariant};
 pub use store::{Backend, Store};
 pub use timefmt::truncate_to_millis;
+pub use users::{
+    DigestAlgorithm, InvalidLogin, NewUser, OperatorStateChange, Password, Registration, Role,
+    UnknownRole, User,
+};
 pub use writer::{
     RecordSink, RecordWriter, WriterConfig, WriterReport, WriterStats, WriterStopped, WriterTask,
 };

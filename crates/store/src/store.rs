@@ -37,7 +37,7 @@ pub struct Store {
 }
 
 #[derive(Clone, Debug)]
-enum Pool {
+pub(crate) enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
 }
@@ -80,6 +80,11 @@ impl Store {
         Ok(Store {
             pool: Pool::Postgres(pool),
         })
+    }
+
+    /// The pool, for the per-topic modules (`users`) that add methods to `Store`.
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.pool
     }
 
     pub fn backend(&self) -> Backend {

@@ -1,0 +1,216 @@
+//! PostgreSQL queries behind the [`crate::users`] methods of `Store`.
+//!
+//! Timestamps are `timestamptz`, written truncated to milliseconds like everywhere else.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgPool;
+
+use crate::error::StoreError;
+use crate::timefmt::truncate_to_millis;
+use crate::users::{DigestAlgorithm, OperatorStateChange, Registration, UserInsert, UserRow};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    login: String,
+    role: String,
+    sip_enabled: bool,
+    display_name: Option<String>,
+    created_at: DateTime<Utc>,
+    disabled: bool,
+}
+
+impl From<Row> for UserRow {
+    fn from(r: Row) -> UserRow {
+        UserRow {
+            login: r.login,
+            role: r.role,
+            sip_enabled: r.sip_enabled,
+            display_name: r.display_name,
+            created_at: r.created_at,
+            disabled: r.disabled,
+        }
+    }
+}
+
+const USER_COLUMNS: &str = "login, role, sip_enabled, display_name, created_at, disabled";
+
+pub(crate) async fn insert_user(
+    pool: &PgPool,
+    user: &UserInsert<'_>,
+) -> Result<UserRow, StoreError> {
+    let sql = format!(
+        "INSERT INTO users (login, role, password_hash, sip_enabled, ha1_md5, ha1_sha256,
+                            display_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {USER_COLUMNS}"
+    );
+    let row = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+        .bind(user.login)
+        .bind(user.role.as_str())
+        .bind(&user.password_hash)
+        .bind(user.sip_enabled)
+        .bind(&user.ha1_md5)
+        .bind(&user.ha1_sha256)
+        .bind(user.display_name)
+        .fetch_one(pool)
+        .await?;
+    Ok(row.into())
+}
+
+pub(crate) async fn get_user_with_hash(
+    pool: &PgPool,
+    login: &str,
+) -> Result<Option<(UserRow, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct WithHash {
+        #[sqlx(flatten)]
+        row: Row,
+        password_hash: String,
+    }
+    let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE login = $1");
+    let found = sqlx::query_as::<_, WithHash>(sqlx::AssertSqlSafe(sql))
+        .bind(login)
+        .fetch_optional(pool)
+        .await?;
+    Ok(found.map(|f| (f.row.into(), f.password_hash)))
+}
+
+pub(crate) async fn list_users(pool: &PgPool) -> Result<Vec<UserRow>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY login");
+    let rows = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql))
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(UserRow::from).collect())
+}
+
+pub(crate) async fn digest_ha1(
+    pool: &PgPool,
+    login: &str,
+    algorithm: DigestAlgorithm,
+) -> Result<Option<String>, StoreError> {
+    let sql = match algorithm {
+        DigestAlgorithm::Md5 => {
+            "SELECT ha1_md5 FROM users WHERE login = $1 AND sip_enabled AND NOT disabled"
+        }
+        DigestAlgorithm::Sha256 => {
+            "SELECT ha1_sha256 FROM users WHERE login = $1 AND sip_enabled AND NOT disabled"
+        }
+    };
+    let ha1: Option<Option<String>> = sqlx::query_scalar(sql)
+        .bind(login)
+        .fetch_optional(pool)
+        .await?;
+    Ok(ha1.flatten())
+}
+
+pub(crate) async fn insert_state_change(
+    pool: &PgPool,
+    change: &OperatorStateChange,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO operator_state_changes (login, at, status, reason) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&change.login)
+    .bind(truncate_to_millis(change.at))
+    .bind(&change.status)
+    .bind(&change.reason)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn state_changes(
+    pool: &PgPool,
+    login: &str,
+) -> Result<Vec<OperatorStateChange>, StoreError> {
+    let rows: Vec<(String, DateTime<Utc>, String, Option<String>)> = sqlx::query_as(
+        "SELECT login, at, status, reason FROM operator_state_changes
+         WHERE login = $1 ORDER BY at, id",
+    )
+    .bind(login)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(login, at, status, reason)| OperatorStateChange {
+            login,
+            at,
+            status,
+            reason,
+        })
+        .collect())
+}
+
+pub(crate) async fn save_registration(pool: &PgPool, r: &Registration) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO registrations (login, contact, source, transport, call_id, cseq, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (login, contact) DO UPDATE SET
+             source = excluded.source, transport = excluded.transport,
+             call_id = excluded.call_id, cseq = excluded.cseq, expires_at = excluded.expires_at",
+    )
+    .bind(&r.login)
+    .bind(&r.contact)
+    .bind(&r.source)
+    .bind(&r.transport)
+    .bind(&r.call_id)
+    .bind(i64::from(r.cseq))
+    .bind(truncate_to_millis(r.expires_at))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn delete_registration(
+    pool: &PgPool,
+    login: &str,
+    contact: &str,
+) -> Result<bool, StoreError> {
+    let deleted = sqlx::query("DELETE FROM registrations WHERE login = $1 AND contact = $2")
+        .bind(login)
+        .bind(contact)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(deleted > 0)
+}
+
+#[derive(sqlx::FromRow)]
+struct RegistrationRow {
+    login: String,
+    contact: String,
+    source: String,
+    transport: String,
+    call_id: String,
+    cseq: i64,
+    expires_at: DateTime<Utc>,
+}
+
+pub(crate) async fn load_registrations(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+) -> Result<Vec<Registration>, StoreError> {
+    let rows = sqlx::query_as::<_, RegistrationRow>(
+        "SELECT login, contact, source, transport, call_id, cseq, expires_at
+         FROM registrations WHERE expires_at > $1 ORDER BY login, contact",
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let cseq = u32::try_from(r.cseq).map_err(|_| StoreError::CorruptUser {
+                login: r.login.clone(),
+                column: "registrations.cseq",
+            })?;
+            Ok(Registration {
+                login: r.login,
+                contact: r.contact,
+                source: r.source,
+                transport: r.transport,
+                call_id: r.call_id,
+                cseq,
+                expires_at: r.expires_at,
+            })
+        })
+        .collect()
+}
