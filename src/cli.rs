@@ -28,6 +28,32 @@ pub enum Command {
     Dialplan(DialplanCommand),
     /// Print the computed Japanese national holidays of a year, one `YYYY-MM-DD<TAB>name` per line.
     Holidays { year: i32 },
+    /// Manage operators and managers.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        login: String,
+        /// agent, manager or admin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input (required: passwords never go on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Also let this login register a SIP phone (keeps digest HA1 values for the realm).
+        #[arg(long)]
+        sip: bool,
+        /// The SIP digest realm phones authenticate in.
+        #[arg(long, env = "MADOGUCHI_SIP_REALM", default_value = "madoguchi")]
+        realm: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Args, Clone)]

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, DialplanCommand};
+use cli::{Cli, Command, DialplanCommand, UserCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -53,6 +53,14 @@ fn main() -> ExitCode {
         Command::Dialplan(DialplanCommand::Simulate { file, at, to, json }) => {
             simulate(&file, &at, &to, json)
         }
+        Command::User(UserCommand::Add {
+            login,
+            role,
+            password_stdin: _,
+            sip,
+            realm,
+            database_url,
+        }) => add_user(login, &role, sip, realm, &database_url),
         Command::Holidays { year } => {
             for holiday in madoguchi_calendar::holidays_in_year(year) {
                 println!("{}\t{}", holiday.date.format("%Y-%m-%d"), holiday.name);
@@ -89,6 +97,41 @@ fn simulate(file: &std::path::Path, at: &str, to: &str, json: bool) -> ExitCode 
         print!("{simulation}");
     }
     ExitCode::SUCCESS
+}
+
+fn add_user(login: String, role: &str, sip: bool, realm: String, database_url: &str) -> ExitCode {
+    let role = match role.parse::<madoguchi_store::Role>() {
+        Ok(role) => role,
+        Err(error) => return fail(&error),
+    };
+    let mut password = String::new();
+    if let Err(error) = std::io::stdin().read_line(&mut password) {
+        return fail(&error);
+    }
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    let new = madoguchi_store::NewUser {
+        login,
+        role,
+        password: madoguchi_store::Password::new(password),
+        sip,
+        realm,
+        display_name: None,
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&error),
+    };
+    let result = runtime.block_on(async {
+        let store = madoguchi_store::Store::connect(database_url).await?;
+        store.add_user(&new).await
+    });
+    match result {
+        Ok(user) => {
+            println!("added {} ({})", user.login, user.role);
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
+    }
 }
 
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {

@@ -156,3 +156,87 @@ open = [{ play = "greeting" }]
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("greeting.wav"), "{stderr}");
 }
+
+fn add_user(database: &str, login: &str, role: &str, password: &str, sip: bool) -> (i32, String) {
+    use std::io::Write;
+    let mut args = vec![
+        "user",
+        "add",
+        "--login",
+        login,
+        "--role",
+        role,
+        "--password-stdin",
+        "--database-url",
+        database,
+    ];
+    if sip {
+        args.push("--sip");
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_madoguchi"))
+        .args(&args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run madoguchi");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write password");
+    let output = child.wait_with_output().expect("wait");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn user_add_stores_an_operator_whose_password_and_sip_digest_verify() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = format!("sqlite://{}", dir.path().join("users.db").display());
+    let (code, stderr) = add_user(&database, "suzuki", "agent", "s3cret pass", true);
+    assert_eq!(code, 0, "{stderr}");
+
+    let store = madoguchi_store::Store::connect(&database)
+        .await
+        .expect("store");
+    let user = store
+        .verify_password("suzuki", &madoguchi_store::Password::new("s3cret pass"))
+        .await
+        .expect("query");
+    assert!(user.is_some(), "the password read from stdin verifies");
+    let wrong = store
+        .verify_password("suzuki", &madoguchi_store::Password::new("s3cret"))
+        .await
+        .expect("query");
+    assert!(wrong.is_none());
+    let ha1 = store
+        .digest_ha1("suzuki", madoguchi_store::DigestAlgorithm::Md5)
+        .await
+        .expect("query");
+    assert_eq!(
+        ha1,
+        Some(madoguchi_sip::digest::ha1(
+            madoguchi_sip::digest::DigestAlgorithm::Md5,
+            "suzuki",
+            "madoguchi",
+            "s3cret pass"
+        ))
+    );
+}
+
+#[test]
+fn user_add_refuses_a_duplicate_login_and_an_unknown_role() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = format!("sqlite://{}", dir.path().join("users.db").display());
+    assert_eq!(add_user(&database, "tanaka", "manager", "pw", false).0, 0);
+    let (code, stderr) = add_user(&database, "tanaka", "agent", "other", false);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("tanaka"), "{stderr}");
+    let (code, stderr) = add_user(&database, "sato", "boss", "pw", false);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("boss"), "{stderr}");
+}
