@@ -180,12 +180,12 @@ fn add_user(database: &str, login: &str, role: &str, password: &str, sip: bool) 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("run madoguchi");
-    child
+    // A refused role ends the command before it reads the password: the pipe may be closed.
+    let _ = child
         .stdin
         .take()
         .expect("stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("write password");
+        .write_all(format!("{password}\n").as_bytes());
     let output = child.wait_with_output().expect("wait");
     (
         output.status.code().unwrap_or(-1),
