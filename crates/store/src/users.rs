@@ -20,8 +20,6 @@ use std::str::FromStr;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
 use chrono::{DateTime, Utc};
-use md5::Md5;
-use sha2::{Digest, Sha256};
 
 use crate::error::StoreError;
 use crate::store::{Pool, Store};
@@ -154,21 +152,12 @@ pub fn validate_login(login: &str) -> Result<(), InvalidLogin> {
     Ok(())
 }
 
-/// The SIP digest algorithm an HA1 value is wanted for (RFC 8760).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum DigestAlgorithm {
-    Md5,
-    Sha256,
-}
+/// The SIP digest algorithm an HA1 value is wanted for (RFC 8760); the SIP crate's, so the
+/// values stored here are exactly what its digest check computes.
+pub use madoguchi_sip::digest::DigestAlgorithm;
 
 /// `H(login:realm:password)` as lowercase hex: the HA1 of SIP digest authentication.
-pub fn compute_ha1(algorithm: DigestAlgorithm, login: &str, realm: &str, password: &str) -> String {
-    let input = format!("{login}:{realm}:{password}");
-    match algorithm {
-        DigestAlgorithm::Md5 => hex::encode(Md5::digest(input.as_bytes())),
-        DigestAlgorithm::Sha256 => hex::encode(Sha256::digest(input.as_bytes())),
-    }
-}
+pub use madoguchi_sip::digest::ha1 as compute_ha1;
 
 /// An operator's status change, as recorded by [`Store::record_operator_state`].
 #[derive(Clone, Debug, PartialEq, Eq)]
