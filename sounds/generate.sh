@@ -105,6 +105,9 @@ say() {
 prompt() { say "$1" 0.2 0.4 "$2"; }
 # A fragment is concatenated with others into one sentence: keep the joins tight.
 fragment() { say "$1" 0.03 0.05 "$2"; }
+# The last fragment of a sentence (or a whole one among fragments): tight start, a
+# breath after, so the next sentence of the announcement does not run on.
+sentence_end() { say "$1" 0.03 0.4 "$2"; }
 
 # Texts. Open JTalk reads "J-LIS" letter by letter, so it is spelt as spoken.
 declare -A texts=(
@@ -120,20 +123,35 @@ declare -A texts=(
     [jlis_maintenance]="本日は、ジェイリスのシステムメンテナンスのため、一部のサービスがご利用いただけません。ご不便をおかけしますが、ご了承ください。"
     [menu]="マイナンバーカードの申請や受け取りについてのお問い合わせは、1を、それ以外のお問い合わせは、2を、押してください。"
     [invalid_choice]="入力された番号が正しくありません。もう一度お選びください。"
+    [city_closed]="申し訳ございません。市の担当窓口の受付時間は、平日の午前8時30分から午後5時15分までです。恐れ入りますが、受付時間内におかけ直しください。"
+    [transfer_failed]="申し訳ございません。ただいま担当窓口におつなぎできませんでした。恐れ入りますが、しばらくしてからおかけ直しください。"
+    [no_operator]="ただいま、オペレーターにおつなぎできません。"
+    # Answers to an operator's feature code (*50, *51, *52) on a desk phone.
+    [feature_paused]="休憩に切り替えました。"
+    [feature_available]="受付可能に切り替えました。"
+    [feature_logged_out]="ログアウトしました。"
+    [feature_refused]="この電話機は登録されていません。"
 )
 
 # Queue announcements are spliced from whole words, because a Japanese
 # counter changes the number's sound (いっぷん, さんぷん, ろっぷん, はっぷん,
-# じゅっぷん): "現在、" + "3番目" + "にお待ちいただいております",
-# "お待ち時間は" + "約5分" + "ほどです".
+# じゅっぷん): "現在、" + "3番目" + "にお待ちいただいております。",
+# "お待ち時間は" + "約5分" + "です。". Beyond the recorded numbers (31st, over 60
+# minutes) and under a minute, a whole sentence replaces the spliced one. The
+# engine's composition is crates/dialplan/src/announce.rs.
 declare -A fragments=(
     [numbers/position_prefix]="現在、"
-    [numbers/position_suffix]="にお待ちいただいております。"
     [numbers/wait_prefix]="お待ち時間は"
-    [numbers/wait_suffix]="ほどです。"
 )
 for n in $(seq 1 30); do fragments[numbers/position_$n]="${n}番目"; done
 for n in $(seq 1 60); do fragments[numbers/wait_minutes_$n]="約${n}分"; done
+declare -A sentence_ends=(
+    [numbers/position_suffix]="にお待ちいただいております。"
+    [numbers/wait_suffix]="です。"
+    [numbers/position_many]="現在、大変多くのお客様がお待ちです。"
+    [numbers/wait_over_hour]="お待ち時間は、1時間以上の見込みです。"
+    [numbers/wait_soon]="まもなくおつなぎします。"
+)
 
 # hold_music — ~20 s loop built from sine tones only: four chords of a
 # I–vi–IV–V progression in C, each with four soft plucked melody notes on top.
@@ -182,5 +200,8 @@ for name in $(printf '%s\n' "${!texts[@]}" | sort); do
 done
 for name in $(printf '%s\n' "${!fragments[@]}" | sort -V); do
     if [[ ${#selected[@]} -eq 0 ]] || wanted "$name"; then fragment "$name" "${fragments[$name]}"; fi
+done
+for name in $(printf '%s\n' "${!sentence_ends[@]}" | sort); do
+    if [[ ${#selected[@]} -eq 0 ]] || wanted "$name"; then sentence_end "$name" "${sentence_ends[$name]}"; fi
 done
 if [[ ${#selected[@]} -eq 0 ]] || wanted hold_music; then hold_music; fi

@@ -85,6 +85,23 @@ pub struct ServeArgs {
     /// This node's name, stored on every record.
     #[arg(long, env = "MADOGUCHI_NODE_ID")]
     pub node_id: Option<String>,
+    /// Outbound proxy (HOST:PORT) calls to the city line are sent through; without it they
+    /// go to the host of the city line's URI.
+    #[arg(long, env = "MADOGUCHI_TRUNK_PROXY")]
+    pub trunk_proxy: Option<String>,
+    /// Digest username for a trunk that challenges our INVITEs.
+    #[arg(long, env = "MADOGUCHI_TRUNK_USERNAME")]
+    pub trunk_username: Option<String>,
+    /// Digest password for the trunk (prefer the environment variable to the flag).
+    #[arg(long, env = "MADOGUCHI_TRUNK_PASSWORD", hide_env_values = true)]
+    pub trunk_password: Option<String>,
+    /// Digest algorithms REGISTER challenges offer, in order: "SHA-256,MD5" (default,
+    /// RFC 8760) or "MD5,SHA-256" for phones that only answer the first challenge.
+    #[arg(long, env = "MADOGUCHI_SIP_DIGEST")]
+    pub sip_digest: Option<String>,
+    /// Digest realm phones register in (default "madoguchi"; must match `user add --realm`).
+    #[arg(long, env = "MADOGUCHI_SIP_REALM")]
+    pub sip_realm: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
+use madoguchi_sip::DigestAlgorithm;
 use serde::Deserialize;
 
 use crate::cli::{ServeArgs, DEFAULT_DATABASE_URL, DEFAULT_DIALPLAN};
@@ -23,6 +24,13 @@ pub struct Settings {
     pub rtp_ports: RangeInclusive<u16>,
     pub city_line: Option<String>,
     pub node_id: String,
+    /// Outbound proxy for calls to the city line (HOST:PORT).
+    pub trunk_proxy: Option<String>,
+    /// Digest credentials for the trunk.
+    pub trunk_credentials: Option<(String, String)>,
+    pub sip_realm: String,
+    /// Challenge order of REGISTER digests.
+    pub sip_digest: Vec<DigestAlgorithm>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +47,8 @@ pub enum ConfigError {
     },
     #[error("rtp port range {0:?}: expected FIRST-LAST with 1024 <= FIRST < LAST")]
     RtpPorts(String),
+    #[error("sip digest {0:?}: expected a comma-separated list of SHA-256 and MD5")]
+    SipDigest(String),
 }
 
 /// The optional settings file; every key is optional and named like the flag.
@@ -53,6 +63,11 @@ struct FileSettings {
     rtp_ports: Option<String>,
     city_line: Option<String>,
     node_id: Option<String>,
+    trunk_proxy: Option<String>,
+    trunk_username: Option<String>,
+    trunk_password: Option<String>,
+    sip_realm: Option<String>,
+    sip_digest: Option<String>,
 }
 
 impl Settings {
@@ -93,6 +108,23 @@ impl Settings {
                 .clone()
                 .or(file.node_id)
                 .unwrap_or_else(|| "node1".to_owned()),
+            trunk_proxy: args.trunk_proxy.clone().or(file.trunk_proxy),
+            trunk_credentials: args
+                .trunk_username
+                .clone()
+                .or(file.trunk_username)
+                .zip(args.trunk_password.clone().or(file.trunk_password)),
+            sip_realm: args
+                .sip_realm
+                .clone()
+                .or(file.sip_realm)
+                .unwrap_or_else(|| "madoguchi".to_owned()),
+            sip_digest: parse_digest(
+                args.sip_digest
+                    .as_deref()
+                    .or(file.sip_digest.as_deref())
+                    .unwrap_or("SHA-256,MD5"),
+            )?,
         })
     }
 }
@@ -106,6 +138,16 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
         file: path.to_owned(),
         source: Box::new(source),
     })
+}
+
+pub fn parse_digest(text: &str) -> Result<Vec<DigestAlgorithm>, ConfigError> {
+    let algorithms = text
+        .split(',')
+        .map(|t| DigestAlgorithm::from_token(t.trim()))
+        .collect::<Option<Vec<_>>>()
+        .filter(|list| !list.is_empty())
+        .ok_or_else(|| ConfigError::SipDigest(text.to_owned()))?;
+    Ok(algorithms)
 }
 
 pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, ConfigError> {
@@ -122,6 +164,16 @@ pub fn parse_port_range(text: &str) -> Result<RangeInclusive<u16>, ConfigError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digest_order_is_read_from_a_comma_list() {
+        assert_eq!(
+            parse_digest("MD5, SHA-256").ok(),
+            Some(vec![DigestAlgorithm::Md5, DigestAlgorithm::Sha256])
+        );
+        assert!(parse_digest("SHA-512").is_err());
+        assert!(parse_digest("").is_err());
+    }
 
     #[test]
     fn port_range_parses_first_and_last() {

@@ -11,6 +11,7 @@ mod cli;
 mod config;
 mod engine;
 mod net;
+mod presence;
 mod serve;
 mod web;
 

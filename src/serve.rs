@@ -19,16 +19,23 @@ use madoguchi_prompts::PromptCache;
 use madoguchi_sip::{EndpointConfig, SipStats};
 use madoguchi_store::{RecordWriter, Store};
 use rand::Rng;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::config::Settings;
-use crate::engine::{Engine, EngineConfig, MediaCommand, Now, PromptIndex};
+use crate::engine::targets::{parse_uri, TargetAddress, Targets};
+use crate::engine::{Engine, EngineConfig, LiveState, MediaCommand, Now, PromptIndex};
 use crate::net::rtp::MediaRuntime;
 use crate::net::sip_transport::{self, SipTransport};
+use crate::presence::{self, PresenceWrite};
 use crate::web;
+use crate::web::{EngineLink, EngineRequest};
 
 const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 const FLUSH_LIMIT: Duration = Duration::from_secs(30);
+/// Users added with `madoguchi user add` while the engine runs can register within this.
+const DIRECTORY_REFRESH: Duration = Duration::from_secs(10);
+/// The live state is published at most this often (dashboards want it within a second).
+const LIVE_PUBLISH: Duration = Duration::from_millis(200);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -50,6 +57,8 @@ pub enum ServeError {
     },
     #[error("public address {host:?} does not resolve to an IP address")]
     PublicAddress { host: String },
+    #[error("city line {uri:?}: {reason}")]
+    CityLine { uri: String, reason: String },
     #[error("metrics: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),
     #[error(
@@ -100,21 +109,38 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
 
     let (public_host, media_ip) =
         public_address(settings.public_address.as_deref(), sip_addr).await?;
-    let engine = Engine::new(
+    let targets = resolve_targets(&settings).await?;
+    let mut engine = Engine::new(
         EngineConfig {
             sip: EndpointConfig {
                 public_host,
                 public_port: sip_addr.port(),
                 user_agent: format!("madoguchi/{}", env!("CARGO_PKG_VERSION")),
                 max_message_size: 65_535,
+                realm: settings.sip_realm.clone(),
+                registrar: madoguchi_sip::RegistrarConfig::default(),
+                nonce_secret: rand::thread_rng().gen(),
+                nonce_lifetime_secs: 300,
             },
             media_ip,
             node_id: settings.node_id.clone(),
             rng_seed: rand::thread_rng().gen(),
+            targets,
         },
         Arc::new(dialplan),
         Arc::new(index),
     );
+    engine.set_digest_algorithms(&settings.sip_digest);
+    engine.set_directory(now(), presence::load_directory(&store).await?);
+    let (bindings, last_status) = presence::load_restore(&store, Utc::now()).await?;
+    tracing::info!(registrations = bindings.len(), "registrations restored");
+    engine.restore(now(), bindings, last_status);
+    let (midnight, date) = engine.local_midnight(Utc::now());
+    engine.seed_counters(presence::load_counters(&store, midnight, date).await?);
+    let presence_writer = presence::spawn_writer(store.clone());
+    let (requests_tx, requests) = mpsc::channel(256);
+    let (live_tx, live_rx) = watch::channel(Arc::new(engine.live(now())));
+    spawn_directory_refresh(store.clone(), requests_tx.clone());
 
     let (transport, inbound) = SipTransport::start(udp, tcp);
     let (media_tx, media_rx) = mpsc::unbounded_channel();
@@ -127,7 +153,14 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     );
     let media_task = tokio::spawn(media.run(media_rx));
 
-    let app = web::router(web::AppState { store, metrics });
+    let app = web::router(web::AppState {
+        store,
+        metrics,
+        engine: EngineLink {
+            requests: requests_tx,
+            live: live_rx,
+        },
+    });
     let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
         let _ = axum::serve(http, app)
@@ -143,11 +176,16 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
 
     run_engine(
         engine,
-        inbound,
-        media_events,
-        transport,
-        media_tx,
-        writer.clone(),
+        EngineIo {
+            inbound,
+            media_events,
+            requests,
+            transport,
+            media: media_tx,
+            writer: writer.clone(),
+            presence: presence_writer,
+            live: live_tx,
+        },
     )
     .await;
 
@@ -174,31 +212,40 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     }
 }
 
-/// The engine task: the only owner of the core. Feeds it, drains it, until drained.
-async fn run_engine(
-    mut engine: Engine,
-    mut inbound: mpsc::Receiver<sip_transport::Inbound>,
-    mut media_events: mpsc::UnboundedReceiver<crate::engine::MediaEvent>,
+/// What the engine task reads from and writes to.
+struct EngineIo {
+    inbound: mpsc::Receiver<sip_transport::Inbound>,
+    media_events: mpsc::UnboundedReceiver<crate::engine::MediaEvent>,
+    requests: mpsc::Receiver<EngineRequest>,
     transport: SipTransport,
     media: mpsc::UnboundedSender<MediaCommand>,
     writer: RecordWriter,
-) {
+    presence: mpsc::UnboundedSender<PresenceWrite>,
+    live: watch::Sender<Arc<LiveState>>,
+}
+
+/// The engine task: the only owner of the core. Feeds it, drains it, until drained.
+async fn run_engine(mut engine: Engine, mut io: EngineIo) {
     let mut terminate = terminate_signal();
     let mut drain_deadline: Option<tokio::time::Instant> = None;
     let mut stats_tick = tokio::time::interval(Duration::from_secs(1));
+    let mut live_tick = tokio::time::interval(LIVE_PUBLISH);
+    live_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut exported = SipStats::default();
+    let mut exported_auth_failures = 0;
     loop {
         let timeout = engine.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
-            Some(message) = inbound.recv() => {
+            Some(message) = io.inbound.recv() => {
                 engine.handle_sip(now(), message.transport, message.source, &message.payload);
                 // Take what else is already queued before draining outputs once.
                 for _ in 0..64 {
-                    let Ok(message) = inbound.try_recv() else { break };
+                    let Ok(message) = io.inbound.try_recv() else { break };
                     engine.handle_sip(now(), message.transport, message.source, &message.payload);
                 }
             }
-            Some(event) = media_events.recv() => engine.handle_media(now(), event),
+            Some(event) = io.media_events.recv() => engine.handle_media(now(), event),
+            Some(request) = io.requests.recv() => handle_request(&mut engine, request),
             _ = sleep_until_opt(timeout) => engine.handle_timeout(now()),
             Some(()) = terminate.recv(), if drain_deadline.is_none() => {
                 tracing::info!(active = engine.active_calls(), "SIGTERM: refusing new calls, draining");
@@ -206,31 +253,132 @@ async fn run_engine(
                 drain_deadline = Some(tokio::time::Instant::now() + DRAIN_LIMIT);
             }
             _ = sleep_until_opt(drain_deadline) => engine.interrupt_all(now()),
+            _ = live_tick.tick() => {
+                if engine.take_live_changed() {
+                    let _ = io.live.send(Arc::new(engine.live(now())));
+                }
+            }
             _ = stats_tick.tick() => {
                 export_sip_stats(engine.sip_stats(), &mut exported);
+                let failures = engine.auth_failures();
+                metrics::counter!("madoguchi_sip_auth_failures_total")
+                    .increment(failures.saturating_sub(exported_auth_failures));
+                exported_auth_failures = failures;
                 metrics::gauge!("madoguchi_active_calls").set(engine.active_calls() as f64);
             }
         }
         while let Some(transmit) = engine.poll_transmit() {
-            transport.send(transmit);
+            io.transport.send(transmit);
         }
         while let Some(command) = engine.poll_media() {
-            let _ = media.send(command);
+            let _ = io.media.send(command);
         }
         while let Some(record) = engine.poll_record() {
             metrics::counter!("madoguchi_calls_total", "disposition" => record.disposition.as_str()).increment(1);
-            writer.submit(record);
+            io.writer.submit(record);
+        }
+        while let Some(row) = engine.poll_history() {
+            let _ = io.presence.send(PresenceWrite::History(row));
+        }
+        while let Some(change) = engine.poll_registration() {
+            let _ = io.presence.send(PresenceWrite::Registration(change));
         }
         if drain_deadline.is_some() && engine.active_calls() == 0 {
             // Let the last BYEs leave before the sockets go.
             tokio::time::sleep(Duration::from_millis(50)).await;
             while let Some(transmit) = engine.poll_transmit() {
-                transport.send(transmit);
+                io.transport.send(transmit);
             }
             break;
         }
     }
     export_sip_stats(engine.sip_stats(), &mut exported);
+}
+
+fn handle_request(engine: &mut Engine, request: EngineRequest) {
+    match request {
+        EngineRequest::Status {
+            login,
+            request,
+            reply,
+        } => {
+            let _ = reply.send(engine.request_status(now(), &login, &request));
+        }
+        EngineRequest::Transfer {
+            call_id,
+            target,
+            reply,
+        } => {
+            let _ = reply.send(engine.transfer(now(), &call_id, &target));
+        }
+        EngineRequest::Directory(entries) => engine.set_directory(now(), entries),
+    }
+}
+
+/// Re-reads the users now and then, so a user added while the engine runs can log in.
+fn spawn_directory_refresh(store: Store, requests: mpsc::Sender<EngineRequest>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(DIRECTORY_REFRESH);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match presence::load_directory(&store).await {
+                Ok(entries) => {
+                    if requests
+                        .send(EngineRequest::Directory(entries))
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "cannot refresh the user directory"),
+            }
+        }
+    });
+}
+
+/// The city line setting, resolved once: through the trunk proxy when one is set, else to
+/// the URI's own host and port.
+async fn resolve_targets(settings: &Settings) -> Result<Targets, ServeError> {
+    let mut targets = Targets::default();
+    let Some(uri) = settings.city_line.as_deref() else {
+        tracing::warn!("no city line configured (--city-line): transfers to it will fail");
+        return Ok(targets);
+    };
+    let bad = |reason: String| ServeError::CityLine {
+        uri: uri.to_owned(),
+        reason,
+    };
+    let parts = parse_uri(uri).map_err(|e| bad(e.to_string()))?;
+    let (host, port) = match settings.trunk_proxy.as_deref() {
+        Some(proxy) => match proxy.rsplit_once(':') {
+            Some((host, port)) => (
+                host.trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .to_owned(),
+                port.parse::<u16>()
+                    .map_err(|_| bad(format!("trunk proxy {proxy:?} has a bad port")))?,
+            ),
+            None => (proxy.to_owned(), 5060),
+        },
+        None => (parts.host.clone(), parts.port.unwrap_or(5060)),
+    };
+    let destination = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .ok_or_else(|| bad(format!("{host} does not resolve")))?;
+    targets.insert(
+        "city_line",
+        TargetAddress {
+            uri: uri.trim_matches(|c| c == '<' || c == '>').to_owned(),
+            destination,
+            transport: parts.transport,
+            credentials: settings.trunk_credentials.clone(),
+        },
+    );
+    Ok(targets)
 }
 
 /// The host written into Via/Contact and the address written into SDP `c=`. A name is

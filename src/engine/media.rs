@@ -2,7 +2,7 @@
 //!
 //! The shell owns RTP sockets and the 20 ms tick; the core decides what each call hears.
 //! A leg's media goes through `Open` → (`Opened` | `OpenFailed`) → `Start` → any number of
-//! `Play`/`StopPlayback`/`SetSending` → `Close`.
+//! `Play`/`StopPlayback`/`SetSending`/`Bridge`/`Unbridge` → `Close`.
 
 use std::net::SocketAddr;
 
@@ -27,10 +27,14 @@ pub enum MediaCommand {
     },
     /// Play a prompt from its first frame; replaces whatever was playing. `playback` numbers
     /// the plays of a leg, so a finish that crossed a newer `Play` is recognised as stale.
+    /// `looped`: restart from frame 0 seamlessly at the end (hold music); no `PromptFinished`
+    /// is sent for a looped playback. On a bridged leg the prompt is heard instead of the
+    /// partner while it plays; the bridge stays and is heard again after it.
     Play {
         leg: LegId,
         prompt: PromptId,
         playback: u32,
+        looped: bool,
     },
     StopPlayback {
         leg: LegId,
@@ -40,7 +44,17 @@ pub enum MediaCommand {
         leg: LegId,
         sending: bool,
     },
-    /// Release the port.
+    /// Relay audio and RFC 4733 events both ways between two started legs; playback on
+    /// both stops. Replaces any earlier bridge of either leg.
+    Bridge {
+        a: LegId,
+        b: LegId,
+    },
+    /// Stop relaying for this leg and its partner (both become silent until the next Play).
+    Unbridge {
+        leg: LegId,
+    },
+    /// Release the port; a bridge with this leg ends.
     Close {
         leg: LegId,
     },

@@ -1,38 +1,56 @@
-//! The sans-IO core of the engine: every call from INVITE to its record.
+//! The sans-IO core of the engine: every call from INVITE to its record, the queues and the
+//! operators.
 //!
-//! [`Engine`] owns the SIP endpoint (transactions and dialogs), one [`call::Call`] per leg and the
-//! dialplan. It never touches a socket, a timer, the database or the clock: the shell feeds it
+//! [`Engine`] owns the SIP endpoint (transactions, dialogs, registrations), one [`call::Call`]
+//! per caller, the ACD (queues and operators) and the dialplan. It never touches a socket, a
+//! timer, the database or the clock: the shell feeds it
 //! ```text
 //!   handle_sip(now, transport, source, bytes)   a datagram or a framed TCP message
 //!   handle_media(now, MediaEvent)               port bound, prompt finished, DTMF digit
 //!   handle_timeout(now)                         when poll_timeout() is due
+//!   set_directory / restore / request_status / transfer   from the store and the API
 //! ```
 //! and after every input drains `poll_transmit()` (SIP to send), `poll_media()` (commands for
-//! the RTP shell) and `poll_record()` (finished call records for the store) until each is empty.
+//! the RTP shell), `poll_record()` (finished call records), `poll_history()` (operator state
+//! changes) and `poll_registration()` (bindings to persist) until each is empty.
 //! Time is [`Now`]: the monotonic instant for timers and the wall time for the calendar.
 //!
 //! No tokio, sqlx or axum may be imported below this module (tests/core_is_sans_io.rs checks).
 
 mod call;
 pub mod clock;
+mod live;
 pub mod media;
+pub mod operators;
+mod queues;
+pub mod targets;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use madoguchi_dialplan::Dialplan;
+use chrono::{DateTime, Utc};
+use madoguchi_acd::{Acd, AcdEvent, CallerData, CallerId, OfferId, QueueExit};
+use madoguchi_dialplan::{Dialplan, FeatureCode};
 use madoguchi_prompts::PromptId;
-use madoguchi_sip::{Endpoint, EndpointConfig, LegId, SipEvent, SipStats, Transmit, Transport};
+use madoguchi_sip::{
+    Binding, BindingSource, Endpoint, EndpointConfig, LegId, RegistrarEvent, SipCredentials,
+    SipEvent, SipStats, Transmit, Transport,
+};
 use madoguchi_store::CallRecord;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use call::{Call, CallInput};
+use call::{AcdRequest, Call, CallInput, CallOutput, Ctx, PeerEvent, RingTarget};
 pub use clock::Now;
+pub use live::{Counters, LiveState};
 pub use media::{MediaCommand, MediaEvent};
+use operators::Operators;
+pub use operators::{DirectoryEntry, OperatorError, OperatorHistory, StatusRequest};
+use queues::Queues;
+pub use targets::Targets;
 
 /// What a draining engine asks callers' trunks to wait before trying again.
 const RETRY_AFTER_SECONDS: &str = "30";
@@ -46,42 +64,79 @@ pub struct EngineConfig {
     pub media_ip: IpAddr,
     pub node_id: String,
     pub rng_seed: u64,
+    /// Resolved addresses of the dialplan's transfer targets.
+    pub targets: Targets,
 }
 
-/// Outputs a call hands to its engine; the engine turns them into SIP commands and queues.
-#[derive(Debug)]
-pub(crate) enum CallOutput {
-    Media(MediaCommand),
-    Provisional {
-        status: u16,
+/// A registration to keep in (or drop from) the store, so phones survive a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegistrationChange {
+    Save {
+        login: String,
+        contact: String,
+        source: SocketAddr,
+        transport: Transport,
+        call_id: String,
+        cseq: u32,
+        expires_at: DateTime<Utc>,
     },
-    Accept {
-        sdp: Vec<u8>,
+    Delete {
+        login: String,
+        contact: String,
     },
-    Reject {
-        status: u16,
-    },
-    /// 503 with Retry-After: the engine is going away; the trunk should try later or elsewhere.
-    Unavailable,
-    Hangup,
-    AnswerReinvite {
-        request: madoguchi_sip::ReInviteId,
-        result: Result<Vec<u8>, u16>,
-    },
-    Record(Box<CallRecord>),
+}
+
+/// A stored registration, as the shell reads it back at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBinding {
+    pub login: String,
+    pub contact: String,
+    pub source: SocketAddr,
+    pub transport: Transport,
+    pub call_id: String,
+    pub cseq: u32,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransferError {
+    #[error("no call with id {0:?} is up")]
+    UnknownCall(String),
+    #[error("the call is not with an operator")]
+    NotWithOperator,
+    #[error("{0:?} is not a transfer target of the dialplan")]
+    UnknownTarget(String),
 }
 
 pub struct Engine {
     sip: Endpoint,
     dialplan: Arc<Dialplan>,
     prompts: Arc<PromptIndex>,
+    targets: Targets,
     calls: HashMap<LegId, Call>,
+    /// Second legs (operator phones, transfer targets) → the caller leg whose call owns them.
+    owners: HashMap<LegId, LegId>,
+    /// Ring attempts → the caller leg.
+    offers: HashMap<OfferId, LegId>,
+    /// Engine call id → caller leg, for the API.
+    by_call_id: HashMap<String, LegId>,
+    acd: Acd,
+    operators: Operators,
+    queues: Queues,
+    /// Inputs for calls produced while handling another input, run by `pump`.
+    deferred: VecDeque<(LegId, CallInput)>,
     /// Every call timer ever set, earliest first. Entries go stale when a call resets or drops
     /// its timer; they are skipped when popped, so setting a timer stays O(log n) and
     /// `poll_timeout` O(1) with thousands of calls.
     call_timers: BinaryHeap<Reverse<(Instant, LegId)>>,
     media_out: VecDeque<MediaCommand>,
     records: VecDeque<CallRecord>,
+    history: VecDeque<OperatorHistory>,
+    registrations: VecDeque<RegistrationChange>,
+    counters: Counters,
+    live_changed: bool,
+    /// REGISTERs with a wrong password (exported as a metric by the shell).
+    auth_failures: u64,
     rng: StdRng,
     media_ip: IpAddr,
     node_id: String,
@@ -92,14 +147,29 @@ impl Engine {
     pub fn new(config: EngineConfig, dialplan: Arc<Dialplan>, prompts: Arc<PromptIndex>) -> Self {
         let mut rng = StdRng::seed_from_u64(config.rng_seed);
         let sip_seed = rng.gen();
+        let mut acd = Acd::new();
+        let queues = Queues::from_dialplan(&dialplan, &mut acd);
         Engine {
             sip: Endpoint::new(config.sip, sip_seed),
             dialplan,
             prompts,
+            targets: config.targets,
             calls: HashMap::new(),
+            owners: HashMap::new(),
+            offers: HashMap::new(),
+            by_call_id: HashMap::new(),
+            acd,
+            operators: Operators::default(),
+            queues,
+            deferred: VecDeque::new(),
             call_timers: BinaryHeap::new(),
             media_out: VecDeque::new(),
             records: VecDeque::new(),
+            history: VecDeque::new(),
+            registrations: VecDeque::new(),
+            counters: Counters::default(),
+            live_changed: true,
+            auth_failures: 0,
             rng,
             media_ip: config.media_ip,
             node_id: config.node_id,
@@ -114,6 +184,7 @@ impl Engine {
         source: SocketAddr,
         payload: &[u8],
     ) {
+        self.sip.set_unix_time(unix_secs(now.wall));
         self.sip.handle_input(now.mono, transport, source, payload);
         self.pump(now);
     }
@@ -127,12 +198,27 @@ impl Engine {
             }
             MediaEvent::Digit { leg, digit } => (leg, CallInput::Digit(digit)),
         };
-        self.drive(now, leg, input);
+        let input = match (self.owners.get(&leg), input) {
+            (Some(_), CallInput::MediaOpened { port }) => CallInput::Peer {
+                leg,
+                event: PeerEvent::MediaOpened { port },
+            },
+            (Some(_), CallInput::MediaOpenFailed) => CallInput::Peer {
+                leg,
+                event: PeerEvent::MediaOpenFailed,
+            },
+            // Digits from an operator's phone are relayed to the caller, not interpreted.
+            (Some(_), _) => return,
+            (None, input) => input,
+        };
+        self.drive_leg(now, leg, input);
         self.pump(now);
     }
 
     pub fn handle_timeout(&mut self, now: Now) {
+        self.sip.set_unix_time(unix_secs(now.wall));
         self.sip.handle_timeout(now.mono);
+        self.acd.handle_timeout(now.mono);
         while let Some(Reverse((at, leg))) = self.call_timers.peek().copied() {
             if at > now.mono {
                 break;
@@ -143,17 +229,21 @@ impl Engine {
                 self.drive(now, leg, CallInput::Timeout);
             }
         }
+        self.roll_day(now);
         self.pump(now);
     }
 
-    /// The earliest SIP or call timer. A stale call timer may wake the shell early; the
+    /// The earliest SIP, ACD or call timer. A stale call timer may wake the shell early; the
     /// `handle_timeout` that follows discards it.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let calls = self.call_timers.peek().map(|Reverse((at, _))| *at);
-        match (self.sip.poll_timeout(), calls) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.sip.poll_timeout(),
+            self.acd.poll_timeout().map(|(at, _)| at),
+            self.call_timers.peek().map(|Reverse((at, _))| *at),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -168,12 +258,166 @@ impl Engine {
         self.records.pop_front()
     }
 
+    pub fn poll_history(&mut self) -> Option<OperatorHistory> {
+        self.history.pop_front()
+    }
+
+    pub fn poll_registration(&mut self) -> Option<RegistrationChange> {
+        self.registrations.pop_front()
+    }
+
+    /// Whether the live state changed since the last call (for the push stream).
+    pub fn take_live_changed(&mut self) -> bool {
+        std::mem::take(&mut self.live_changed)
+    }
+
     pub fn active_calls(&self) -> usize {
         self.calls.len()
     }
 
     pub fn sip_stats(&self) -> &SipStats {
         self.sip.stats()
+    }
+
+    pub fn auth_failures(&self) -> u64 {
+        self.auth_failures
+    }
+
+    /// The start (in UTC) and the date of the hotline's local day containing `at`.
+    pub fn local_midnight(&self, at: DateTime<Utc>) -> (DateTime<Utc>, chrono::NaiveDate) {
+        live::local_midnight(&self.dialplan, at)
+    }
+
+    /// The digest algorithms REGISTER challenges offer, in order.
+    pub fn set_digest_algorithms(&mut self, algorithms: &[madoguchi_sip::DigestAlgorithm]) {
+        self.sip.set_digest_algorithms(algorithms);
+    }
+
+    /// Today's counters as the store has them at start (the engine counts on from there).
+    pub fn seed_counters(&mut self, counters: Counters) {
+        self.counters = counters;
+        self.live_changed = true;
+    }
+
+    /// Who may work as an operator and register a phone. Called at start and whenever the
+    /// store's users change; new users join their queues, known ones keep their state.
+    pub fn set_directory(&mut self, now: Now, entries: Vec<DirectoryEntry>) {
+        let mut credentials = HashMap::new();
+        for entry in &entries {
+            let known = self.operators.id(&entry.login).is_some();
+            let id = self
+                .operators
+                .ensure(&mut self.acd, &entry.login, &entry.role, now.wall);
+            if !known {
+                self.queues.enroll(
+                    &self.dialplan,
+                    &mut self.acd,
+                    now.mono,
+                    id,
+                    &entry.login,
+                    &entry.role,
+                );
+            }
+            if entry.ha1_md5.is_some() || entry.ha1_sha256.is_some() {
+                credentials.insert(
+                    entry.login.clone(),
+                    SipCredentials {
+                        ha1_md5: entry.ha1_md5.clone(),
+                        ha1_sha256: entry.ha1_sha256.clone(),
+                    },
+                );
+            }
+        }
+        self.sip.set_credentials(credentials);
+        self.live_changed = true;
+        self.pump(now);
+    }
+
+    /// After a restart: the stored bindings come back, and with them the operators' last
+    /// status (paused stays paused, logged out stays out).
+    pub fn restore(
+        &mut self,
+        now: Now,
+        bindings: Vec<StoredBinding>,
+        last_status: HashMap<String, (String, Option<String>)>,
+    ) {
+        let mut restored = Vec::new();
+        for b in bindings {
+            let left = (b.expires_at - now.wall).to_std().unwrap_or(Duration::ZERO);
+            if left.is_zero() {
+                continue;
+            }
+            restored.push(Binding {
+                login: b.login,
+                contact: b.contact,
+                source: BindingSource {
+                    addr: b.source,
+                    transport: b.transport,
+                },
+                call_id: b.call_id,
+                cseq: b.cseq,
+                expires_at: now.mono + left,
+            });
+        }
+        let logins: HashSet<String> = restored.iter().map(|b| b.login.clone()).collect();
+        self.sip.restore_bindings(restored);
+        for login in logins {
+            let phones = self.sip.bindings(&login).len();
+            let resume = match last_status.get(&login) {
+                Some((status, _)) if status == "logged_out" => operators::Resume::StayOut,
+                Some((status, reason)) if status == "paused" => {
+                    operators::Resume::Paused(reason.clone().unwrap_or_else(|| "break".to_owned()))
+                }
+                _ => operators::Resume::Login,
+            };
+            for _ in 0..phones {
+                self.operators
+                    .phone_registered(&mut self.acd, now.mono, &login, resume.clone());
+            }
+        }
+        self.pump(now);
+    }
+
+    /// A status change asked for by the API.
+    pub fn request_status(
+        &mut self,
+        now: Now,
+        login: &str,
+        request: &StatusRequest,
+    ) -> Result<(), OperatorError> {
+        let result = self
+            .operators
+            .request(&mut self.acd, now.mono, login, request);
+        self.pump(now);
+        result
+    }
+
+    /// A blind transfer asked for by the API, of a call that is with an operator.
+    pub fn transfer(&mut self, now: Now, call_id: &str, target: &str) -> Result<(), TransferError> {
+        if self.dialplan.target(target).is_none() {
+            return Err(TransferError::UnknownTarget(target.to_owned()));
+        }
+        let leg = *self
+            .by_call_id
+            .get(call_id)
+            .ok_or_else(|| TransferError::UnknownCall(call_id.to_owned()))?;
+        if !self.calls.get(&leg).is_some_and(Call::is_with_operator) {
+            return Err(TransferError::NotWithOperator);
+        }
+        self.drive(
+            now,
+            leg,
+            CallInput::Transfer {
+                target: target.to_owned(),
+            },
+        );
+        self.pump(now);
+        Ok(())
+    }
+
+    /// The live state of queues and operators (for `GET /api/v1/queues` and the push stream).
+    pub fn live(&self, now: Now) -> LiveState {
+        live::snapshot(self, now)
     }
 
     /// From now on new calls are refused with 503 and Retry-After; calls in progress go on.
@@ -190,65 +434,329 @@ impl Engine {
         self.pump(now);
     }
 
-    /// Drains the endpoint's events into the calls until nothing is left (str0m's rule).
+    /// Drains the endpoint's and the ACD's events, and inputs calls made for each other,
+    /// until nothing is left (str0m's rule).
     fn pump(&mut self, now: Now) {
-        while let Some(event) = self.sip.poll_event() {
-            match event {
-                SipEvent::IncomingCall {
-                    leg,
-                    call_id,
-                    from_user,
-                    to_user,
-                    sdp,
-                    ..
-                } => {
-                    let id = self.new_call_id();
-                    let call = Call::new(
-                        now,
-                        call::Setup {
-                            id,
-                            leg,
-                            sip_call_id: call_id,
-                            caller: from_user,
-                            called: to_user,
-                            offer: sdp,
-                            node_id: self.node_id.clone(),
-                            media_ip: self.media_ip,
-                            session_id: self.rng.gen_range(1..u32::MAX as u64),
-                        },
-                    );
-                    self.calls.insert(leg, call);
-                    if self.draining {
-                        // Shutting down: refused, but recorded like every other call.
-                        self.drive(now, leg, CallInput::Refuse { cause: "draining" });
-                        continue;
-                    }
-                    let dialplan = Arc::clone(&self.dialplan);
-                    self.drive(now, leg, CallInput::Route(&dialplan));
-                }
-                SipEvent::CallCancelled { leg } => self.drive(now, leg, CallInput::Cancelled),
-                SipEvent::CallConfirmed { leg, sdp } => {
-                    self.drive(now, leg, CallInput::Confirmed { sdp })
-                }
-                SipEvent::AckTimedOut { leg } => self.drive(now, leg, CallInput::AckTimedOut),
-                SipEvent::ReInvite { leg, request, sdp } => {
-                    self.drive(now, leg, CallInput::ReInvite { request, sdp })
-                }
-                SipEvent::ReInviteAnswered { leg, sdp } => {
-                    self.drive(now, leg, CallInput::ReInviteAnswered { sdp })
-                }
-                SipEvent::RemoteHangup { leg } => self.drive(now, leg, CallInput::RemoteHangup),
-                SipEvent::HangupCompleted { .. } | SipEvent::LegTerminated { .. } => {}
+        loop {
+            if let Some(event) = self.sip.poll_event() {
+                self.sip_event(now, event);
+            } else if let Some(event) = self.acd.poll_event() {
+                self.acd_event(now, event);
+            } else if let Some((leg, input)) = self.deferred.pop_front() {
+                self.drive(now, leg, input);
+            } else {
+                break;
             }
         }
     }
 
-    fn drive(&mut self, now: Now, leg: LegId, input: CallInput<'_>) {
+    fn sip_event(&mut self, now: Now, event: SipEvent) {
+        match event {
+            SipEvent::IncomingCall {
+                leg,
+                call_id,
+                from_user,
+                to_user,
+                sdp,
+                source,
+                ..
+            } => {
+                let id = self.new_call_id();
+                let feature = self.dialplan.features().feature(&to_user);
+                let call = Call::new(
+                    now,
+                    call::Setup {
+                        id: id.clone(),
+                        leg,
+                        sip_call_id: call_id,
+                        caller: from_user.clone(),
+                        called: to_user,
+                        offer: sdp,
+                        node_id: self.node_id.clone(),
+                        media_ip: self.media_ip,
+                        session_id: self.rng.gen_range(1..u32::MAX as u64),
+                    },
+                );
+                self.calls.insert(leg, call);
+                self.by_call_id.insert(id, leg);
+                if self.draining {
+                    // Shutting down: refused, but recorded like every other call.
+                    self.drive(now, leg, CallInput::Refuse { cause: "draining" });
+                    return;
+                }
+                let input = match feature {
+                    Some(code) => CallInput::Feature {
+                        prompt: self.feature_code(now, code, &from_user, source),
+                    },
+                    None => CallInput::Route,
+                };
+                self.drive(now, leg, input);
+            }
+            SipEvent::CallCancelled { leg } => self.drive(now, leg, CallInput::Cancelled),
+            SipEvent::CallConfirmed { leg, sdp } => {
+                self.drive(now, leg, CallInput::Confirmed { sdp })
+            }
+            SipEvent::AckTimedOut { leg } => self.drive(now, leg, CallInput::AckTimedOut),
+            SipEvent::ReInvite { leg, request, sdp } => self.drive_leg(
+                now,
+                leg,
+                if self.owners.contains_key(&leg) {
+                    CallInput::Peer {
+                        leg,
+                        event: PeerEvent::ReInvite { request, sdp },
+                    }
+                } else {
+                    CallInput::ReInvite { request, sdp }
+                },
+            ),
+            SipEvent::ReInviteAnswered { leg, sdp } => self.drive_leg(
+                now,
+                leg,
+                if self.owners.contains_key(&leg) {
+                    CallInput::Peer {
+                        leg,
+                        event: PeerEvent::ReInviteAnswered { sdp },
+                    }
+                } else {
+                    CallInput::ReInviteAnswered { sdp }
+                },
+            ),
+            SipEvent::RemoteHangup { leg } => self.drive_leg(
+                now,
+                leg,
+                if self.owners.contains_key(&leg) {
+                    CallInput::Peer {
+                        leg,
+                        event: PeerEvent::RemoteHangup,
+                    }
+                } else {
+                    CallInput::RemoteHangup
+                },
+            ),
+            SipEvent::OutgoingProgress { leg, status, sdp } => {
+                self.peer(now, leg, PeerEvent::Progress { status, sdp })
+            }
+            SipEvent::OutgoingAnswered { leg, sdp } => {
+                if self.owners.contains_key(&leg) {
+                    self.peer(now, leg, PeerEvent::Answered { sdp });
+                } else {
+                    // The call that placed it is gone: do not leave the phone off-hook.
+                    let _ = self.sip.hangup(now.mono, leg);
+                }
+            }
+            SipEvent::OutgoingFailed { leg, status } => {
+                self.peer(now, leg, PeerEvent::Failed { status })
+            }
+            SipEvent::Refer {
+                leg,
+                refer,
+                refer_to,
+                ..
+            } => {
+                if self.owners.contains_key(&leg) {
+                    self.peer(now, leg, PeerEvent::Refer { refer, refer_to });
+                } else {
+                    // Callers may not transfer themselves anywhere (toll-fraud guard).
+                    let _ = self.sip.answer_refer(now.mono, leg, refer, 403);
+                }
+            }
+            SipEvent::Registration(event) => self.registration(now, event),
+            SipEvent::AuthFailed { .. } => self.auth_failures += 1,
+            SipEvent::HangupCompleted { .. } | SipEvent::LegTerminated { .. } => {}
+        }
+    }
+
+    fn peer(&mut self, now: Now, leg: LegId, event: PeerEvent) {
+        if self.owners.contains_key(&leg) {
+            self.drive_leg(now, leg, CallInput::Peer { leg, event });
+        }
+    }
+
+    /// A feature code dialled from an operator's phone: only from where that login's phone
+    /// is registered. Returns the prompt that confirms (or refuses) it.
+    fn feature_code(
+        &mut self,
+        now: Now,
+        code: FeatureCode,
+        login: &str,
+        source: SocketAddr,
+    ) -> Option<String> {
+        let features = self.dialplan.features().clone();
+        let registered_here = self
+            .sip
+            .bindings(login)
+            .iter()
+            .any(|b| b.source.addr.ip() == source.ip());
+        if !registered_here {
+            return features.prompt_refused.clone();
+        }
+        let (request, prompt) = match code {
+            FeatureCode::Pause => (
+                StatusRequest::Paused {
+                    reason: features.pause_reason.clone(),
+                },
+                features.prompt_paused.clone(),
+            ),
+            FeatureCode::Available => (StatusRequest::Available, features.prompt_available.clone()),
+            FeatureCode::Logout => (StatusRequest::LoggedOut, features.prompt_logged_out.clone()),
+        };
+        match self
+            .operators
+            .request(&mut self.acd, now.mono, login, &request)
+        {
+            Ok(()) => prompt,
+            Err(error) => {
+                tracing::debug!(%error, "feature code refused");
+                features.prompt_refused.clone()
+            }
+        }
+    }
+
+    fn registration(&mut self, now: Now, event: RegistrarEvent) {
+        match &event {
+            RegistrarEvent::BindingAdded { login, contact }
+            | RegistrarEvent::BindingRefreshed { login, contact } => {
+                if matches!(event, RegistrarEvent::BindingAdded { .. }) {
+                    self.operators.phone_registered(
+                        &mut self.acd,
+                        now.mono,
+                        login,
+                        operators::Resume::Login,
+                    );
+                }
+                if let Some(b) = self
+                    .sip
+                    .bindings(login)
+                    .iter()
+                    .find(|b| &b.contact == contact)
+                {
+                    let left = b.expires_at.saturating_duration_since(now.mono);
+                    self.registrations.push_back(RegistrationChange::Save {
+                        login: login.clone(),
+                        contact: contact.clone(),
+                        source: b.source.addr,
+                        transport: b.source.transport,
+                        call_id: b.call_id.clone(),
+                        cseq: b.cseq,
+                        expires_at: now.wall + chrono::Duration::from_std(left).unwrap_or_default(),
+                    });
+                }
+            }
+            RegistrarEvent::BindingRemoved { login, contact }
+            | RegistrarEvent::BindingExpired { login, contact } => {
+                self.operators
+                    .phone_unregistered(&mut self.acd, now.mono, login);
+                self.registrations.push_back(RegistrationChange::Delete {
+                    login: login.clone(),
+                    contact: contact.clone(),
+                });
+            }
+        }
+        self.live_changed = true;
+    }
+
+    fn acd_event(&mut self, now: Now, event: AcdEvent) {
+        self.live_changed = true;
+        match event {
+            AcdEvent::Ring {
+                offer,
+                caller,
+                operator,
+                ..
+            } => {
+                let leg = caller_leg(caller);
+                let login = self.operators.login(operator).unwrap_or("").to_owned();
+                // The most recently registered phone of the operator takes the call.
+                let binding = self.sip.bindings(&login).last().cloned();
+                match binding {
+                    Some(b) if self.calls.contains_key(&leg) => {
+                        self.offers.insert(offer, leg);
+                        self.drive(
+                            now,
+                            leg,
+                            CallInput::Ring(RingTarget {
+                                offer,
+                                operator,
+                                login,
+                                contact: b.contact,
+                                destination: b.source.addr,
+                                transport: b.source.transport,
+                            }),
+                        );
+                    }
+                    _ => {
+                        let _ = self.acd.offer_rejected(now.mono, offer);
+                    }
+                }
+            }
+            AcdEvent::CancelRing { offer } => {
+                if let Some(leg) = self.offers.remove(&offer) {
+                    self.drive(now, leg, CallInput::CancelRing { offer });
+                }
+            }
+            AcdEvent::Connected { caller, operator } => {
+                self.drive(now, caller_leg(caller), CallInput::Connected { operator })
+            }
+            AcdEvent::Announce {
+                caller,
+                position,
+                estimated_wait,
+            } => self.drive(
+                now,
+                caller_leg(caller),
+                CallInput::Announce {
+                    position,
+                    wait: estimated_wait,
+                },
+            ),
+            AcdEvent::Exit {
+                caller,
+                exit,
+                waited,
+            } => {
+                self.offers.retain(|_, leg| *leg != caller_leg(caller));
+                if exit != QueueExit::Abandoned {
+                    self.drive(
+                        now,
+                        caller_leg(caller),
+                        CallInput::QueueExit { exit, waited },
+                    );
+                }
+            }
+            AcdEvent::OperatorStateChanged {
+                operator,
+                change,
+                at,
+            } => {
+                let ago = now.mono.saturating_duration_since(at);
+                let wall = now.wall - chrono::Duration::from_std(ago).unwrap_or_default();
+                if let Some(row) = self.operators.observe(operator, &change, wall) {
+                    self.history.push_back(row);
+                }
+            }
+        }
+    }
+
+    /// Drives the call that owns `leg` (the caller's own leg or one of its second legs).
+    fn drive_leg(&mut self, now: Now, leg: LegId, input: CallInput) {
+        let owner = self.owners.get(&leg).copied().unwrap_or(leg);
+        self.drive(now, owner, input);
+    }
+
+    fn drive(&mut self, now: Now, leg: LegId, input: CallInput) {
         let Some(call) = self.calls.get_mut(&leg) else {
             return;
         };
         let timer_before = call.timeout();
-        let outputs = call.handle(now, input, &self.prompts);
+        let sip = &mut self.sip;
+        let mut new_leg = || sip.reserve_leg();
+        let mut ctx = Ctx {
+            prompts: &self.prompts,
+            dialplan: &self.dialplan,
+            targets: &self.targets,
+            new_leg: &mut new_leg,
+        };
+        let outputs = call.handle(now, input, &mut ctx);
         let finished = call.is_finished();
         match call.timeout() {
             Some(at) if Some(at) != timer_before => self.call_timers.push(Reverse((at, leg))),
@@ -258,7 +766,11 @@ impl Engine {
             self.command(now, leg, output);
         }
         if finished {
-            self.calls.remove(&leg);
+            if let Some(call) = self.calls.remove(&leg) {
+                self.by_call_id.remove(call.id());
+            }
+            self.offers.retain(|_, owner| *owner != leg);
+            self.live_changed = true;
         }
     }
 
@@ -269,6 +781,7 @@ impl Engine {
                 Ok(())
             }
             CallOutput::Record(record) => {
+                self.counters.count(&record);
                 self.records.push_back(*record);
                 Ok(())
             }
@@ -285,18 +798,109 @@ impl Engine {
                 &[("Retry-After", RETRY_AFTER_SECONDS)],
             ),
             CallOutput::Hangup => self.sip.hangup(now.mono, leg),
-            CallOutput::AnswerReinvite { request, result } => {
+            CallOutput::AnswerReinvite {
+                leg: target,
+                request,
+                result,
+            } => {
                 let result = match &result {
                     Ok(sdp) => Ok(sdp.as_slice()),
                     Err(status) => Err(*status),
                 };
-                self.sip.answer_reinvite(now.mono, leg, request, result)
+                self.sip.answer_reinvite(now.mono, target, request, result)
             }
+            CallOutput::Acd(request) => {
+                self.acd_request(now, leg, request);
+                Ok(())
+            }
+            CallOutput::AdoptLeg { leg: peer } => {
+                self.owners.insert(peer, leg);
+                Ok(())
+            }
+            CallOutput::ReleaseLeg { leg: peer } => {
+                self.owners.remove(&peer);
+                Ok(())
+            }
+            CallOutput::Dial { leg: peer, call } => {
+                self.sip.invite_on(now.mono, peer, *call);
+                Ok(())
+            }
+            CallOutput::HangupPeer { leg: peer } => self.sip.hangup(now.mono, peer),
+            CallOutput::AnswerRefer {
+                leg: peer,
+                refer,
+                status,
+            } => self.sip.answer_refer(now.mono, peer, refer, status),
+            CallOutput::NotifyRefer {
+                leg: peer,
+                status,
+                terminated,
+            } => self.sip.notify_refer(now.mono, peer, status, terminated),
         };
         if let Err(error) = result {
             // The leg went away under us (e.g. a CANCEL crossed our 200); the call's own
             // input for that event closes it.
             tracing::debug!(?leg, %error, "sip command refused");
+        }
+    }
+
+    fn acd_request(&mut self, now: Now, leg: LegId, request: AcdRequest) {
+        let caller = CallerId(leg.0);
+        let result = match request {
+            AcdRequest::Join {
+                queue,
+                priority,
+                menu,
+            } => {
+                let Some(id) = self.queues.id(&queue) else {
+                    return;
+                };
+                let mut data = CallerData::new();
+                if let Some(menu) = menu {
+                    data.insert("menu".to_owned(), menu);
+                }
+                let joined = self
+                    .acd
+                    .join_with_data(now.mono, id, caller, priority, data);
+                if joined.is_ok() {
+                    if let Some(position) = self.acd.position(caller) {
+                        // The first announcement right away; the ACD repeats it on its timer.
+                        let wait = self.acd.estimated_wait(id, position);
+                        self.deferred
+                            .push_back((leg, CallInput::Announce { position, wait }));
+                    }
+                }
+                joined
+            }
+            AcdRequest::Abandon => self.acd.abandon(now.mono, caller),
+            AcdRequest::OfferAnswered { offer } => {
+                let answered = self.acd.offer_answered(now.mono, offer);
+                if answered.is_err() {
+                    self.deferred
+                        .push_back((leg, CallInput::OfferLost { offer }));
+                }
+                answered
+            }
+            AcdRequest::OfferRejected { offer } => {
+                self.offers.remove(&offer);
+                self.acd.offer_rejected(now.mono, offer)
+            }
+            AcdRequest::CallEnded { operator } => self.acd.call_ended(now.mono, operator),
+        };
+        if let Err(error) = result {
+            tracing::debug!(%error, "ACD input refused");
+        }
+    }
+
+    /// Today's counters restart at the hotline's local midnight.
+    fn roll_day(&mut self, now: Now) {
+        let today = live::local_date(&self.dialplan, now.wall);
+        if self.counters.date != Some(today) {
+            self.counters = Counters {
+                date: Some(today),
+                ..Counters::default()
+            };
+            self.live_changed = true;
         }
     }
 
@@ -314,6 +918,15 @@ impl Engine {
             &hex[20..32]
         )
     }
+}
+
+/// The ACD knows a caller by the number of its SIP leg.
+fn caller_leg(caller: CallerId) -> LegId {
+    LegId(caller.0)
+}
+
+fn unix_secs(wall: DateTime<Utc>) -> u64 {
+    u64::try_from(wall.timestamp()).unwrap_or(0)
 }
 
 #[cfg(test)]

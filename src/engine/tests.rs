@@ -70,9 +70,14 @@ impl Harness {
                     public_port: 5060,
                     user_agent: "madoguchi-test".to_owned(),
                     max_message_size: 65_535,
+                    realm: "madoguchi".to_owned(),
+                    registrar: madoguchi_sip::RegistrarConfig::default(),
+                    nonce_secret: [7; 32],
+                    nonce_lifetime_secs: 300,
                 },
                 media_ip: "127.0.0.1".parse().expect("ip"),
                 node_id: "test".to_owned(),
+                targets: Default::default(),
                 rng_seed: 7,
             },
             Arc::new(dialplan),
@@ -453,7 +458,7 @@ fn invite_without_sdp_gets_our_offer_and_plays_after_the_answer_in_the_ack() {
 }
 
 #[test]
-fn menu_choice_is_recorded_and_reaches_the_queue_placeholder() {
+fn with_no_operator_logged_in_the_menu_choice_overflows_to_the_city_line() {
     let (mut h, _caller, leg) = answered_call(jst(2026, 11, 25, 10, 0));
     h.finish_prompt(leg); // greeting
     h.finish_prompt(leg); // recording notice
@@ -463,19 +468,29 @@ fn menu_choice_is_recorded_and_reaches_the_queue_placeholder() {
         h.media.contains(&MediaCommand::StopPlayback { leg }),
         "a digit cuts the menu prompt"
     );
-    assert_eq!(h.played().last().map(String::as_str), Some("please_wait"));
+    // Nobody is logged in: the card queue refuses the caller and its overflow, the city
+    // line, is open on a Wednesday morning; its announcement plays before dialling.
+    assert_eq!(h.played().last().map(String::as_str), Some("transfer_city"));
     h.finish_prompt(leg);
-    assert_eq!(h.played().last().map(String::as_str), Some("goodbye"));
+    // No city line address is configured in this harness: the transfer fails politely.
+    assert_eq!(
+        h.played().last().map(String::as_str),
+        Some("transfer_failed")
+    );
     h.finish_prompt(leg);
     h.advance(PLAYOUT_TAIL);
     assert!(h.sent.iter().any(|m| m.starts_with("BYE")));
     let record = &h.records[0];
     assert_eq!(record.dtmf, vec!["1".to_owned()]);
-    assert_eq!(record.disposition, Disposition::Completed);
+    assert_eq!(record.menu_choice.as_deref(), Some("1"));
+    assert_eq!(record.queue.as_deref(), Some("card"));
+    assert_eq!(record.disposition, Disposition::Overflowed);
+    assert_eq!(record.transfer_target.as_deref(), Some("city_line"));
+    assert_eq!(record.transfer_result.as_deref(), Some("failed"));
     assert!(record
         .events
         .iter()
-        .any(|e| e.kind == "queue_placeholder" && e.detail["queue"] == "card"));
+        .any(|e| e.kind == "queue_left" && e.detail["reason"] == "no_operator"));
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use madoguchi_store::{CallQuery, CallRecord, PageStart};
@@ -15,7 +15,14 @@ use super::AppState;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "madoguchi", description = "Contact-center engine API"),
-    paths(list_calls, get_call)
+    paths(
+        list_calls,
+        get_call,
+        super::live::queues,
+        super::live::queues_stream,
+        super::live::set_agent_state,
+        super::live::transfer_call
+    )
 )]
 struct ApiDoc;
 
@@ -24,6 +31,10 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/calls", get(list_calls))
         .route("/calls/{id}", get(get_call))
+        .route("/calls/{id}/transfer", post(super::live::transfer_call))
+        .route("/queues", get(super::live::queues))
+        .route("/queues/stream", get(super::live::queues_stream))
+        .route("/agents/{login}/state", post(super::live::set_agent_state))
 }
 
 const MAX_PER_PAGE: u32 = 500;
@@ -51,11 +62,11 @@ struct CallPage {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-struct ApiError {
+pub(super) struct ApiError {
     error: String,
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,
         Json(ApiError {

@@ -2,6 +2,7 @@
 //! document. Handlers translate between HTTP and the store; they hold no call state.
 
 mod api;
+mod live;
 
 use std::net::SocketAddr;
 
@@ -11,10 +12,13 @@ use madoguchi_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
 
+pub use live::{EngineLink, EngineRequest};
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub metrics: PrometheusHandle,
+    pub engine: EngineLink,
 }
 
 pub fn router(state: AppState) -> Router {

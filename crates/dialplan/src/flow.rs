@@ -1,4 +1,5 @@
-//! [`FlowRunner`]: the sans-IO interpreter of one call's steps.
+//! [`FlowRunner`]: the sans-IO interpreter of one call's steps: an entry's branch, or the
+//! `closed`/`failed` steps of a transfer target ([`FlowRunner::for_target`]).
 //!
 //! The engine owns the media, the timers and the queue; the runner only decides what comes
 //! next. It never reads a clock: timers are requested as durations and reported back.
@@ -32,6 +33,10 @@
 //! run.handle_prompt_finished();
 //! assert_eq!(run.poll_action(), Some(FlowAction::Hangup));
 //! ```
+//!
+//! When a `Transfer` finds its target closed or failing, the engine replaces the call's runner
+//! with [`crate::Dialplan::target_steps`] and drives that one the same way; with no such steps
+//! it calls `handle_handoff_done` on the runner it has.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -39,7 +44,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::model::{Branch, Menu, Step, Steps};
+use crate::model::{Branch, Menu, Step, Steps, TargetSteps};
 
 /// What the engine must do next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -55,8 +60,8 @@ pub enum FlowAction {
     CancelTimer,
     /// A menu is listening: forward DTMF digits with `handle_digit`.
     CollectDigits,
-    /// Put the call in this queue.
-    Queue { queue: String },
+    /// Put the call in this queue; callers of higher `priority` are served first (default 0).
+    Queue { queue: String, priority: i32 },
     /// Transfer the call to this target (its URI is the deployment setting the target names).
     Transfer { target: String },
     /// End the call (BYE).
@@ -102,10 +107,17 @@ struct Frame {
     next: usize,
 }
 
+/// Which list of steps a runner runs.
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    Branch(Branch),
+    Target { target: String, kind: TargetSteps },
+}
+
 /// Runs one branch of steps for one call. See the module docs for the driving contract.
 #[derive(Debug, Clone)]
 pub struct FlowRunner {
-    branch: Branch,
+    source: Source,
     stack: Vec<Frame>,
     state: State,
     actions: VecDeque<FlowAction>,
@@ -115,8 +127,18 @@ pub struct FlowRunner {
 impl FlowRunner {
     /// A runner at the start of `steps`, the steps of `branch` (prelude included).
     pub fn new(branch: Branch, steps: Steps) -> Self {
+        Self::start(Source::Branch(branch), steps)
+    }
+
+    /// A runner at the start of a target's `closed` or `failed` steps.
+    pub fn for_target(target: &str, kind: TargetSteps, steps: Steps) -> Self {
+        let target = target.to_string();
+        Self::start(Source::Target { target, kind }, steps)
+    }
+
+    fn start(source: Source, steps: Steps) -> Self {
         let mut run = FlowRunner {
-            branch,
+            source,
             stack: vec![Frame { steps, next: 0 }],
             state: State::Next,
             actions: VecDeque::new(),
@@ -131,13 +153,26 @@ impl FlowRunner {
         self.actions.pop_front()
     }
 
-    /// The branch taken, for the call record (`open`, `closed_hours`, …).
-    pub fn branch_label(&self) -> &'static str {
-        self.branch.label()
+    /// The branch taken, for the call record (`open`, `closed_hours`, …); `None` for a
+    /// target's steps.
+    pub fn branch_label(&self) -> Option<&'static str> {
+        self.branch().map(Branch::label)
     }
 
-    pub fn branch(&self) -> Branch {
-        self.branch
+    /// The entry branch this runner runs; `None` for a target's steps.
+    pub fn branch(&self) -> Option<Branch> {
+        match self.source {
+            Source::Branch(b) => Some(b),
+            Source::Target { .. } => None,
+        }
+    }
+
+    /// The target and which of its step lists this runner runs, if it runs one.
+    pub fn target(&self) -> Option<(&str, TargetSteps)> {
+        match &self.source {
+            Source::Branch(_) => None,
+            Source::Target { target, kind } => Some((target, *kind)),
+        }
     }
 
     /// The menu digits chosen so far, outermost menu first.
@@ -303,8 +338,9 @@ impl FlowRunner {
                     self.hang_up();
                     return;
                 }
-                Step::Queue { queue } => {
-                    self.actions.push_back(FlowAction::Queue { queue });
+                Step::Queue { queue, priority } => {
+                    self.actions
+                        .push_back(FlowAction::Queue { queue, priority });
                     self.state = State::Handoff;
                     return;
                 }

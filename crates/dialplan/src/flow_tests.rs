@@ -22,6 +22,7 @@ fn menu(retries: u32, invalid: Option<&str>, default: Option<Vec<Step>>) -> Step
                 '1',
                 steps(vec![Step::Queue {
                     queue: "main".into(),
+                    priority: 0,
                 }]),
             ),
             (
@@ -117,7 +118,8 @@ fn menu_digit_after_prompt_cancels_timer_and_runs_the_choice() {
         vec![
             FlowAction::CancelTimer,
             FlowAction::Queue {
-                queue: "main".into()
+                queue: "main".into(),
+                priority: 0
             }
         ]
     );
@@ -180,7 +182,8 @@ fn digit_during_invalid_prompt_barges_in() {
         vec![
             FlowAction::StopPlayback,
             FlowAction::Queue {
-                queue: "main".into()
+                queue: "main".into(),
+                priority: 0
             }
         ]
     );
@@ -209,6 +212,7 @@ fn exhausted_menu_runs_default_steps() {
         Some("invalid_choice"),
         Some(vec![Step::Queue {
             queue: "main".into(),
+            priority: 0,
         }]),
     );
     run.handle_prompt_finished();
@@ -217,7 +221,8 @@ fn exhausted_menu_runs_default_steps() {
     assert_eq!(
         drain(&mut run),
         vec![FlowAction::Queue {
-            queue: "main".into()
+            queue: "main".into(),
+            priority: 0
         }]
     );
     assert!(run.choices().is_empty());
@@ -262,6 +267,7 @@ fn handoff_done_continues_after_the_queue_step() {
         steps(vec![
             Step::Queue {
                 queue: "main".into(),
+                priority: 0,
             },
             Step::Transfer {
                 target: "city_line".into(),
@@ -271,7 +277,8 @@ fn handoff_done_continues_after_the_queue_step() {
     assert_eq!(
         drain(&mut run),
         vec![FlowAction::Queue {
-            queue: "main".into()
+            queue: "main".into(),
+            priority: 0
         }]
     );
     run.handle_prompt_finished();
@@ -301,7 +308,8 @@ fn choice_steps_return_to_the_steps_after_the_menu() {
         vec![
             FlowAction::StopPlayback,
             FlowAction::Queue {
-                queue: "main".into()
+                queue: "main".into(),
+                priority: 0
             }
         ]
     );
@@ -360,5 +368,5 @@ fn finished_runner_ignores_every_input() {
 #[test]
 fn branch_label_names_the_branch_key() {
     let run = FlowRunner::new(Branch::ClosedYearEnd, steps(vec![Step::Hangup]));
-    assert_eq!(run.branch_label(), "closed_year_end");
+    assert_eq!(run.branch_label(), Some("closed_year_end"));
 }

@@ -3,15 +3,19 @@
 //!
 //! # Layout
 //! - [`error`]: [`CheckError`] / [`CheckErrors`], every problem in a file with line and key.
-//! - `parse`, `steps`, `calendars`, `date_rule`: the checker turning TOML into the [`model`].
+//! - `parse`, `steps`, `queues`, `targets`, `calendars`, `date_rule`: the checker turning TOML
+//!   into the [`model`].
 //! - [`route`]: [`Dialplan::route`] picks the entry and the calendar branch for a call.
-//! - [`flow`]: [`FlowRunner`], the sans-IO interpreter of a branch's steps.
+//! - [`flow`]: [`FlowRunner`], the sans-IO interpreter of a branch's (or a target's) steps.
+//! - [`announce`]: the prompts of a queue position/wait announcement.
+//! - [`features`]: operator feature codes (`*50` pause, …).
 //! - [`simulate`]: [`Simulation`], what `madoguchi dialplan simulate` prints.
 //!
 //! # Driving
 //! Load once at start-up (the only IO here: reading the file and checking that prompt files
 //! exist), then per call: `route(user, invite_instant)` → `Route::start()` → drive the
-//! [`FlowRunner`] as its docs say.
+//! [`FlowRunner`] as its docs say. A transfer whose target is closed
+//! ([`Dialplan::target_is_open`]) or fails continues with [`Dialplan::target_steps`].
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -31,31 +35,38 @@
 //!
 //! The file format is documented key by key in `dialplans/zama.toml`.
 
+pub mod announce;
 mod calendars;
 mod date_rule;
 pub mod error;
+pub mod features;
 pub mod flow;
 pub mod model;
 mod parse;
+mod queues;
 pub mod route;
 pub mod simulate;
 mod steps;
+mod targets;
 mod toml_walk;
 
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use madoguchi_calendar::Calendar;
 
 pub use date_rule::parse_date_rule;
 pub use error::{CheckError, CheckErrors};
+pub use features::{FeatureCode, Features};
 pub use flow::{FlowAction, FlowRunner};
 pub use model::{
-    Branch, Branches, Category, Entry, Match, Menu, Notice, Prompt, Queue, Step, Steps, Target,
+    Branch, Branches, CallerIdPolicy, Category, Entry, Match, Menu, Notice, OnFailure, Prompt,
+    Queue, QueueMember, QueueStrategy, Step, Steps, Target, TargetSteps,
 };
 pub use parse::{DEFAULT_RECORDING_NOTICE, DEFAULT_SOUNDS_DIR};
 pub use route::Route;
-pub use simulate::{SimStep, SimTransfer, Simulation};
+pub use simulate::{SimQueue, SimStep, SimTransfer, Simulation};
 
 /// A checked dialplan. Cheap to share by reference across calls; immutable once loaded.
 #[derive(Debug, Clone)]
@@ -68,6 +79,7 @@ pub struct Dialplan {
     entries: Vec<Entry>,
     notices: Vec<Notice>,
     categories: Vec<Category>,
+    features: Features,
 }
 
 impl Dialplan {
@@ -101,6 +113,7 @@ impl Dialplan {
             entries: parts.entries,
             notices: parts.notices,
             categories: parts.categories,
+            features: parts.features,
         })
     }
 
@@ -109,8 +122,9 @@ impl Dialplan {
         self.name.as_deref()
     }
 
-    /// Every declared prompt and its resolved file, in file order (used or not, so the prompt
-    /// cache can encode them all at start-up).
+    /// Every prompt and its resolved file: those declared, in file order (used or not, so the
+    /// prompt cache can encode them all at start-up), then the queue announcement words when a
+    /// queue announces position or wait (see [`announce`]).
     pub fn prompt_files(&self) -> impl Iterator<Item = (&str, &Path)> {
         self.prompts
             .iter()
@@ -171,5 +185,41 @@ impl Dialplan {
 
     pub fn notices(&self) -> &[Notice] {
         &self.notices
+    }
+
+    /// Whether `target` takes calls at `at`: always when it has no calendar; never when the
+    /// dialplan has no such target (nothing undeclared is ever dialled).
+    pub fn target_is_open(&self, target: &str, at: DateTime<Utc>) -> bool {
+        let Some(t) = self.target(target) else {
+            return false;
+        };
+        match &t.calendar {
+            None => true,
+            // The checker guarantees the calendar exists; a miss counts as closed.
+            Some(c) => self.calendar(c).is_some_and(|c| c.status_at(at).is_open()),
+        }
+    }
+
+    /// A runner for the target's `closed` or `failed` steps (None when none are written: the
+    /// call then carries on after the step that asked for the transfer).
+    pub fn target_steps(&self, target: &str, kind: TargetSteps) -> Option<FlowRunner> {
+        let t = self.target(target)?;
+        let steps = match kind {
+            TargetSteps::Closed => t.closed.as_ref(),
+            TargetSteps::Failed => t.failed.as_ref(),
+        }?;
+        Some(FlowRunner::for_target(&t.name, kind, steps.clone()))
+    }
+
+    /// The operator feature codes.
+    pub fn features(&self) -> &Features {
+        &self.features
+    }
+
+    /// Names of the prompts a position/wait announcement plays, in order: `position` is
+    /// 1-based (0 says no position), `wait` the estimate (`None` says no wait). Every name is
+    /// among [`Dialplan::prompt_files`] when a queue announces position (resp. wait).
+    pub fn queue_announcement(&self, position: usize, wait: Option<Duration>) -> Vec<String> {
+        announce::queue_announcement(position, wait)
     }
 }

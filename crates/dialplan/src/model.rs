@@ -1,5 +1,5 @@
 //! The checked dialplan model: prompts, calendars, queues, transfer targets, entries with their
-//! branches of steps, date-bound notices and inquiry categories.
+//! branches of steps, date-bound notices, inquiry categories and operator feature codes.
 //!
 //! Everything here has passed the checker (see [`crate::parse`]): every name a step refers to
 //! exists, every time range is valid. Step lists are shared (`Arc<[Step]>`) so that starting a
@@ -34,8 +34,8 @@ pub enum Step {
     Menu(Arc<Menu>),
     /// Hang up (BYE).
     Hangup,
-    /// Hand the call to a queue of operators.
-    Queue { queue: String },
+    /// Hand the call to a queue of operators; callers of higher `priority` are served first.
+    Queue { queue: String, priority: i32 },
     /// Transfer the call to a target (a deployment setting, e.g. the city line).
     Transfer { target: String },
 }
@@ -80,6 +80,70 @@ pub struct Queue {
     pub max_wait: Option<Duration>,
     /// Target to transfer to on overflow (no operator logged in, or `max_wait` reached).
     pub overflow: Option<String>,
+    /// How a free operator is chosen.
+    pub strategy: QueueStrategy,
+    /// How long one offer rings before the next operator is tried.
+    pub ring_timeout: Duration,
+    /// After-call time during which the operator is offered nothing.
+    pub wrap_up: Duration,
+    /// Callers may join while no member is logged in.
+    pub join_empty: bool,
+    /// Waiting callers leave (overflow) when the last member logs out.
+    pub leave_when_empty: bool,
+    /// Pause an operator after this many consecutive ring-outs; `None` never does.
+    pub auto_pause_after: Option<u32>,
+    /// Callers beyond this many overflow on joining.
+    pub max_callers: Option<usize>,
+    /// Say the caller's place in line with the periodic announcement.
+    pub announce_position: bool,
+    /// Say the estimated wait with the periodic announcement.
+    pub announce_wait: bool,
+    /// The operators who take this queue's calls; `None`: every agent-role user, tier 1.
+    pub members: Option<Vec<QueueMember>>,
+}
+
+/// How a queue picks among the free operators of its best tier (the ACD's vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueueStrategy {
+    /// The operator idle the longest.
+    #[default]
+    LongestIdle,
+    /// The next operator after the one offered last, in member order.
+    RoundRobin,
+    /// Every free operator of the tier at once; the first to answer takes the call.
+    RingAll,
+    /// The operator who has taken the fewest calls.
+    FewestCalls,
+}
+
+impl QueueStrategy {
+    pub const ALL: [QueueStrategy; 4] = [
+        QueueStrategy::LongestIdle,
+        QueueStrategy::RoundRobin,
+        QueueStrategy::RingAll,
+        QueueStrategy::FewestCalls,
+    ];
+
+    /// The value written in the dialplan (`longest_idle`, …).
+    pub fn label(self) -> &'static str {
+        match self {
+            QueueStrategy::LongestIdle => "longest_idle",
+            QueueStrategy::RoundRobin => "round_robin",
+            QueueStrategy::RingAll => "ring_all",
+            QueueStrategy::FewestCalls => "fewest_calls",
+        }
+    }
+}
+
+/// One operator of a queue. Member order is the round-robin order within a tier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueMember {
+    pub login: String,
+    /// 1 is rung first; tier 2 only when nobody in tier 1 is free.
+    pub tier: u8,
+    /// Within a tier, a higher penalty is rung only when nobody with a lower one is free.
+    pub penalty: u32,
 }
 
 /// A transfer destination. Its SIP URI is a deployment setting named by `setting`, so the same
@@ -90,6 +154,50 @@ pub struct Target {
     /// Name of the deployment setting that holds the URI (e.g. `city_line`).
     pub setting: String,
     pub label: Option<String>,
+    /// Calendar of the destination; outside it the target is closed. `None`: always open.
+    pub calendar: Option<String>,
+    /// Steps run instead of ringing while the target is closed.
+    pub closed: Option<Steps>,
+    /// Steps run when the destination is busy, does not answer or fails.
+    pub failed: Option<Steps>,
+    pub on_failure: OnFailure,
+    /// How long the destination rings before the attempt counts as no answer.
+    pub ring_timeout: Duration,
+    pub caller_id: CallerIdPolicy,
+    /// Played to the caller before dialling.
+    pub announce: Option<String>,
+}
+
+/// Which of a target's step lists to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetSteps {
+    /// The target's calendar says it is closed.
+    Closed,
+    /// The destination was busy, did not answer or failed.
+    Failed,
+}
+
+/// What a failed transfer does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    /// Run the target's `failed` steps.
+    #[default]
+    Steps,
+    /// Back to the head of the queue the call came from; `failed` steps when it came from none.
+    Requeue,
+}
+
+/// Which calling number the destination sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerIdPolicy {
+    /// The caller's number, in From and P-Asserted-Identity.
+    #[default]
+    Caller,
+    /// Anonymous (RFC 3323 privacy).
+    Anonymous,
 }
 
 /// Which Request-URI users an entry answers.
@@ -237,4 +345,5 @@ pub(crate) struct Parts {
     pub entries: Vec<Entry>,
     pub notices: Vec<Notice>,
     pub categories: Vec<Category>,
+    pub features: crate::features::Features,
 }

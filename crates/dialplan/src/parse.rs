@@ -1,8 +1,9 @@
 //! The checker: turns dialplan text into [`Parts`], or into every [`CheckError`] it finds.
 //!
-//! Sections are read in dependency order (prompts, calendars, queues, targets, then entries
-//! and notices that refer to them), each key through [`Walker`], so one pass reports unknown
-//! keys, wrong types, dangling names, bad times and missing prompt files together.
+//! Sections are read in dependency order (prompts, calendars, queues, the queue announcement
+//! words, targets, features, then entries and notices that refer to them), each key through
+//! [`Walker`], so one pass reports unknown keys, wrong types, dangling names, bad times and
+//! missing prompt files together.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
@@ -12,10 +13,14 @@ use std::time::Duration;
 use madoguchi_calendar::Calendar;
 use toml::de::DeTable;
 
+use crate::announce::{position_prompts, wait_prompts, NUMBERS_DIR};
 use crate::calendars::{date_rule_value, parse_calendar, reachable_closures};
 use crate::error::{CheckError, CheckErrors};
-use crate::model::{Branches, Category, Entry, Match, Notice, Parts, Prompt, Queue, Steps, Target};
+use crate::features::{parse_features, Features};
+use crate::model::{Branches, Category, Entry, Match, Notice, Parts, Prompt, Queue, Steps};
+use crate::queues::parse_queue;
 use crate::steps::parse_steps;
+use crate::targets::{check_transfer_loops, parse_target};
 use crate::toml_walk::{get, index_path, key_path, Value, Walker};
 
 const TOP_KEYS: &[&str] = &[
@@ -29,6 +34,7 @@ const TOP_KEYS: &[&str] = &[
     "entries",
     "notices",
     "categories",
+    "features",
 ];
 const ENTRY_KEYS: &[&str] = &[
     "name",
@@ -86,22 +92,26 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
     let sounds = base_dir.join(sounds_dir);
 
     let mut names = Names::default();
-    let prompts = parse_prompts(&mut w, t, &sounds, &mut names);
+    let mut prompts = parse_prompts(&mut w, t, &sounds, &mut names);
     let calendars = named_tables(&mut w, t, "calendars")
         .into_iter()
         .filter_map(|(n, v, p)| parse_calendar(&mut w, &n, v, &p))
         .collect::<Vec<_>>();
     let declared_calendars: HashSet<String> = table_names(t, "calendars");
-    let targets = named_tables(&mut w, t, "targets")
-        .into_iter()
-        .filter_map(|(n, v, p)| parse_target(&mut w, &n, v, &p))
-        .collect::<Vec<_>>();
     names.targets = table_names(t, "targets");
     names.queues = table_names(t, "queues");
     let queues = named_tables(&mut w, t, "queues")
         .into_iter()
         .filter_map(|(n, v, p)| parse_queue(&mut w, &n, v, &p, &names))
         .collect::<Vec<_>>();
+    add_announcement_prompts(&mut w, t, &queues, &sounds, &mut prompts, &mut names);
+    let parsed_targets = named_tables(&mut w, t, "targets")
+        .into_iter()
+        .filter_map(|(n, v, p)| parse_target(&mut w, &n, v, &p, &names, &declared_calendars))
+        .collect::<Vec<_>>();
+    check_transfer_loops(&mut w, &parsed_targets);
+    let targets = parsed_targets.into_iter().map(|p| p.target).collect();
+    let features = parse_features(&mut w, t, &names.prompts);
 
     let mut entries = Vec::new();
     match get(t, "entries") {
@@ -121,18 +131,19 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
                     else {
                         continue;
                     };
-                    let pattern = match &e.pattern {
-                        Match::Exact(u) => u.clone(),
-                        Match::Prefix(u) => format!("{u}*"),
-                        Match::Any => "*".into(),
-                    };
-                    // point at the value that clashes, not at the [[entries]] header
                     let span_of = |key: &str| {
                         item.get_ref()
                             .as_table()
                             .and_then(|t| get(t, key))
                             .map_or(item.span(), |v| v.span())
                     };
+                    check_not_a_feature_code(&mut w, &e.pattern, &features, span_of("match"), &p);
+                    let pattern = match &e.pattern {
+                        Match::Exact(u) => u.clone(),
+                        Match::Prefix(u) => format!("{u}*"),
+                        Match::Any => "*".into(),
+                    };
+                    // span_of points at the value that clashes, not at the [[entries]] header
                     if let Some(first) = seen_match.insert(pattern.clone(), i) {
                         let message = format!(
                             "duplicate entry: match \"{pattern}\" is already taken by entries[{first}]"
@@ -186,7 +197,104 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
         entries,
         notices,
         categories,
+        features,
     })
+}
+
+/// An entry answering exactly a feature code would never be reached from an operator phone,
+/// and a caller dialling it would be taken for one.
+fn check_not_a_feature_code(
+    w: &mut Walker<'_>,
+    pattern: &Match,
+    features: &Features,
+    span: std::ops::Range<usize>,
+    path: &str,
+) {
+    let Match::Exact(user) = pattern else {
+        return;
+    };
+    if let Some(f) = features.feature(user) {
+        w.error(
+            span,
+            &key_path(path, "match"),
+            format!(
+                "match \"{user}\" is the feature code features.{}: the entry would be shadowed",
+                f.key()
+            ),
+        );
+    }
+}
+
+/// Registers the queue announcement words (`numbers/` under `sounds_dir`) when a queue says
+/// position or wait, and reports missing files at the first queue that needs them. A name
+/// declared in `[prompts]` keeps its own file.
+fn add_announcement_prompts(
+    w: &mut Walker<'_>,
+    root: &DeTable<'_>,
+    queues: &[Queue],
+    sounds: &Path,
+    prompts: &mut Vec<Prompt>,
+    names: &mut Names,
+) {
+    // (the key, the first queue that turns it on, the words it needs)
+    let sets = [
+        (
+            "announce_position",
+            queues.iter().find(|q| q.announce_position),
+            position_prompts(),
+        ),
+        (
+            "announce_wait",
+            queues.iter().find(|q| q.announce_wait),
+            wait_prompts(),
+        ),
+    ];
+    let dir = normalize(&sounds.join(NUMBERS_DIR));
+    for (key, first, set) in sets {
+        let Some(first) = first else {
+            continue;
+        };
+        let mut missing = Vec::new();
+        for name in set {
+            if names.prompts.contains(&name) {
+                continue;
+            }
+            let file = dir.join(format!("{name}.wav"));
+            if file.is_file() {
+                names.prompts.insert(name.clone());
+                prompts.push(Prompt { name, file });
+            } else {
+                missing.push(format!("{name}.wav"));
+            }
+        }
+        if missing.is_empty() {
+            continue;
+        }
+        let queue_path = key_path("queues", &first.name);
+        let queue_v = get(root, "queues")
+            .and_then(|q| q.get_ref().as_table())
+            .and_then(|q| get(q, &first.name));
+        let span = queue_v
+            .and_then(|q| q.get_ref().as_table().and_then(|t| get(t, key)))
+            .or(queue_v)
+            .map_or(0..0, |v| v.span());
+        let shown: Vec<&str> = missing.iter().take(3).map(String::as_str).collect();
+        let more = if missing.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        };
+        w.error(
+            span,
+            &key_path(&queue_path, key),
+            format!(
+                "{key} needs {} prompt file(s) missing from {}: {}{more} (make them with sounds/generate.sh, or set {key} = false)",
+                missing.len(),
+                dir.display(),
+                shown.join(", "),
+            ),
+        );
+    }
 }
 
 fn finish(w: Walker<'_>) -> CheckErrors {
@@ -249,63 +357,6 @@ fn parse_prompts(
         out.push(Prompt { name, file });
     }
     out
-}
-
-fn parse_target(w: &mut Walker<'_>, name: &str, v: &Value<'_>, path: &str) -> Option<Target> {
-    let t = w.table(v, path)?;
-    w.deny_unknown(t, &["setting", "label"], path);
-    let setting = w
-        .required(t, v.span(), "setting", path)
-        .and_then(|s| w.str(s, &key_path(path, "setting")))
-        .map(str::to_string);
-    let label = opt_str(w, t, "label", path);
-    Some(Target {
-        name: name.to_string(),
-        setting: setting?,
-        label,
-    })
-}
-
-fn parse_queue(
-    w: &mut Walker<'_>,
-    name: &str,
-    v: &Value<'_>,
-    path: &str,
-    names: &Names,
-) -> Option<Queue> {
-    let t = w.table(v, path)?;
-    w.deny_unknown(
-        t,
-        &[
-            "label",
-            "music",
-            "announce",
-            "announce_every",
-            "max_wait",
-            "overflow",
-        ],
-        path,
-    );
-    let label = opt_str(w, t, "label", path);
-    let music = opt_ref(w, t, "music", path, &names.prompts, "prompt");
-    let announce = opt_ref(w, t, "announce", path, &names.prompts, "prompt");
-    let secs = |w: &mut Walker<'_>, key: &str| {
-        get(t, key)
-            .and_then(|v| w.uint(v, &key_path(path, key), 86_400))
-            .map(Duration::from_secs)
-    };
-    let announce_every = secs(w, "announce_every");
-    let max_wait = secs(w, "max_wait");
-    let overflow = opt_ref(w, t, "overflow", path, &names.targets, "target");
-    Some(Queue {
-        name: name.to_string(),
-        label,
-        music,
-        announce,
-        announce_every,
-        max_wait,
-        overflow,
-    })
 }
 
 fn opt_str(w: &mut Walker<'_>, t: &DeTable<'_>, key: &str, path: &str) -> Option<String> {

@@ -3,7 +3,8 @@
 //!
 //! The crate prints nothing: the CLI writes the `Display` form, or `serde_json` of the value
 //! with `--json`. Steps are flattened depth-first with their nesting depth, so menu choices
-//! appear under their menu.
+//! appear under their menu and a closed target's steps under the transfer. Queues are listed
+//! with their settings, transfer targets with whether they are open at that instant.
 
 use std::fmt;
 
@@ -11,7 +12,9 @@ use chrono::{DateTime, Utc};
 use madoguchi_calendar::CalendarStatus;
 use serde::Serialize;
 
-use crate::model::{Branch, Step};
+use crate::model::{
+    Branch, CallerIdPolicy, OnFailure, Queue, QueueMember, QueueStrategy, Step, Target,
+};
 use crate::Dialplan;
 
 /// The outcome of routing one hypothetical call.
@@ -34,7 +37,7 @@ pub struct Simulation {
     pub recording: bool,
     pub steps: Vec<SimStep>,
     /// Queues the call may reach, in step order, without duplicates.
-    pub queues: Vec<String>,
+    pub queues: Vec<SimQueue>,
     /// Transfer targets the call may reach (transfer steps and queue overflows), in step order,
     /// without duplicates.
     pub transfers: Vec<SimTransfer>,
@@ -45,17 +48,53 @@ pub struct Simulation {
 pub struct SimStep {
     /// 0 for branch steps, +1 inside each menu choice or default.
     pub depth: usize,
-    /// `play`, `pause`, `menu`, `choice`, `default`, `hangup`, `queue`, `transfer`, or `end`
-    /// (the implicit hang-up when a branch runs out of steps).
+    /// `play`, `pause`, `menu`, `choice`, `default`, `hangup`, `queue`, `transfer`, `closed`
+    /// (a transfer target closed at that instant: its steps follow), or `end` (the implicit
+    /// hang-up when a branch runs out of steps).
     pub kind: String,
     pub detail: String,
 }
 
+/// A queue the call may reach and its settings (durations in seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SimQueue {
+    pub name: String,
+    pub label: Option<String>,
+    pub strategy: QueueStrategy,
+    pub ring_timeout_s: u64,
+    pub wrap_up_s: u64,
+    pub max_wait_s: Option<u64>,
+    pub overflow: Option<String>,
+    pub join_empty: bool,
+    pub leave_when_empty: bool,
+    pub auto_pause_after: Option<u32>,
+    pub max_callers: Option<usize>,
+    pub music: Option<String>,
+    pub announce: Option<String>,
+    pub announce_every_s: Option<u64>,
+    pub announce_position: bool,
+    pub announce_wait: bool,
+    /// `None`: every agent-role user, tier 1.
+    pub members: Option<Vec<QueueMember>>,
+}
+
+/// A transfer target the call may reach, and whether it is open at the simulated instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SimTransfer {
     pub target: String,
     /// The deployment setting that holds the target's URI.
     pub setting: String,
+    pub calendar: Option<String>,
+    /// Open at the simulated instant (always, without a calendar).
+    pub open: bool,
+    /// The target calendar's status in words.
+    pub status: Option<String>,
+    pub announce: Option<String>,
+    pub ring_timeout_s: u64,
+    pub caller_id: CallerIdPolicy,
+    pub on_failure: OnFailure,
+    pub has_closed_steps: bool,
+    pub has_failed_steps: bool,
 }
 
 impl Dialplan {
@@ -106,21 +145,39 @@ impl Dialplan {
                 Step::Play { prompt } => ("play", self.describe_prompt(prompt)),
                 Step::Pause { duration } => ("pause", format!("{} ms", duration.as_millis())),
                 Step::Hangup => ("hangup", String::new()),
-                Step::Queue { queue } => {
-                    if !sim.queues.contains(queue) {
-                        sim.queues.push(queue.clone());
+                Step::Queue { queue, priority } => {
+                    let q = self.queue(queue);
+                    if let Some(q) = q.filter(|_| !sim.queues.iter().any(|s| &s.name == queue)) {
+                        sim.queues.push(sim_queue(q));
                     }
-                    match self.queue(queue).and_then(|q| q.overflow.as_deref()) {
+                    let priority = match priority {
+                        0 => String::new(),
+                        p => format!(", priority {p}"),
+                    };
+                    match q.and_then(|q| q.overflow.as_deref()) {
                         Some(target) => {
-                            self.note_transfer(target, sim);
-                            ("queue", format!("{queue} (overflow: transfer {target})"))
+                            let t = self.note_transfer(target, sim);
+                            let open = if t.open { "open" } else { "closed" };
+                            let detail = format!(
+                                "{queue}{priority} (overflow: transfer {target}, {open} now)"
+                            );
+                            ("queue", detail)
                         }
-                        None => ("queue", queue.clone()),
+                        None => ("queue", format!("{queue}{priority}")),
                     }
                 }
                 Step::Transfer { target } => {
-                    let setting = self.note_transfer(target, sim);
-                    ("transfer", format!("{target} (setting {setting})"))
+                    let t = self.note_transfer(target, sim);
+                    let open = if t.open { "open" } else { "closed" };
+                    sim.steps.push(SimStep {
+                        depth,
+                        kind: "transfer".into(),
+                        detail: format!("{target} (setting {}, {open} now)", t.setting),
+                    });
+                    if !t.open {
+                        self.flatten_closed(target, depth + 1, sim);
+                    }
+                    continue;
                 }
                 Step::Menu(menu) => {
                     let invalid = menu
@@ -170,19 +227,69 @@ impl Dialplan {
         }
     }
 
-    /// Adds `target` to the reachable transfers; returns its setting name.
-    fn note_transfer(&self, target: &str, sim: &mut Simulation) -> String {
-        let setting = self
-            .target(target)
-            .map(|t| t.setting.clone())
-            .unwrap_or_default();
-        if !sim.transfers.iter().any(|t| t.target == target) {
-            sim.transfers.push(SimTransfer {
-                target: target.to_string(),
-                setting: setting.clone(),
-            });
+    /// What a transfer to a target closed at the simulated instant runs instead of ringing.
+    fn flatten_closed(&self, target: &str, depth: usize, sim: &mut Simulation) {
+        let steps = self.target(target).and_then(|t| t.closed.clone());
+        let detail = match steps {
+            Some(_) => format!("{target} is closed: its closed steps run"),
+            None => format!("{target} is closed: the call carries on after the transfer"),
+        };
+        sim.steps.push(SimStep {
+            depth,
+            kind: "closed".into(),
+            detail,
+        });
+        if let Some(steps) = steps {
+            // The checker rules out transfer loops, so this recursion ends.
+            self.flatten(&steps, depth + 1, sim);
         }
-        setting
+    }
+
+    /// Adds `target` to the reachable transfers (once) and returns its entry.
+    fn note_transfer(&self, target: &str, sim: &mut Simulation) -> SimTransfer {
+        if let Some(t) = sim.transfers.iter().find(|t| t.target == target) {
+            return t.clone();
+        }
+        let t = match self.target(target) {
+            Some(t) => self.sim_transfer(t, sim.at),
+            // The checker makes every target exist; show the name rather than fail.
+            None => SimTransfer {
+                target: target.to_string(),
+                setting: String::new(),
+                calendar: None,
+                open: false,
+                status: None,
+                announce: None,
+                ring_timeout_s: 0,
+                caller_id: CallerIdPolicy::default(),
+                on_failure: OnFailure::default(),
+                has_closed_steps: false,
+                has_failed_steps: false,
+            },
+        };
+        sim.transfers.push(t.clone());
+        t
+    }
+
+    fn sim_transfer(&self, t: &Target, at: DateTime<Utc>) -> SimTransfer {
+        let status = t
+            .calendar
+            .as_deref()
+            .and_then(|c| self.calendar(c))
+            .map(|c| describe_status(&c.status_at(at)));
+        SimTransfer {
+            target: t.name.clone(),
+            setting: t.setting.clone(),
+            calendar: t.calendar.clone(),
+            open: self.target_is_open(&t.name, at),
+            status,
+            announce: t.announce.clone(),
+            ring_timeout_s: t.ring_timeout.as_secs(),
+            caller_id: t.caller_id,
+            on_failure: t.on_failure,
+            has_closed_steps: t.closed.is_some(),
+            has_failed_steps: t.failed.is_some(),
+        }
     }
 
     fn describe_prompt(&self, name: &str) -> String {
@@ -190,6 +297,28 @@ impl Dialplan {
             Some(file) => format!("{name} ({})", file.display()),
             None => name.to_string(),
         }
+    }
+}
+
+fn sim_queue(q: &Queue) -> SimQueue {
+    SimQueue {
+        name: q.name.clone(),
+        label: q.label.clone(),
+        strategy: q.strategy,
+        ring_timeout_s: q.ring_timeout.as_secs(),
+        wrap_up_s: q.wrap_up.as_secs(),
+        max_wait_s: q.max_wait.map(|d| d.as_secs()),
+        overflow: q.overflow.clone(),
+        join_empty: q.join_empty,
+        leave_when_empty: q.leave_when_empty,
+        auto_pause_after: q.auto_pause_after,
+        max_callers: q.max_callers,
+        music: q.music.clone(),
+        announce: q.announce.clone(),
+        announce_every_s: q.announce_every.map(|d| d.as_secs()),
+        announce_position: q.announce_position,
+        announce_wait: q.announce_wait,
+        members: q.members.clone(),
     }
 }
 
@@ -247,16 +376,112 @@ impl fmt::Display for Simulation {
             }
         }
         if !self.queues.is_empty() {
-            writeln!(f, "queues:     {}", self.queues.join(", "))?;
+            writeln!(f, "queues:")?;
+            for q in &self.queues {
+                writeln!(f, "  {q}")?;
+            }
         }
         if !self.transfers.is_empty() {
-            let t: Vec<String> = self
-                .transfers
-                .iter()
-                .map(|t| format!("{} (setting {})", t.target, t.setting))
-                .collect();
-            writeln!(f, "transfers:  {}", t.join(", "))?;
+            writeln!(f, "transfers:")?;
+            for t in &self.transfers {
+                writeln!(f, "  {t}")?;
+            }
         }
         Ok(())
+    }
+}
+
+impl fmt::Display for SimQueue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name)?;
+        if let Some(label) = &self.label {
+            write!(f, " ({label})")?;
+        }
+        write!(
+            f,
+            ": {}, ring {} s, wrap-up {} s",
+            self.strategy.label(),
+            self.ring_timeout_s,
+            self.wrap_up_s
+        )?;
+        match (self.max_wait_s, &self.overflow) {
+            (Some(s), Some(t)) => write!(f, ", max wait {s} s then {t}")?,
+            (Some(s), None) => write!(f, ", max wait {s} s")?,
+            (None, Some(t)) => write!(f, ", overflow {t}")?,
+            (None, None) => {}
+        }
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        write!(
+            f,
+            ", join empty {}, leave when empty {}",
+            yes_no(self.join_empty),
+            yes_no(self.leave_when_empty)
+        )?;
+        match self.auto_pause_after {
+            Some(n) => write!(f, ", auto-pause after {n} ring-outs")?,
+            None => write!(f, ", no auto-pause")?,
+        }
+        if let Some(n) = self.max_callers {
+            write!(f, ", at most {n} callers")?;
+        }
+        if let Some(m) = &self.music {
+            write!(f, ", music {m}")?;
+        }
+        if let Some(a) = &self.announce {
+            write!(f, ", announce {a}")?;
+        }
+        if let Some(s) = self.announce_every_s {
+            write!(f, " every {s} s")?;
+        }
+        let said: Vec<&str> = [
+            (self.announce_position, "position"),
+            (self.announce_wait, "wait"),
+        ]
+        .into_iter()
+        .filter_map(|(on, what)| on.then_some(what))
+        .collect();
+        if !said.is_empty() {
+            write!(f, ", says {}", said.join(" and "))?;
+        }
+        match &self.members {
+            None => write!(f, ", members: every agent"),
+            Some(members) => {
+                let m: Vec<String> = members
+                    .iter()
+                    .map(|m| match (m.tier, m.penalty) {
+                        (1, 0) => m.login.clone(),
+                        (t, 0) => format!("{} (tier {t})", m.login),
+                        (t, p) => format!("{} (tier {t}, penalty {p})", m.login),
+                    })
+                    .collect();
+                write!(f, ", members: {}", m.join(", "))
+            }
+        }
+    }
+}
+
+impl fmt::Display for SimTransfer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (setting {}): ", self.target, self.setting)?;
+        let open = if self.open { "open" } else { "closed" };
+        match (&self.calendar, &self.status) {
+            (Some(c), Some(s)) => write!(f, "{open} at this instant ({c}: {s})")?,
+            _ => write!(f, "{open} (no calendar)")?,
+        }
+        if let Some(a) = &self.announce {
+            write!(f, ", announce {a}")?;
+        }
+        let caller_id = match self.caller_id {
+            CallerIdPolicy::Caller => "caller's number",
+            CallerIdPolicy::Anonymous => "anonymous",
+        };
+        write!(f, ", ring {} s, {caller_id}", self.ring_timeout_s)?;
+        let failed = match (self.on_failure, self.has_failed_steps) {
+            (OnFailure::Requeue, true) => "requeue (else failed steps)",
+            (OnFailure::Requeue, false) => "requeue",
+            (OnFailure::Steps, true) => "failed steps",
+            (OnFailure::Steps, false) => "carry on after the transfer",
+        };
+        write!(f, ", on failure: {failed}")
     }
 }

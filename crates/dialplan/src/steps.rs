@@ -3,7 +3,8 @@
 //!
 //! A step is a table with exactly one key naming its kind (`{ play = "greeting" }`); the
 //! value is checked against the names declared elsewhere in the file (prompts, queues,
-//! targets). Menus nest up to [`MAX_MENU_DEPTH`] levels.
+//! targets). Menus nest up to [`MAX_MENU_DEPTH`] levels. The same lists serve a target's
+//! `closed` and `failed` steps.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +16,7 @@ use crate::toml_walk::{get, index_path, key_path, Value, Walker};
 const MENU_KEYS: &[&str] = &[
     "prompt", "timeout", "retries", "invalid", "choices", "default",
 ];
+const QUEUE_STEP_KEYS: &[&str] = &["name", "priority"];
 const STEP_KINDS: &[&str] = &["play", "pause", "menu", "hangup", "queue", "transfer"];
 const MAX_PAUSE_MS: u64 = 60_000;
 const MAX_MENU_TIMEOUT_S: u64 = 60;
@@ -98,7 +100,7 @@ fn parse_step(
                 None
             }
         },
-        "queue" => reference(w, val, &p, &names.queues, "queue").map(|queue| Step::Queue { queue }),
+        "queue" => parse_queue_step(w, val, &p, names),
         "transfer" => {
             reference(w, val, &p, &names.targets, "target").map(|target| Step::Transfer { target })
         }
@@ -117,6 +119,33 @@ fn parse_step(
             None
         }
     }
+}
+
+/// `{ queue = "card" }` or `{ queue = { name = "card", priority = 5 } }`.
+fn parse_queue_step(w: &mut Walker<'_>, v: &Value<'_>, path: &str, names: &Names) -> Option<Step> {
+    let Some(t) = v.get_ref().as_table() else {
+        let queue = reference(w, v, path, &names.queues, "queue")?;
+        return Some(Step::Queue { queue, priority: 0 });
+    };
+    w.deny_unknown(t, QUEUE_STEP_KEYS, path);
+    let queue = w
+        .required(t, v.span(), "name", path)
+        .and_then(|n| reference(w, n, &key_path(path, "name"), &names.queues, "queue"));
+    let priority = match get(t, "priority") {
+        Some(pv) => w
+            .int(
+                pv,
+                &key_path(path, "priority"),
+                i32::MIN.into(),
+                i32::MAX.into(),
+            )
+            .and_then(|p| i32::try_from(p).ok()),
+        None => Some(0),
+    };
+    Some(Step::Queue {
+        queue: queue?,
+        priority: priority?,
+    })
 }
 
 fn parse_menu(

@@ -150,6 +150,27 @@ impl<'t> Walker<'t> {
         }
     }
 
+    /// An integer between `min` and `max` (either sign).
+    pub(crate) fn int(&mut self, v: &Value<'_>, path: &str, min: i64, max: i64) -> Option<i64> {
+        match v.get_ref() {
+            DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(n) if (min..=max).contains(&n) => Some(n),
+                _ => {
+                    self.error(
+                        v.span(),
+                        path,
+                        format!("expected an integer between {min} and {max}"),
+                    );
+                    None
+                }
+            },
+            other => {
+                self.type_error(v, path, "an integer", other);
+                None
+            }
+        }
+    }
+
     fn type_error(&mut self, v: &Value<'_>, path: &str, expected: &str, found: &DeValue<'_>) {
         self.error(
             v.span(),

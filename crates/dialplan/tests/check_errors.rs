@@ -1,6 +1,8 @@
 //! The checker on broken dialplans: each test breaks one thing and expects an error naming the
 //! file, the line and the key.
 
+mod common;
+
 use std::fs;
 use std::path::Path;
 
@@ -58,6 +60,7 @@ fn check(text: &str) -> Result<Dialplan, CheckErrors> {
     for p in PROMPTS {
         fs::write(sounds.join(format!("{p}.wav")), b"RIFF").unwrap();
     }
+    common::write_announcement_prompts(&sounds);
     Dialplan::parse("test.toml", text, dir.path())
 }
 
@@ -395,4 +398,263 @@ fn ring_longer_than_thirty_seconds_is_refused() {
     let e = only_error(&text);
     assert_eq!(e.key, "entries[0].ring");
     assert_eq!(e.line, line_of(&text, "ring = 45000"));
+}
+
+#[test]
+fn unknown_queue_strategy_is_named() {
+    let text = broken("music = \"hold_music\"", "strategy = \"random\"");
+    let e = only_error(&text);
+    assert_eq!(e.key, "queues.main.strategy");
+    assert!(
+        e.message.contains("unknown strategy \"random\""),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn ring_timeout_of_zero_is_rejected() {
+    let text = broken("music = \"hold_music\"", "ring_timeout = 0");
+    let e = only_error(&text);
+    assert_eq!(e.key, "queues.main.ring_timeout");
+}
+
+#[test]
+fn unknown_queue_key_is_named() {
+    let text = broken("music = \"hold_music\"", "ringtimeout = 10");
+    let e = only_error(&text);
+    assert_eq!(e.key, "queues.main.ringtimeout");
+    assert!(e.message.contains("unknown key"), "{}", e.message);
+}
+
+#[test]
+fn a_member_listed_twice_is_rejected() {
+    let text = broken(
+        "music = \"hold_music\"",
+        "members = [\"tanaka\", { login = \"tanaka\", tier = 2 }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "queues.main.members[1]");
+    assert!(e.message.contains("already"), "{}", e.message);
+}
+
+#[test]
+fn member_tier_0_is_rejected() {
+    let text = broken(
+        "music = \"hold_music\"",
+        "members = [{ login = \"tanaka\", tier = 0 }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "queues.main.members[0].tier");
+}
+
+#[test]
+fn unknown_member_key_is_named() {
+    let text = broken(
+        "music = \"hold_music\"",
+        "members = [{ login = \"tanaka\", level = 2 }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "queues.main.members[0].level");
+}
+
+#[test]
+fn an_empty_member_list_is_rejected() {
+    let text = broken("music = \"hold_music\"", "members = []");
+    let e = only_error(&text);
+    assert_eq!(e.key, "queues.main.members");
+}
+
+#[test]
+fn queue_step_table_names_an_unknown_queue() {
+    let text = broken(
+        "[{ queue = \"main\" }]",
+        "[{ queue = { name = \"mian\", priority = 3 } }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[1].menu.choices.1[0].queue.name");
+    assert_eq!(e.message, "unknown queue \"mian\"");
+}
+
+#[test]
+fn queue_step_priority_must_be_an_integer() {
+    let text = broken(
+        "[{ queue = \"main\" }]",
+        "[{ queue = { name = \"main\", priority = \"high\" } }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[1].menu.choices.1[0].queue.priority");
+}
+
+#[test]
+fn queue_step_table_with_an_unknown_key_is_rejected() {
+    let text = broken(
+        "[{ queue = \"main\" }]",
+        "[{ queue = { name = \"main\", prio = 3 } }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[1].menu.choices.1[0].queue.prio");
+}
+
+#[test]
+fn missing_announcement_words_are_reported_at_the_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let sounds = dir.path().join("sounds");
+    fs::create_dir(&sounds).unwrap();
+    for p in PROMPTS {
+        fs::write(sounds.join(format!("{p}.wav")), b"RIFF").unwrap();
+    }
+    let text = broken("music = \"hold_music\"", "announce_wait = false");
+    let e = match Dialplan::parse("test.toml", &text, dir.path()) {
+        Ok(_) => panic!("the numbers folder is missing"),
+        Err(e) => e.errors,
+    };
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert_eq!(e[0].key, "queues.main.announce_position");
+    assert_eq!(e[0].line, line_of(&text, "[queues.main]"));
+    assert!(e[0].message.contains("position_1.wav"), "{}", e[0].message);
+    assert!(e[0].message.contains("numbers"), "{}", e[0].message);
+}
+
+#[test]
+fn no_announcement_words_are_needed_when_the_queue_says_neither() {
+    let dir = tempfile::tempdir().unwrap();
+    let sounds = dir.path().join("sounds");
+    fs::create_dir(&sounds).unwrap();
+    for p in PROMPTS {
+        fs::write(sounds.join(format!("{p}.wav")), b"RIFF").unwrap();
+    }
+    let text = broken(
+        "music = \"hold_music\"",
+        "announce_position = false\nannounce_wait = false",
+    );
+    assert!(Dialplan::parse("test.toml", &text, dir.path()).is_ok());
+}
+
+#[test]
+fn target_closed_steps_without_a_calendar_are_rejected() {
+    let text = broken(
+        "setting = \"city_line\"",
+        "setting = \"city_line\"\nclosed = [{ hangup = true }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "targets.city_line.closed");
+    assert!(e.message.contains("no calendar"), "{}", e.message);
+}
+
+#[test]
+fn target_with_an_unknown_calendar_is_rejected() {
+    let text = broken(
+        "setting = \"city_line\"",
+        "setting = \"city_line\"\ncalendar = \"office\"",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "targets.city_line.calendar");
+    assert_eq!(e.message, "unknown calendar \"office\"");
+}
+
+#[test]
+fn target_steps_with_an_unknown_prompt_are_rejected() {
+    let text = broken(
+        "setting = \"city_line\"",
+        "setting = \"city_line\"\nfailed = [{ play = \"sorry\" }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "targets.city_line.failed[0].play");
+}
+
+#[test]
+fn a_target_transferring_to_itself_is_rejected() {
+    let text = broken(
+        "setting = \"city_line\"",
+        "setting = \"city_line\"\nfailed = [{ transfer = \"city_line\" }]",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "targets.city_line.failed");
+    assert!(e.message.contains("its own target"), "{}", e.message);
+}
+
+#[test]
+fn a_transfer_loop_through_two_targets_is_rejected() {
+    let text = broken(
+        "setting = \"city_line\"",
+        "setting = \"city_line\"\nfailed = [{ transfer = \"backup\" }]\n\n[targets.backup]\nsetting = \"backup\"\nfailed = [{ menu = { prompt = \"menu\", choices = { \"1\" = [{ transfer = \"city_line\" }] } } }]",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert!(e.iter().any(|e| e.key == "targets.city_line.failed"
+        && e.message == "transfer loop: city_line → backup → city_line"));
+    assert!(e.iter().any(|e| e.key == "targets.backup.failed"));
+}
+
+#[test]
+fn a_transfer_to_another_target_is_allowed() {
+    let text = broken(
+        "setting = \"city_line\"",
+        "setting = \"city_line\"\nfailed = [{ transfer = \"backup\" }]\n\n[targets.backup]\nsetting = \"backup\"",
+    );
+    assert!(check(&text).is_ok());
+}
+
+#[test]
+fn unknown_on_failure_and_caller_id_are_both_reported() {
+    let text = broken(
+        "setting = \"city_line\"",
+        "setting = \"city_line\"\non_failure = \"retry\"\ncaller_id = \"hidden\"",
+    );
+    let e = errors(&text);
+    assert_eq!(e.len(), 2, "{e:#?}");
+    assert_eq!(e[0].key, "targets.city_line.on_failure");
+    assert_eq!(e[1].key, "targets.city_line.caller_id");
+}
+
+#[test]
+fn unknown_target_key_is_named() {
+    let text = broken(
+        "setting = \"city_line\"",
+        "setting = \"city_line\"\nringtime = 5",
+    );
+    let e = only_error(&text);
+    assert_eq!(e.key, "targets.city_line.ringtime");
+}
+
+#[test]
+fn an_entry_matching_a_feature_code_exactly_is_rejected() {
+    let entry = "\n[[entries]]\nmatch = \"*51\"\ncalendar = \"hotline\"\nopen = [{ hangup = true }]\nclosed = [{ hangup = true }]\n";
+    let text = format!("{BASE}{entry}");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[1].match");
+    assert_eq!(e.line, line_of(&text, "match = \"*51\""));
+    assert!(e.message.contains("features.available"), "{}", e.message);
+}
+
+#[test]
+fn a_feature_code_given_twice_is_rejected() {
+    let text = format!("{BASE}\n[features]\nlogout = \"*50\"\n");
+    let e = only_error(&text);
+    assert_eq!(e.key, "features.logout");
+    assert!(e.message.contains("features.pause"), "{}", e.message);
+}
+
+#[test]
+fn a_feature_code_with_letters_is_rejected() {
+    let text = format!("{BASE}\n[features]\npause = \"*5O\"\n");
+    let e = only_error(&text);
+    assert_eq!(e.key, "features.pause");
+    assert!(e.message.contains("bad feature code"), "{}", e.message);
+}
+
+#[test]
+fn a_feature_prompt_must_be_declared() {
+    let text = format!("{BASE}\n[features]\nprompt_paused = \"paused\"\n");
+    let e = only_error(&text);
+    assert_eq!(e.key, "features.prompt_paused");
+    assert_eq!(e.message, "unknown prompt \"paused\"");
+}
+
+#[test]
+fn unknown_feature_key_is_named() {
+    let text = format!("{BASE}\n[features]\nbreak = \"*53\"\n");
+    let e = only_error(&text);
+    assert_eq!(e.key, "features.break");
 }

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
-use madoguchi_dialplan::{Branch, Dialplan, FlowAction, Step};
+use madoguchi_dialplan::{
+    Branch, CallerIdPolicy, Dialplan, FeatureCode, FlowAction, FlowRunner, OnFailure,
+    QueueStrategy, Step, TargetSteps,
+};
 
 fn zama() -> Dialplan {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialplans/zama.toml");
@@ -61,6 +64,13 @@ fn every_declared_prompt_resolves_to_an_existing_file() {
         "menu",
         "invalid_choice",
         "hold_music",
+        "city_closed",
+        "transfer_failed",
+        "no_operator",
+        "feature_paused",
+        "feature_available",
+        "feature_logged_out",
+        "feature_refused",
     ] {
         assert!(names.contains(&expected), "missing prompt {expected}");
     }
@@ -162,7 +172,7 @@ fn closed_hours_plays_the_hours_announcement_then_hangs_up() {
     );
     run.handle_prompt_finished();
     assert_eq!(run.poll_action(), Some(FlowAction::Hangup));
-    assert_eq!(run.branch_label(), "closed_hours");
+    assert_eq!(run.branch_label(), Some("closed_hours"));
 }
 
 #[test]
@@ -230,7 +240,8 @@ fn menu_choice_1_queues_for_card_and_is_recorded() {
     assert_eq!(
         run.poll_action(),
         Some(FlowAction::Queue {
-            queue: "card".into()
+            queue: "card".into(),
+            priority: 0
         })
     );
     assert_eq!(run.choices(), ["1"]);
@@ -298,4 +309,157 @@ fn reference_hotline_rings_one_second_before_answering() {
         .route("0120000000", jst(2026, 11, 25, 10, 0, 0))
         .unwrap();
     assert_eq!(route.ring, std::time::Duration::from_secs(1));
+}
+
+/// Plays every prompt the runner asks for until it asks for something else.
+fn prompts_then(run: &mut FlowRunner) -> (Vec<String>, Option<FlowAction>) {
+    let mut played = Vec::new();
+    loop {
+        match run.poll_action() {
+            Some(FlowAction::Play { prompt }) => {
+                played.push(prompt);
+                run.handle_prompt_finished();
+            }
+            other => return (played, other),
+        }
+    }
+}
+
+#[test]
+fn city_line_follows_the_city_office_calendar_and_announces_the_transfer() {
+    let d = zama();
+    let t = d.target("city_line").unwrap();
+    assert_eq!(t.calendar.as_deref(), Some("city_office"));
+    assert_eq!(t.announce.as_deref(), Some("transfer_city"));
+    assert_eq!(t.on_failure, OnFailure::Steps);
+    assert_eq!(t.caller_id, CallerIdPolicy::Caller);
+    assert_eq!(t.ring_timeout, std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn city_line_is_open_on_a_weekday_from_0830_until_1715() {
+    let d = zama();
+    assert!(!d.target_is_open("city_line", jst(2026, 6, 10, 8, 29, 59)));
+    assert!(d.target_is_open("city_line", jst(2026, 6, 10, 8, 30, 0)));
+    assert!(d.target_is_open("city_line", jst(2026, 6, 10, 17, 14, 59)));
+    assert!(!d.target_is_open("city_line", jst(2026, 6, 10, 17, 15, 0)));
+}
+
+#[test]
+fn city_line_is_closed_on_a_holiday_the_hotline_answers() {
+    let d = zama();
+    // 2026-07-20 海の日, a Monday: the hotline is open, the city office is not.
+    let at = jst(2026, 7, 20, 10, 0, 0);
+    assert_eq!(branch_at(at), Branch::Open);
+    assert!(!d.target_is_open("city_line", at));
+}
+
+#[test]
+fn city_line_is_closed_on_saturdays_and_over_the_year_end() {
+    let d = zama();
+    assert!(!d.target_is_open("city_line", jst(2026, 6, 13, 10, 0, 0)));
+    assert!(!d.target_is_open("city_line", jst(2026, 12, 29, 10, 0, 0)));
+    assert!(d.target_is_open("city_line", jst(2027, 1, 4, 10, 0, 0)));
+}
+
+#[test]
+fn closed_city_line_tells_the_office_hours_says_goodbye_and_hangs_up() {
+    let mut run = zama()
+        .target_steps("city_line", TargetSteps::Closed)
+        .unwrap();
+    let (played, then) = prompts_then(&mut run);
+    assert_eq!(played, ["city_closed", "goodbye"]);
+    assert_eq!(then, Some(FlowAction::Hangup));
+}
+
+#[test]
+fn failed_city_line_apologises_and_hangs_up() {
+    let mut run = zama()
+        .target_steps("city_line", TargetSteps::Failed)
+        .unwrap();
+    let (played, then) = prompts_then(&mut run);
+    assert_eq!(played, ["transfer_failed"]);
+    assert_eq!(then, Some(FlowAction::Hangup));
+}
+
+#[test]
+fn card_queue_settings_are_the_reference_deployments() {
+    let d = zama();
+    let q = d.queue("card").unwrap();
+    assert_eq!(q.strategy, QueueStrategy::LongestIdle);
+    assert_eq!(q.ring_timeout, std::time::Duration::from_secs(15));
+    assert_eq!(q.wrap_up, std::time::Duration::from_secs(10));
+    assert_eq!(q.auto_pause_after, Some(3));
+    // Nobody logged in sends callers to the overflow at once (the city line when open).
+    assert!(!q.join_empty && q.leave_when_empty);
+    assert!(q.announce_position && q.announce_wait);
+    assert_eq!(q.members, None);
+    assert_eq!(
+        d.queue("general").unwrap().overflow.as_deref(),
+        Some("city_line")
+    );
+}
+
+#[test]
+fn feature_codes_are_star_50_51_52_with_their_prompts() {
+    let d = zama();
+    let f = d.features();
+    assert_eq!(f.feature("*50"), Some(FeatureCode::Pause));
+    assert_eq!(f.feature("*51"), Some(FeatureCode::Available));
+    assert_eq!(f.feature("*52"), Some(FeatureCode::Logout));
+    assert_eq!(f.pause_reason, "break");
+    assert_eq!(f.prompt(FeatureCode::Pause), Some("feature_paused"));
+    assert_eq!(f.prompt(FeatureCode::Available), Some("feature_available"));
+    assert_eq!(f.prompt(FeatureCode::Logout), Some("feature_logged_out"));
+    assert_eq!(f.prompt_refused.as_deref(), Some("feature_refused"));
+}
+
+#[test]
+fn every_queue_announcement_plays_recorded_files() {
+    let d = zama();
+    for position in [1, 3, 30, 31] {
+        for secs in [0, 30, 61, 300, 3570, 3660] {
+            let wait = Some(std::time::Duration::from_secs(secs));
+            for name in d.queue_announcement(position, wait) {
+                let file = d.prompt_file(&name).unwrap_or_else(|| panic!("{name}"));
+                assert!(file.is_file(), "{}", file.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn third_in_line_with_five_minutes_says_the_spliced_sentences() {
+    let names = zama().queue_announcement(3, Some(std::time::Duration::from_secs(300)));
+    assert_eq!(
+        names,
+        [
+            "position_prefix",
+            "position_3",
+            "position_suffix",
+            "wait_prefix",
+            "wait_minutes_5",
+            "wait_suffix"
+        ]
+    );
+}
+
+#[test]
+fn simulation_in_the_evening_shows_the_city_line_closed() {
+    // 18:00 on a Wednesday: the hotline takes calls, the city office has closed.
+    let sim = zama().simulate("0120000000", jst(2026, 6, 10, 18, 0, 0));
+    assert_eq!(sim.branch, Some(Branch::Open));
+    assert_eq!(sim.transfers.len(), 1);
+    assert!(!sim.transfers[0].open);
+    let names: Vec<&str> = sim.queues.iter().map(|q| q.name.as_str()).collect();
+    assert_eq!(names, ["card", "general"]);
+    let shown = sim.to_string();
+    assert!(
+        shown.contains("queue card (overflow: transfer city_line, closed now)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("city_line (setting city_line): closed at this instant"),
+        "{shown}"
+    );
 }

@@ -1,6 +1,8 @@
 //! Routing rules: which entry takes a call, the `closed` fallback, notices per entry, and the
 //! simulation built on top.
 
+mod common;
+
 use std::fs;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -75,6 +77,7 @@ fn parse(text: &str) -> Dialplan {
     ] {
         fs::write(dir.path().join(format!("{p}.wav")), b"RIFF").unwrap();
     }
+    common::write_announcement_prompts(dir.path());
     match Dialplan::parse("routing.toml", text, dir.path()) {
         Ok(d) => d,
         Err(e) => panic!("{e}"),
@@ -204,11 +207,11 @@ fn simulation_display_shows_branch_and_indented_menu_choices() {
     assert!(shown.contains("branch:     open"), "{shown}");
     assert!(shown.contains("notices:    maint"), "{shown}");
     assert!(
-        shown.contains("    choice 1\n      queue main (overflow: transfer city_line)"),
+        shown.contains("    choice 1\n      queue main (overflow: transfer city_line, open now)"),
         "{shown}"
     );
     assert!(
-        shown.contains("transfers:  city_line (setting city_line)"),
+        shown.contains("transfers:\n  city_line (setting city_line): open (no calendar)"),
         "{shown}"
     );
 }
@@ -222,11 +225,11 @@ fn dialplan_and_runner_can_move_across_threads() {
 }
 
 #[test]
-fn prompt_files_keep_the_order_of_the_file() {
+fn prompt_files_keep_the_order_of_the_file_then_add_the_announcement_words() {
     let d = dialplan();
     let names: Vec<&str> = d.prompt_files().map(|(n, _)| n).collect();
     assert_eq!(
-        names,
+        names[..6],
         [
             "greeting",
             "recording_notice",
@@ -236,4 +239,6 @@ fn prompt_files_keep_the_order_of_the_file() {
             "menu"
         ]
     );
+    assert_eq!(names[6], "position_prefix");
+    assert!(names.contains(&"wait_soon"));
 }

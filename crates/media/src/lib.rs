@@ -9,6 +9,8 @@
 //! - [`g711`]: µ-law / A-law tables and encoders, PCMU↔PCMA transcoding.
 //! - [`dtmf`]: RFC 4733 telephone-event parsing, a de-duplicating receiver and a sender.
 //! - [`pacing`]: the drift-free 20 ms [`pacing::FrameClock`] shared by all streams.
+//! - [`relay`]: bridging two legs — each received packet rewritten into the other leg's own
+//!   stream ([`relay::RelayRewriter`], [`relay::LegOutput`]).
 //! - [`ids`]: newtype ids ([`Ssrc`], [`SeqNo`]).
 //!
 //! # How it is driven
@@ -17,7 +19,8 @@
 //! many frames to send, copies each pre-encoded 160-byte frame into a packet with
 //! [`rtp::RtpSender::write_packet`] (into its own buffer, no allocation), and feeds every received
 //! datagram through [`rtp::RtpHeader::parse`], then to [`rtp::ReceiveStats`] and — for the
-//! negotiated telephone-event payload type — to [`dtmf::DtmfReceiver`].
+//! negotiated telephone-event payload type — to [`dtmf::DtmfReceiver`]; while two legs are
+//! bridged, also through [`relay::RelayRewriter::relay`] into the other leg's stream.
 //!
 //! ```
 //! use madoguchi_media::{g711, rtp::RtpSender, Ssrc};
@@ -34,6 +37,7 @@ pub mod dtmf;
 pub mod g711;
 pub mod ids;
 pub mod pacing;
+pub mod relay;
 pub mod rtp;
 pub mod sdp;
 

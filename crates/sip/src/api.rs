@@ -1,11 +1,12 @@
 //! The vocabulary between the endpoint and the call layer: configuration, the bytes to send,
 //! the events, and the errors of TU commands. See [`crate::endpoint`] for the driving loop.
 
-use crate::{LegId, ReInviteId};
+use crate::registrar::{RegistrarConfig, RegistrarEvent};
+use crate::{LegId, ReInviteId, ReferId};
 use std::net::SocketAddr;
 
-/// The methods this UAS accepts; sent in every Allow header.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO";
+/// The methods this endpoint accepts; sent in every Allow header.
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY";
 
 /// Transport a message came on or goes out on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,7 +30,7 @@ impl Transport {
 }
 
 /// Static settings of an endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct EndpointConfig {
     /// IP or name used in our Via and Contact.
     pub public_host: String,
@@ -38,6 +39,28 @@ pub struct EndpointConfig {
     pub user_agent: String,
     /// Larger inputs are dropped and counted.
     pub max_message_size: usize,
+    /// Digest realm of REGISTER challenges (the HA1s in the store are computed with it).
+    pub realm: String,
+    pub registrar: RegistrarConfig,
+    /// Keys the stateless digest nonces; from the shell's RNG at start.
+    pub nonce_secret: [u8; 32],
+    /// Nonces older than this are answered with `stale=true`.
+    pub nonce_lifetime_secs: u64,
+}
+
+// By hand so the nonce secret never reaches a log line.
+impl std::fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointConfig")
+            .field("public_host", &self.public_host)
+            .field("public_port", &self.public_port)
+            .field("user_agent", &self.user_agent)
+            .field("max_message_size", &self.max_message_size)
+            .field("realm", &self.realm)
+            .field("registrar", &self.registrar)
+            .field("nonce_lifetime_secs", &self.nonce_lifetime_secs)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Bytes for the shell to send.
@@ -46,6 +69,27 @@ pub struct Transmit {
     pub transport: Transport,
     pub destination: SocketAddr,
     pub payload: Vec<u8>,
+}
+
+/// A call the engine places (an operator's phone, the city line through a trunk); see
+/// [`crate::Endpoint::invite`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundCall {
+    /// e.g. `sip:op1@127.0.0.1:5070` or `sip:city@127.0.0.1:5080`.
+    pub request_uri: String,
+    /// Where the INVITE is sent (the phone's binding source, or the trunk/proxy).
+    pub destination: SocketAddr,
+    pub transport: Transport,
+    /// User part of our From (the caller number to pass on).
+    pub from_user: String,
+    pub from_display: Option<String>,
+    /// e.g. P-Asserted-Identity, X-Madoguchi-Call-Id. Values lose any CR/LF; invalid names
+    /// are skipped.
+    pub extra_headers: Vec<(String, String)>,
+    /// Our SDP offer.
+    pub sdp: Vec<u8>,
+    /// (username, password) answering one 401/407 challenge.
+    pub credentials: Option<(String, String)>,
 }
 
 /// How our BYE ended.
@@ -93,6 +137,35 @@ pub enum SipEvent {
     HangupCompleted { leg: LegId, outcome: HangupOutcome },
     /// All state for the leg is gone; no more events for it.
     LegTerminated { leg: LegId },
+    /// A 101–199 to our INVITE (180 Ringing, 183 with early media …), raised once per
+    /// distinct status and SDP.
+    OutgoingProgress {
+        leg: LegId,
+        status: u16,
+        sdp: Option<Vec<u8>>,
+    },
+    /// A 2xx to our INVITE; the endpoint already sent the ACK. The leg is confirmed.
+    OutgoingAnswered { leg: LegId, sdp: Option<Vec<u8>> },
+    /// Our INVITE failed: the final status (≥ 300, after at most one authentication retry),
+    /// 408 when Timer B fired or the transport failed, 487 when our CANCEL went unanswered
+    /// for 64·T1 or the call was answered after it (that 2xx is ACKed and BYEd, with
+    /// `HangupCompleted` following). `LegTerminated` follows at once
+    /// except after such a late 2xx.
+    OutgoingFailed { leg: LegId, status: u16 },
+    /// A REFER (RFC 3515) on a confirmed leg; answer it with `answer_refer`, then report the
+    /// transfer with `notify_refer`. `refer_to` is the URI (parameters kept, `?headers`
+    /// dropped), `referred_by` the Referred-By URI.
+    Refer {
+        leg: LegId,
+        refer: ReferId,
+        refer_to: String,
+        referred_by: Option<String>,
+    },
+    /// A binding was added, refreshed, removed or expired (for presence and the store).
+    Registration(RegistrarEvent),
+    /// A REGISTER carried a wrong digest response, or named an unknown login (for the log
+    /// and rate limits; the phone got the same `401` either way).
+    AuthFailed { login: String, source: SocketAddr },
 }
 
 /// A TU command could not be carried out.
@@ -106,4 +179,6 @@ pub enum EndpointError {
     InvalidStatus(u16),
     #[error("re-INVITE {0} is not pending")]
     UnknownReInvite(ReInviteId),
+    #[error("REFER {0} is not pending")]
+    UnknownRefer(ReferId),
 }

@@ -1,10 +1,15 @@
-//! UAS dialogs, RFC 3261 §12.
+//! Dialogs, RFC 3261 §12, on either side of the INVITE.
 //!
-//! A [`Dialog`] is created from the INVITE that establishes it (§12.1.1): the remote tag and
+//! UAS: [`Dialog::new_uas`] takes the INVITE that establishes it (§12.1.1): the remote tag and
 //! URI come from From, the local URI is the To plus our tag, the remote target is the
-//! Contact, and the route set is the Record-Route list in order. It checks in-dialog CSeq
-//! ordering (§12.2.2), refreshes the remote target on re-INVITE, and builds our in-dialog
-//! requests (§12.2.1.1) — in practice the BYE — with loose or strict routing.
+//! Contact, and the route set is the Record-Route list in order.
+//! UAC: [`Dialog::new_uac`] is made when our INVITE leaves, before the remote tag is known (it
+//! matches no request until then); [`Dialog::establish`] applies each 1xx/2xx carrying a To
+//! tag (§12.1.2: remote tag from To, target from Contact, route set from Record-Route
+//! reversed).
+//! Either way it checks in-dialog CSeq ordering (§12.2.2), refreshes the remote target on
+//! re-INVITE, and builds our in-dialog requests (§12.2.1.1: BYE, NOTIFY, the ACK of a 2xx)
+//! with loose or strict routing.
 //!
 //! ```
 //! # use madoguchi_sip::Dialog;
@@ -19,7 +24,7 @@
 
 use crate::message::{tag_param, uri_text};
 use rsip::prelude::*;
-use rsip::{Header, Method, Request};
+use rsip::{Header, Method, Request, Response};
 
 /// The RFC 3261 §12 dialog identifier.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -32,7 +37,7 @@ pub struct DialogId {
 /// §12 dialog states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DialogState {
-    /// Created by the INVITE, no 2xx yet.
+    /// Created by the INVITE (UAS) or sent with it (UAC), no 2xx yet.
     Early,
     /// A 2xx was sent.
     Confirmed,
@@ -66,7 +71,8 @@ pub struct Dialog {
     id: DialogId,
     state: DialogState,
     local_seq: u32,
-    remote_seq: u32,
+    /// `None` until the peer's first request on a UAC dialog (§12.1.2: "empty").
+    remote_seq: Option<u32>,
     local_uri: String,
     remote_uri: String,
     remote_target: String,
@@ -118,12 +124,65 @@ impl Dialog {
             // The local sequence space is ours to choose (§12.2.1.1); starting from the
             // INVITE's number makes our first request "CSeq + 1", easy to read in traces.
             local_seq: remote_seq,
-            remote_seq,
+            remote_seq: Some(remote_seq),
             local_uri,
             remote_uri,
             remote_target,
             route_set,
         })
+    }
+
+    /// The UAC side of the dialog our INVITE (CSeq `invite_cseq`) tries to set up: `local_uri`
+    /// is our From with its tag, `remote_uri` the To, `target` the Request-URI. The remote tag
+    /// stays empty (matching nothing) until [`Dialog::establish`].
+    pub fn new_uac(
+        call_id: &str,
+        local_uri: &str,
+        remote_uri: &str,
+        target: &str,
+        invite_cseq: u32,
+    ) -> Self {
+        Self {
+            id: DialogId {
+                call_id: call_id.to_owned(),
+                local_tag: tag_param(local_uri).unwrap_or_default(),
+                remote_tag: String::new(),
+            },
+            state: DialogState::Early,
+            local_seq: invite_cseq,
+            remote_seq: None,
+            local_uri: local_uri.to_owned(),
+            remote_uri: remote_uri.to_owned(),
+            remote_target: target.to_owned(),
+            route_set: Vec::new(),
+        }
+    }
+
+    /// Applies a 1xx or 2xx to our INVITE (§12.1.2; for a 2xx also §13.2.2.4, which recomputes
+    /// the route set): the remote tag and URI from To, the remote target from a usable
+    /// Contact (else the previous target stays), the route set from Record-Route reversed.
+    pub fn establish(&mut self, response: &Response) {
+        let mut route_set = Vec::new();
+        for header in response.headers.iter() {
+            match header {
+                Header::To(v) => {
+                    if let Some(tag) = tag_param(v.value()) {
+                        self.id.remote_tag = tag;
+                        self.remote_uri = v.value().to_owned();
+                    }
+                }
+                Header::Contact(v) => {
+                    let uri = uri_text(v.value());
+                    if rsip::Uri::try_from(uri).is_ok() {
+                        self.remote_target = uri.to_owned();
+                    }
+                }
+                Header::RecordRoute(v) => route_set.push(v.value().to_owned()),
+                _ => {}
+            }
+        }
+        route_set.reverse();
+        self.route_set = route_set;
     }
 
     pub fn id(&self) -> &DialogId {
@@ -154,7 +213,7 @@ impl Dialog {
 
     /// Whether `remote_tag` (the From tag of an in-dialog request) belongs to this dialog.
     pub fn matches_remote_tag(&self, remote_tag: &str) -> bool {
-        self.id.remote_tag == remote_tag
+        !self.id.remote_tag.is_empty() && self.id.remote_tag == remote_tag
     }
 
     /// Checks the CSeq of a new in-dialog request (§12.2.2); ACK and CANCEL reuse the
@@ -163,13 +222,13 @@ impl Dialog {
         if matches!(method, Method::Ack | Method::Cancel) {
             return Ok(());
         }
-        if cseq <= self.remote_seq {
+        if let Some(last) = self.remote_seq.filter(|last| cseq <= *last) {
             return Err(DialogError::CSeqOutOfOrder {
                 received: cseq,
-                last: self.remote_seq,
+                last,
             });
         }
-        self.remote_seq = cseq;
+        self.remote_seq = Some(cseq);
         Ok(())
     }
 
@@ -185,8 +244,45 @@ impl Dialog {
 
     /// Builds the next in-dialog request (§12.2.1.1). `via` is our complete Via value.
     pub fn build_request(&mut self, method: Method, via: &str, user_agent: &str) -> DialogRequest {
-        use rsip::headers::*;
+        self.build_request_with(method, via, user_agent, &[], None)
+    }
+
+    /// [`Dialog::build_request`] with extra headers and a body `(content type, bytes)`.
+    pub fn build_request_with(
+        &mut self,
+        method: Method,
+        via: &str,
+        user_agent: &str,
+        extra: &[(&str, String)],
+        body: Option<(&str, &[u8])>,
+    ) -> DialogRequest {
         self.local_seq = self.local_seq.wrapping_add(1);
+        self.build(method, self.local_seq, via, user_agent, extra, body)
+    }
+
+    /// The ACK of a 2xx to our INVITE number `invite_cseq` (§13.2.2.4): built like any
+    /// in-dialog request but with the INVITE's CSeq number; `extra` carries the INVITE's
+    /// credentials.
+    pub fn build_ack(
+        &self,
+        invite_cseq: u32,
+        via: &str,
+        user_agent: &str,
+        extra: &[(&str, String)],
+    ) -> DialogRequest {
+        self.build(Method::Ack, invite_cseq, via, user_agent, extra, None)
+    }
+
+    fn build(
+        &self,
+        method: Method,
+        cseq: u32,
+        via: &str,
+        user_agent: &str,
+        extra: &[(&str, String)],
+        body: Option<(&str, &[u8])>,
+    ) -> DialogRequest {
+        use rsip::headers::*;
         let is_loose = |route: &String| {
             uri_text(route)
                 .split(';')
@@ -217,15 +313,24 @@ impl Dialog {
         headers.push(Header::From(From::new(self.local_uri.as_str())));
         headers.push(Header::To(To::new(self.remote_uri.as_str())));
         headers.push(Header::CallId(CallId::new(self.id.call_id.as_str())));
-        headers.push(Header::CSeq(CSeq::new(format!(
-            "{} {}",
-            self.local_seq, method
-        ))));
+        headers.push(Header::CSeq(CSeq::new(format!("{cseq} {method}"))));
         for route in routes {
             headers.push(Header::Route(Route::new(route)));
         }
         headers.push(Header::UserAgent(UserAgent::new(user_agent)));
-        headers.push(Header::ContentLength(ContentLength::new("0")));
+        for (name, value) in extra {
+            headers.push(Header::Other((*name).to_owned(), value.clone()));
+        }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                headers.push(Header::ContentType(ContentType::new(content_type)));
+                bytes
+            }
+            None => &[],
+        };
+        headers.push(Header::ContentLength(ContentLength::new(
+            body.len().to_string(),
+        )));
         let request = Request {
             method,
             uri,
@@ -233,10 +338,13 @@ impl Dialog {
             headers,
             body: Vec::new(),
         };
+        // The body is appended raw: rsip's Display would pass it through a lossy conversion.
+        let mut bytes = request.to_string().into_bytes();
+        bytes.extend_from_slice(body);
         DialogRequest {
-            bytes: request.to_string().into_bytes(),
+            bytes,
             next_hop,
-            cseq: self.local_seq,
+            cseq,
         }
     }
 }
@@ -327,6 +435,80 @@ To: <sip:hotline@192.0.2.10>\r\nCall-ID: c1\r\nCSeq: 10 INVITE\r\n{extra}Content
             Dialog::new_uas(&invite(""), "l1").unwrap_err(),
             DialogError::MissingContact
         );
+    }
+
+    fn uac() -> Dialog {
+        Dialog::new_uac(
+            "c9",
+            "<sip:madoguchi@192.0.2.10>;tag=us",
+            "<sip:op1@192.0.2.30>",
+            "sip:op1@192.0.2.30",
+            1,
+        )
+    }
+
+    fn ok(extra: &str) -> Response {
+        Response::try_from(format!(
+            "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK1\r\n\
+From: <sip:madoguchi@192.0.2.10>;tag=us\r\nTo: <sip:op1@192.0.2.30>;tag=them\r\n\
+Call-ID: c9\r\nCSeq: 1 INVITE\r\n{extra}Content-Length: 0\r\n\r\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn uac_dialog_matches_no_remote_tag_until_a_response_sets_it() {
+        let mut d = uac();
+        assert_eq!(d.id().local_tag, "us");
+        assert!(!d.matches_remote_tag(""));
+        d.establish(&ok(""));
+        assert!(d.matches_remote_tag("them"));
+        assert!(
+            d.receive_request(Method::Bye, 0).is_ok(),
+            "any first remote CSeq"
+        );
+    }
+
+    #[test]
+    fn uac_route_set_is_the_record_route_reversed_and_target_the_contact() {
+        let mut d = uac();
+        d.establish(&ok(
+            "Record-Route: <sip:192.0.2.2;lr>\r\nRecord-Route: <sip:192.0.2.1;lr>\r\n\
+Contact: <sip:op1@192.0.2.31:5070>\r\n",
+        ));
+        assert_eq!(d.route_set(), ["<sip:192.0.2.1;lr>", "<sip:192.0.2.2;lr>"]);
+        assert_eq!(d.remote_target(), "sip:op1@192.0.2.31:5070");
+        let bye = text(&d.build_request(Method::Bye, "v", "ua"));
+        assert!(bye.starts_with("BYE sip:op1@192.0.2.31:5070 SIP/2.0"));
+        assert!(bye.contains("From: <sip:madoguchi@192.0.2.10>;tag=us\r\n"));
+        assert!(bye.contains("To: <sip:op1@192.0.2.30>;tag=them\r\n"));
+        assert!(bye.contains("CSeq: 2 BYE\r\n"));
+    }
+
+    #[test]
+    fn ack_keeps_the_invite_cseq_and_does_not_use_up_a_number() {
+        let mut d = uac();
+        d.establish(&ok(""));
+        let ack = d.build_ack(1, "v", "ua", &[("Proxy-Authorization", "Digest x".into())]);
+        assert_eq!(ack.cseq, 1);
+        assert!(text(&ack).contains("CSeq: 1 ACK\r\n"));
+        assert!(text(&ack).contains("Proxy-Authorization: Digest x\r\n"));
+        assert_eq!(d.build_request(Method::Bye, "v", "ua").cseq, 2);
+    }
+
+    #[test]
+    fn request_with_a_body_gets_its_content_type_and_length() {
+        let mut d = uac();
+        let r = d.build_request_with(
+            Method::Notify,
+            "v",
+            "ua",
+            &[("Event", "refer".into())],
+            Some(("message/sipfrag;version=2.0", b"SIP/2.0 200 OK\r\n")),
+        );
+        let t = text(&r);
+        assert!(t.contains("Event: refer\r\n"));
+        assert!(t.contains("Content-Type: message/sipfrag;version=2.0\r\nContent-Length: 16\r\n\r\nSIP/2.0 200 OK\r\n"));
     }
 
     #[test]

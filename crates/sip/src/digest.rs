@@ -1,4 +1,6 @@
-//! Server side of HTTP Digest authentication for SIP (RFC 3261 §22.4, RFC 7616, RFC 8760).
+//! HTTP Digest authentication for SIP (RFC 3261 §22.4, RFC 7616, RFC 8760): the server side,
+//! and at the end of the file the client side our outbound INVITEs use
+//! ([`parse_challenge`], [`authorization`]).
 //!
 //! The registrar (and later any request that must be authenticated) uses this module in three
 //! steps, all without I/O and without reading a clock:
@@ -446,6 +448,97 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 fn quote_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// A `WWW-Authenticate`/`Proxy-Authenticate: Digest …` challenge, as a client reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub realm: String,
+    pub nonce: String,
+    pub algorithm: DigestAlgorithm,
+    /// The server offered `qop=auth` (among others); without it the RFC 2069 form is used.
+    pub qop_auth: bool,
+    pub opaque: Option<String>,
+    pub stale: bool,
+}
+
+/// Parses a challenge header value. An algorithm or qop list we cannot answer (`MD5-sess`,
+/// only `auth-int`) is an error, so the caller can try the next challenge.
+pub fn parse_challenge(value: &str) -> Result<Challenge, DigestError> {
+    let trimmed = value.trim_start();
+    let offset = value.len() - trimmed.len();
+    let scheme_end = trimmed.find([' ', '\t']).unwrap_or(trimmed.len());
+    if !trimmed[..scheme_end].eq_ignore_ascii_case("Digest") {
+        return Err(DigestError::NotDigest);
+    }
+    let params = parse_params(trimmed.as_bytes(), scheme_end, offset)?;
+    let take = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    let algorithm = match take("algorithm") {
+        None => DigestAlgorithm::Md5,
+        Some(token) => DigestAlgorithm::from_token(&token)
+            .ok_or(DigestError::UnsupportedAlgorithm { token })?,
+    };
+    let qop_auth = match take("qop") {
+        None => false,
+        Some(list)
+            if list
+                .split(',')
+                .any(|t| t.trim().eq_ignore_ascii_case("auth")) =>
+        {
+            true
+        }
+        Some(token) => return Err(DigestError::UnsupportedQop { token }),
+    };
+    Ok(Challenge {
+        realm: take("realm").ok_or(DigestError::MissingParameter { name: "realm" })?,
+        nonce: take("nonce").ok_or(DigestError::MissingParameter { name: "nonce" })?,
+        algorithm,
+        qop_auth,
+        opaque: take("opaque"),
+        stale: take("stale").is_some_and(|v| v.eq_ignore_ascii_case("true")),
+    })
+}
+
+/// Client side: the `Authorization`/`Proxy-Authorization` value answering `challenge` for a
+/// request `method uri`, with `qop=auth`, `nc=00000001` and `cnonce` when the server offered
+/// qop (each challenge is answered once, so the count never grows).
+pub fn authorization(
+    challenge: &Challenge,
+    username: &str,
+    password: &str,
+    method: &str,
+    uri: &str,
+    cnonce: &str,
+) -> String {
+    const NC: &str = "00000001";
+    let alg = challenge.algorithm;
+    let ha1 = ha1(alg, username, &challenge.realm, password);
+    let qop = challenge.qop_auth.then_some(("auth", NC, cnonce));
+    let resp = response(alg, &ha1, &challenge.nonce, qop, method, uri);
+    let mut v = format!(
+        "Digest username=\"{}\", realm=\"{}\", nonce=\"{}\", uri=\"{}\", response=\"{resp}\", \
+         algorithm={}",
+        quote_escape(username),
+        quote_escape(&challenge.realm),
+        quote_escape(&challenge.nonce),
+        quote_escape(uri),
+        alg.token()
+    );
+    if qop.is_some() {
+        v.push_str(&format!(
+            ", qop=auth, nc={NC}, cnonce=\"{}\"",
+            quote_escape(cnonce)
+        ));
+    }
+    if let Some(opaque) = &challenge.opaque {
+        v.push_str(&format!(", opaque=\"{}\"", quote_escape(opaque)));
+    }
+    v
 }
 
 #[cfg(test)]

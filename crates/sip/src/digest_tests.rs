@@ -344,3 +344,66 @@ fn digest_scheme_without_parameters_is_malformed() {
         Err(DigestError::Malformed { .. })
     ));
 }
+
+#[test]
+fn client_authorization_is_accepted_by_the_server_side_for_both_algorithms() {
+    let ch = Challenger::new(REALM, [3; 32], 300);
+    for alg in [DigestAlgorithm::Sha256, DigestAlgorithm::Md5] {
+        let value = &ch.challenge(NOW, &[alg])[0];
+        let challenge = parse_challenge(value).unwrap();
+        assert_eq!(challenge.algorithm, alg);
+        assert!(challenge.qop_auth);
+        let auth = authorization(&challenge, "op1", "pw", "INVITE", "sip:op1@h", "cn1");
+        let creds = parse_authorization(&auth).unwrap();
+        let ha1 = ha1(alg, "op1", REALM, "pw");
+        assert_eq!(
+            ch.verify(&creds, "INVITE", |_, _| Some(ha1.clone()), NOW + 1),
+            Verdict::Ok { user: "op1".into() },
+            "{alg:?}"
+        );
+    }
+}
+
+#[test]
+fn client_answers_a_challenge_without_qop_in_the_rfc2069_form() {
+    let challenge =
+        parse_challenge("Digest realm=\"trunk\", nonce=\"abc\", opaque=\"o1\"").unwrap();
+    assert!(!challenge.qop_auth);
+    let auth = authorization(&challenge, "u", "p", "INVITE", "sip:city@h", "unused");
+    let creds = parse_authorization(&auth).unwrap();
+    assert_eq!(creds.qop, None);
+    assert_eq!(creds.opaque.as_deref(), Some("o1"));
+    let ha1 = ha1(DigestAlgorithm::Md5, "u", "trunk", "p");
+    assert_eq!(
+        creds.response,
+        response(
+            DigestAlgorithm::Md5,
+            &ha1,
+            "abc",
+            None,
+            "INVITE",
+            "sip:city@h"
+        )
+    );
+}
+
+#[test]
+fn client_refuses_challenges_it_cannot_answer() {
+    assert!(matches!(
+        parse_challenge("Digest realm=\"r\", nonce=\"n\", algorithm=MD5-sess"),
+        Err(DigestError::UnsupportedAlgorithm { .. })
+    ));
+    assert!(matches!(
+        parse_challenge("Digest realm=\"r\", nonce=\"n\", qop=\"auth-int\""),
+        Err(DigestError::UnsupportedQop { .. })
+    ));
+    assert_eq!(
+        parse_challenge("Basic realm=\"r\""),
+        Err(DigestError::NotDigest)
+    );
+    assert!(
+        parse_challenge("Digest realm=\"r\", nonce=\"n\", qop=\"auth-int,auth\"")
+            .unwrap()
+            .qop_auth
+    );
+}

@@ -1,28 +1,34 @@
-//! The UAS core: owns every transaction and dialog and is the only type the engine talks to.
+//! The SIP core: owns every transaction and dialog and is the only type the engine talks to.
 //!
 //! Inputs: [`Endpoint::handle_input`] (one datagram or one framed TCP message),
 //! [`Endpoint::handle_timeout`], and the TU commands (`send_provisional`, `accept`, `reject`,
-//! `answer_reinvite`, `hangup`). Outputs: [`Endpoint::poll_transmit`],
-//! [`Endpoint::poll_event`], [`Endpoint::poll_timeout`]. Drain both queues after every input.
+//! `answer_reinvite`, `hangup`, `invite`, `answer_refer`, `notify_refer`). Outputs:
+//! [`Endpoint::poll_transmit`], [`Endpoint::poll_event`], [`Endpoint::poll_timeout`]. Drain
+//! both queues after every input.
 //!
 //! Each incoming INVITE becomes a leg ([`LegId`]) with its INVITE server transaction and its
-//! UAS dialog. Transactions live in their own tables keyed by [`TransactionKey`] and refer to
+//! UAS dialog; each call we place (`uac.rs`) a leg with its INVITE client transaction and UAC
+//! dialog. Transactions live in their own tables keyed by [`TransactionKey`] and refer to
 //! their leg by id, so a leg can end (and free its memory) while its transaction still
-//! absorbs retransmitted ACKs. Incoming requests are handled in `uas.rs`.
+//! absorbs retransmissions. Incoming requests are handled in `uas.rs`, REFER in `refer.rs`.
 //!
 //! Responses go to the request's source address and port (§18.2.2 with RFC 3581 rport), over
 //! the transport the request came on; the shell maps a TCP destination to its connection.
 
 pub use crate::api::{
-    EndpointConfig, EndpointError, HangupOutcome, SipEvent, Transmit, Transport, ALLOW,
+    EndpointConfig, EndpointError, HangupOutcome, OutboundCall, SipEvent, Transmit, Transport,
+    ALLOW,
 };
 use crate::dialog::Dialog;
 use crate::message::{build_response, uri_socket_addr, Reply, ResponseCtx};
+use crate::refer::ReferState;
+use crate::register::RegisterService;
 use crate::stats::SipStats;
 use crate::transaction::{
     InviteServerEvent, InviteServerTransaction, NonInviteClientEvent, NonInviteClientTransaction,
     NonInviteServerTransaction, Outgoing, TransactionKey, MAGIC_COOKIE,
 };
+use crate::uac::{InviteClientTx, UacLeg};
 use crate::{LegId, ReInviteId};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -36,6 +42,8 @@ use std::time::Instant;
 pub(crate) enum LegState {
     /// INVITE received, no final response yet.
     Offered,
+    /// Our INVITE sent (a placed leg, `uac.rs`), no final response yet.
+    Calling,
     /// 2xx sent, ACK not yet received.
     Answered,
     /// ACK received (or its wait timed out): the call is up.
@@ -68,6 +76,10 @@ pub(crate) struct Leg {
     /// `hangup` was called before the 2xx was ACKed: BYE goes out once it is (§15).
     pub hangup_requested: bool,
     pub bye_tx: Option<TransactionKey>,
+    /// Set on legs we placed.
+    pub uac: Option<Box<UacLeg>>,
+    /// Created by the first REFER on the leg.
+    pub refer: Option<Box<ReferState>>,
 }
 
 #[derive(Debug)]
@@ -128,9 +140,10 @@ pub(crate) struct ClientTx {
 
 /// Which transaction a heap entry wakes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum TimerOwner {
+pub(crate) enum TimerOwner {
     Server(TransactionKey),
     Client(TransactionKey),
+    InviteClient(TransactionKey),
 }
 
 /// One entry of the timer heap. Entries are never removed early: when a transaction's
@@ -168,17 +181,22 @@ pub struct Endpoint {
     pub(crate) dialogs: HashMap<(String, String), LegId>,
     pub(crate) next_leg: u64,
     pub(crate) next_reinvite: u64,
+    pub(crate) next_refer: u64,
+    pub(crate) invite_client_txs: HashMap<TransactionKey, InviteClientTx>,
     pub(crate) transmits: VecDeque<Transmit>,
     pub(crate) events: VecDeque<SipEvent>,
     pub(crate) stats: SipStats,
     timers: BinaryHeap<Reverse<TimerEntry>>,
     timer_seq: u64,
+    /// REGISTER: credentials, bindings, wall clock (see `register.rs`).
+    pub(crate) register: RegisterService,
 }
 
 impl Endpoint {
     /// `rng_seed` feeds every tag and branch, so a run is reproducible.
     pub fn new(config: EndpointConfig, rng_seed: u64) -> Self {
         Self {
+            register: RegisterService::new(&config),
             config,
             rng: StdRng::seed_from_u64(rng_seed),
             server_txs: HashMap::new(),
@@ -188,6 +206,8 @@ impl Endpoint {
             dialogs: HashMap::new(),
             next_leg: 1,
             next_reinvite: 1,
+            next_refer: 1,
+            invite_client_txs: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             stats: SipStats::default(),
@@ -207,11 +227,16 @@ impl Endpoint {
     /// The next instant `handle_timeout` must be called. May be earlier than needed after a
     /// transaction stopped a timer early; such a wake-up is harmless.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.peek().map(|Reverse(entry)| entry.at)
+        let transactions = self.timers.peek().map(|Reverse(entry)| entry.at);
+        transactions
+            .into_iter()
+            .chain(self.registrar_timeout())
+            .min()
     }
 
     /// Runs every timer due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.handle_registrar_timeout(now);
         while let Some(Reverse(entry)) = self.timers.peek() {
             if entry.at > now {
                 break;
@@ -245,11 +270,12 @@ impl Endpoint {
                     tx.machine.handle_timeout(now);
                     self.flush_client(now, &key);
                 }
+                TimerOwner::InviteClient(key) => self.invite_client_timeout(now, &key),
             }
         }
     }
 
-    fn schedule(&mut self, at: Instant, owner: TimerOwner) {
+    pub(crate) fn schedule(&mut self, at: Instant, owner: TimerOwner) {
         self.timer_seq += 1;
         self.timers.push(Reverse(TimerEntry {
             at,
@@ -263,7 +289,7 @@ impl Endpoint {
     }
 
     pub fn active_transactions(&self) -> usize {
-        self.server_txs.len() + self.client_txs.len()
+        self.server_txs.len() + self.client_txs.len() + self.invite_client_txs.len()
     }
 
     pub fn active_dialogs(&self) -> usize {
@@ -383,7 +409,8 @@ impl Endpoint {
 
     /// Ends the call. Confirmed: BYE now. Answered but not yet ACKed: BYE as soon as the ACK
     /// arrives or its wait times out (§15). Not answered yet: rejected with
-    /// 480 Temporarily Unavailable.
+    /// 480 Temporarily Unavailable. A placed call not answered yet: CANCEL (§9.1; sent once a
+    /// provisional arrived), ending in `OutgoingFailed`.
     pub fn hangup(&mut self, now: Instant, leg: LegId) -> Result<(), EndpointError> {
         let l = self
             .legs
@@ -391,6 +418,7 @@ impl Endpoint {
             .ok_or(EndpointError::UnknownLeg(leg))?;
         match l.state {
             LegState::Offered => self.reject(now, leg, 480, None),
+            LegState::Calling => self.cancel_outgoing(now, leg),
             LegState::Answered => {
                 l.hangup_requested = true;
                 Ok(())
@@ -434,33 +462,39 @@ impl Endpoint {
     }
 
     pub(crate) fn send_bye(&mut self, now: Instant, leg: LegId) {
-        let branch = self.branch();
-        let via = self.via(
-            self.legs.get(&leg).map_or(Transport::Udp, |l| l.transport),
-            &branch,
-        );
+        self.end_pending_refer(now, leg);
         let Some(l) = self.legs.get_mut(&leg) else {
             return;
         };
-        let request = l
-            .dialog
-            .build_request(rsip::Method::Bye, &via, &self.config.user_agent);
         l.dialog.terminate();
         l.state = LegState::Ending;
         l.hangup_requested = false;
-        // The core resolves no names: a next hop given as a host name falls back to the
-        // address the INVITE came from. Over TCP a next hop on the caller's own IP reuses the
-        // connection the dialog came on (its Contact port is usually a listening port that
-        // a NAT or firewall would not let us open a second connection to).
-        let transport = l.transport;
-        let peer = match (transport, uri_socket_addr(&request.next_hop)) {
-            (Transport::Tcp, Some(hop)) if hop.ip() == l.source.ip() => l.source,
-            (_, Some(hop)) => hop,
-            (_, None) => l.source,
-        };
-        let key = TransactionKey::new(branch, rsip::Method::Bye);
-        l.bye_tx = Some(key.clone());
-        self.stats.request_out(&rsip::Method::Bye);
+        let key = self.send_in_dialog(now, leg, rsip::Method::Bye, &[], None);
+        if let Some(l) = self.legs.get_mut(&leg) {
+            l.bye_tx = key;
+        }
+    }
+
+    /// Sends a request inside the leg's dialog (§12.2.1.1) in a non-INVITE client
+    /// transaction; returns its key.
+    pub(crate) fn send_in_dialog(
+        &mut self,
+        now: Instant,
+        leg: LegId,
+        method: rsip::Method,
+        extra: &[(&str, String)],
+        body: Option<(&str, &[u8])>,
+    ) -> Option<TransactionKey> {
+        let branch = self.branch();
+        let transport = self.legs.get(&leg)?.transport;
+        let via = self.via(transport, &branch);
+        let l = self.legs.get_mut(&leg)?;
+        let request =
+            l.dialog
+                .build_request_with(method, &via, &self.config.user_agent, extra, body);
+        let peer = hop_address(transport, &request.next_hop, l.source);
+        let key = TransactionKey::new(branch, method);
+        self.stats.request_out(&method);
         let machine = NonInviteClientTransaction::new(now, transport.is_reliable(), request.bytes);
         self.client_txs.insert(
             key.clone(),
@@ -473,6 +507,7 @@ impl Endpoint {
             },
         );
         self.flush_client(now, &key);
+        Some(key)
     }
 
     /// Removes a leg whose dialog is over, announcing it.
@@ -593,6 +628,7 @@ impl Endpoint {
             self.client_txs.remove(key);
         }
         for event in events {
+            self.notify_response(leg, key, event);
             let outcome = match event {
                 NonInviteClientEvent::Provisional(_) => continue,
                 NonInviteClientEvent::Final(status) => HangupOutcome::Completed { status },
@@ -610,7 +646,12 @@ impl Endpoint {
         }
     }
 
-    fn send_all(&mut self, transport: Transport, destination: SocketAddr, out: Vec<Outgoing>) {
+    pub(crate) fn send_all(
+        &mut self,
+        transport: Transport,
+        destination: SocketAddr,
+        out: Vec<Outgoing>,
+    ) {
         for o in out {
             if o.retransmission {
                 self.stats.retransmissions += 1;
@@ -653,7 +694,7 @@ impl Endpoint {
         }
     }
 
-    fn via(&self, transport: Transport, branch: &str) -> String {
+    pub(crate) fn via(&self, transport: Transport, branch: &str) -> String {
         format!(
             "SIP/2.0/{} {};branch={branch};rport",
             transport.via_name(),
@@ -665,11 +706,11 @@ impl Endpoint {
         self.token(10)
     }
 
-    fn branch(&mut self) -> String {
+    pub(crate) fn branch(&mut self) -> String {
         format!("{MAGIC_COOKIE}{}", self.token(16))
     }
 
-    fn token(&mut self, len: usize) -> String {
+    pub(crate) fn token(&mut self, len: usize) -> String {
         const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
         (0..len)
             .map(|_| char::from(ALPHABET[self.rng.gen_range(0..ALPHABET.len())]))
@@ -686,6 +727,19 @@ impl Endpoint {
         let id = ReInviteId(self.next_reinvite);
         self.next_reinvite += 1;
         id
+    }
+}
+
+/// Where an in-dialog request to `next_hop` goes. The core resolves no names: a next hop
+/// given as a host name falls back to `peer`, the address the dialog's INVITE came from or
+/// went to. Over TCP a next hop on that peer's IP reuses its connection (a Contact port is
+/// usually a listening port that a NAT or firewall would not let us open a second
+/// connection to).
+pub(crate) fn hop_address(transport: Transport, next_hop: &str, peer: SocketAddr) -> SocketAddr {
+    match (transport, uri_socket_addr(next_hop)) {
+        (Transport::Tcp, Some(hop)) if hop.ip() == peer.ip() => peer,
+        (_, Some(hop)) => hop,
+        (_, None) => peer,
     }
 }
 

@@ -5,11 +5,15 @@
 //!   and a best-effort scanner that still answers `400` to requests rsip cannot parse.
 //! - [`framing`]: the TCP stream decoder (Content-Length framing, RFC 5626 keep-alives).
 //! - [`timers`] and [`transaction`]: the four RFC 3261 §17 transaction state machines.
-//! - [`dialog`]: UAS dialogs (§12).
-//! - [`digest`]: server-side Digest authentication (stateless nonces, MD5 and SHA-256).
+//! - [`dialog`]: dialogs (§12), UAS and UAC side.
+//! - [`digest`]: Digest authentication (server side with stateless nonces, MD5 and SHA-256;
+//!   the client side answering challenges to our INVITEs).
 //! - [`registrar`]: the REGISTER binding table (§10.3), with expiry timers.
-//! - [`endpoint`]: the UAS core that owns transactions and dialogs — the only type the engine
-//!   talks to.
+//! - `register`: REGISTER requests behind digest authentication, wiring the two above into
+//!   the endpoint ([`SipCredentials`], [`Endpoint::set_credentials`]).
+//! - [`endpoint`]: the core that owns transactions and dialogs — the only type the engine
+//!   talks to; `uas.rs` handles what arrives, `uac.rs` the calls we place
+//!   ([`Endpoint::invite`]), `refer.rs` blind transfers by REFER (RFC 3515).
 //!
 //! # Driving contract
 //! No sockets, clocks or unseeded randomness live here. The shell feeds datagrams/frames with
@@ -23,6 +27,9 @@
 //! let mut ep = Endpoint::new(EndpointConfig {
 //!     public_host: "192.0.2.10".into(), public_port: 5060,
 //!     user_agent: "madoguchi".into(), max_message_size: 65_535,
+//!     realm: "madoguchi".into(), registrar: Default::default(),
+//!     nonce_secret: [0; 32], // from the shell's RNG
+//!     nonce_lifetime_secs: 300,
 //! }, 7);
 //! let now = Instant::now(); // the shell's clock, never read inside the core
 //! let src = "192.0.2.20:5060".parse().unwrap();
@@ -42,19 +49,24 @@ pub mod framing;
 mod message;
 pub mod normalize;
 pub mod parse;
+mod refer;
+mod register;
 pub mod registrar;
 mod stats;
 pub mod timers;
 pub mod transaction;
+mod uac;
 mod uas;
 
 pub use dialog::{Dialog, DialogError, DialogId};
 pub use digest::{Challenger, Credentials, DigestAlgorithm, DigestError, Verdict};
 pub use endpoint::{
-    Endpoint, EndpointConfig, EndpointError, HangupOutcome, SipEvent, Transmit, Transport,
+    Endpoint, EndpointConfig, EndpointError, HangupOutcome, OutboundCall, SipEvent, Transmit,
+    Transport,
 };
 pub use framing::{FramingError, StreamDecoder, StreamItem};
 pub use parse::{parse_message, ParseError};
+pub use register::SipCredentials;
 pub use registrar::{
     Binding, BindingSource, ContactRequest, Registrar, RegistrarConfig, RegistrarError,
     RegistrarEvent,
@@ -79,12 +91,17 @@ macro_rules! id_newtype {
 }
 
 id_newtype!(
-    /// One incoming INVITE → one leg; the same id names its dialog.
+    /// One INVITE (incoming, or placed with `Endpoint::invite`) → one leg; the same id names
+    /// its dialog.
     LegId
 );
 id_newtype!(
     /// One re-INVITE received inside a leg's dialog, answered with `answer_reinvite`.
     ReInviteId
+);
+id_newtype!(
+    /// One REFER received inside a leg's dialog, answered with `answer_refer`.
+    ReferId
 );
 
 #[cfg(test)]

@@ -317,6 +317,11 @@ impl Registrar {
         self.bindings.get(login).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// Every binding of every login, logins in order.
+    pub fn all_bindings(&self) -> impl Iterator<Item = &Binding> {
+        self.bindings.values().flatten()
+    }
+
     /// Puts back bindings loaded from the store after a restart, replacing any binding with
     /// the same login and contact. Emits no events (the store already has them); bindings
     /// already past their expiry go at the next [`Self::handle_timeout`].

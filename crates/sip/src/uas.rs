@@ -20,11 +20,11 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 /// Everything needed to answer a request the endpoint has decided about.
-struct Incoming {
-    key: TransactionKey,
-    transport: Transport,
-    source: SocketAddr,
-    ctx: ResponseCtx,
+pub(crate) struct Incoming {
+    pub(crate) key: TransactionKey,
+    pub(crate) transport: Transport,
+    pub(crate) source: SocketAddr,
+    pub(crate) ctx: ResponseCtx,
 }
 
 impl Endpoint {
@@ -144,14 +144,19 @@ impl Endpoint {
         match request.method {
             Method::Invite => self.handle_new_invite(now, inc, &request, merge_key),
             Method::Options => self.reply(now, inc, options_reply()),
-            Method::Bye | Method::Info => self.reply(now, inc, Reply::new(481)),
+            Method::Register => self.handle_register(now, inc, &request),
+            Method::Bye | Method::Info | Method::Notify => self.reply(now, inc, Reply::new(481)),
+            Method::Refer => {
+                let reply = Reply::new(403).reason("Forbidden - REFER Outside a Dialog");
+                self.reply(now, inc, reply)
+            }
             _ => self.reply(now, inc, Reply::new(405).header("Allow", ALLOW)),
         }
     }
 
     /// Answers a request with a fresh transaction and one final response (our To tag is
     /// added unless the request already has one).
-    fn reply(&mut self, now: Instant, inc: Incoming, reply: Reply<'_>) {
+    pub(crate) fn reply(&mut self, now: Instant, inc: Incoming, reply: Reply<'_>) {
         let reliable = inc.transport.is_reliable();
         let machine = if inc.key.method == Method::Invite {
             ServerMachine::Invite(InviteServerTransaction::new(reliable))
@@ -234,6 +239,8 @@ impl Endpoint {
                 unacked: Vec::new(),
                 hangup_requested: false,
                 bye_tx: None,
+                uac: None,
+                refer: None,
             },
         );
         tracing::info!(%leg, transport = ?inc.transport, "incoming call");
@@ -382,7 +389,8 @@ impl Endpoint {
             Method::Bye => self.remote_bye(now, inc, leg),
             Method::Invite => self.handle_reinvite(now, inc, request, leg),
             Method::Options => self.reply(now, inc, options_reply()),
-            Method::Info => self.reply(now, inc, Reply::new(200)),
+            Method::Info | Method::Notify => self.reply(now, inc, Reply::new(200)),
+            Method::Refer => self.handle_refer(now, inc, request, leg),
             _ => self.reply(now, inc, Reply::new(405).header("Allow", ALLOW)),
         }
     }
@@ -406,6 +414,7 @@ impl Endpoint {
             let payload = self.encode(&ctx, &Reply::new(487).tag(&tag));
             self.respond_tx(now, &key, 487, payload);
         }
+        self.end_pending_refer(now, leg);
         tracing::info!(%leg, "remote hangup");
         self.events.push_back(SipEvent::RemoteHangup { leg });
         self.end_leg(leg);
@@ -417,7 +426,7 @@ impl Endpoint {
         };
         match l.state {
             // §14.2: a re-INVITE overlapping an INVITE transaction still in progress.
-            LegState::Offered | LegState::Answered => {
+            LegState::Offered | LegState::Answered | LegState::Calling => {
                 let after = self.rng_retry_after();
                 return self.reply(now, inc, Reply::new(500).header("Retry-After", after));
             }
@@ -477,6 +486,9 @@ impl Endpoint {
             return;
         };
         let key = TransactionKey::new(branch, method);
+        if key.method == Method::Invite {
+            return self.handle_invite_response(now, key, response);
+        }
         match self.client_txs.get_mut(&key) {
             Some(tx) => {
                 tx.machine

@@ -7,6 +7,7 @@
 //! - [`RecordWriter`]: the tokio task that writes records in order, retrying until stored,
 //!   so signalling and media never wait on the database.
 //! - [`query`]: the listing filter, page position and [`Page`].
+//! - [`counts`]: [`DispositionCounts`], the "today's counters" the engine starts from.
 //! - [`users`]: users with hashed passwords and SIP HA1 values, operator state history and
 //!   persistent SIP registrations, as further [`Store`] methods.
 //!
@@ -14,6 +15,7 @@
 //! it records as values. Schemas live in `migrations/{sqlite,postgres}` at the repository
 //! root and are embedded at build time.
 
+pub mod counts;
 mod error;
 mod postgres;
 pub mod query;
@@ -27,6 +29,7 @@ mod users_postgres;
 mod users_sqlite;
 mod writer;
 
+pub use counts::DispositionCounts;
 pub use error::StoreError;
 pub use query::{BadCursor, CallQuery, Cursor, Page, PageStart, MAX_PAGE_SIZE};
 pub use record::{CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord, UnknownVariant};
@@ -34,7 +37,7 @@ pub use store::{Backend, Store};
 pub use timefmt::truncate_to_millis;
 pub use users::{
     DigestAlgorithm, InvalidLogin, NewUser, OperatorStateChange, Password, Registration, Role,
-    UnknownRole, User,
+    SipDirectoryEntry, UnknownRole, User,
 };
 pub use writer::{
     RecordSink, RecordWriter, WriterConfig, WriterReport, WriterStats, WriterStopped, WriterTask,

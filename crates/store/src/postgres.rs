@@ -34,8 +34,11 @@ pub(crate) async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
 
 const INSERT_CALL: &str = "\
 INSERT INTO calls (id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
-                   entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id,
+                   queue, waited_ms, operator, connected_at, talk_ms,
+                   transfer_target, transfer_result, menu_choice)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+        $15, $16, $17, $18, $19, $20, $21, $22)
 ON CONFLICT (id) DO NOTHING";
 
 const INSERT_EVENT: &str = "\
@@ -60,6 +63,14 @@ pub(crate) async fn insert_calls(pool: &PgPool, calls: &[CallRecord]) -> Result<
             .bind(call.hangup_side.map(|s| s.as_str()))
             .bind(&call.hangup_cause)
             .bind(&call.node_id)
+            .bind(&call.queue)
+            .bind(call.waited_ms)
+            .bind(&call.operator)
+            .bind(call.connected_at.map(truncate_to_millis))
+            .bind(call.talk_ms)
+            .bind(&call.transfer_target)
+            .bind(&call.transfer_result)
+            .bind(&call.menu_choice)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -98,6 +109,14 @@ struct CallRow {
     hangup_side: Option<String>,
     hangup_cause: Option<String>,
     node_id: String,
+    queue: Option<String>,
+    waited_ms: Option<i64>,
+    operator: Option<String>,
+    connected_at: Option<DateTime<Utc>>,
+    talk_ms: Option<i64>,
+    transfer_target: Option<String>,
+    transfer_result: Option<String>,
+    menu_choice: Option<String>,
 }
 
 impl CallRow {
@@ -117,6 +136,14 @@ impl CallRow {
             hangup_side: self.hangup_side,
             hangup_cause: self.hangup_cause,
             node_id: self.node_id,
+            queue: self.queue,
+            waited_ms: self.waited_ms,
+            operator: self.operator,
+            connected_at: self.connected_at,
+            talk_ms: self.talk_ms,
+            transfer_target: self.transfer_target,
+            transfer_result: self.transfer_result,
+            menu_choice: self.menu_choice,
         }
     }
 }
@@ -142,10 +169,19 @@ impl EventRow {
     }
 }
 
-const GET_CALL: &str = "\
-SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
-       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id
-FROM calls WHERE id = $1";
+/// The `calls` columns `CallRow` reads, in one place for the get and the listing.
+macro_rules! call_columns {
+    () => {
+        "SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
+       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id,
+       queue, waited_ms, operator, connected_at, talk_ms,
+       transfer_target, transfer_result, menu_choice
+FROM calls
+"
+    };
+}
+
+const GET_CALL: &str = concat!(call_columns!(), "WHERE id = $1");
 
 const GET_EVENTS: &str = "\
 SELECT call_id, seq, at, kind, detail FROM call_events WHERE call_id = $1 ORDER BY seq";
@@ -177,22 +213,20 @@ macro_rules! filter {
     () => {
         "WHERE ($1::timestamptz IS NULL OR arrived_at >= $1)
   AND ($2::timestamptz IS NULL OR arrived_at < $2)
-  AND ($3::text IS NULL OR disposition = $3)"
+  AND ($3::text IS NULL OR disposition = $3)
+  AND ($4::text IS NULL OR queue = $4)
+  AND ($5::text IS NULL OR operator = $5)"
     };
 }
 
 const LIST_CALLS: &str = concat!(
-    "\
-SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
-       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id
-FROM calls
-",
+    call_columns!(),
     filter!(),
-    // $4/$5 is the keyset cursor; the row-value comparison matches the ORDER BY exactly.
+    // $6/$7 is the keyset cursor; the row-value comparison matches the ORDER BY exactly.
     "
-  AND ($4::timestamptz IS NULL OR (arrived_at, id) < ($4, $5::text))
+  AND ($6::timestamptz IS NULL OR (arrived_at, id) < ($6, $7::text))
 ORDER BY arrived_at DESC, id DESC
-LIMIT $6 OFFSET $7"
+LIMIT $8 OFFSET $9"
 );
 
 const COUNT_CALLS: &str = concat!("SELECT COUNT(*) FROM calls\n", filter!());
@@ -220,12 +254,16 @@ pub(crate) async fn list_calls(
         .bind(from)
         .bind(to)
         .bind(disposition)
+        .bind(&q.queue)
+        .bind(&q.operator)
         .fetch_one(&mut *tx)
         .await?;
     let mut rows = sqlx::query_as::<_, CallRow>(LIST_CALLS)
         .bind(from)
         .bind(to)
         .bind(disposition)
+        .bind(&q.queue)
+        .bind(&q.operator)
         .bind(after.map(|c| truncate_to_millis(c.arrived_at)))
         .bind(after.map(|c| c.id.as_str()))
         .bind(limit + 1)

@@ -25,6 +25,12 @@ pub struct CallQuery {
     /// Exclusive upper bound on `arrived_at`.
     pub to: Option<DateTime<Utc>>,
     pub disposition: Option<Disposition>,
+    /// Only calls that waited in this queue.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// Only calls answered by this operator (login).
+    #[serde(default)]
+    pub operator: Option<String>,
     /// Page size, clamped to `1..=MAX_PAGE_SIZE`.
     pub limit: u32,
     pub start: PageStart,
@@ -38,6 +44,8 @@ impl Default for CallQuery {
             from: None,
             to: None,
             disposition: None,
+            queue: None,
+            operator: None,
             limit: 50,
             start: PageStart::Offset(0),
             with_events: false,

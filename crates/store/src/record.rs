@@ -35,6 +35,32 @@ pub struct CallRecord {
     pub hangup_side: Option<HangupSide>,
     /// e.g. "bye", "cancel", "ack_timeout", "487".
     pub hangup_cause: Option<String>,
+    // The queue outcome: absent from records written before queues existed, hence
+    // `serde(default)` so their JSON still parses.
+    /// The queue the caller waited in.
+    #[serde(default)]
+    pub queue: Option<String>,
+    /// From joining the queue to leaving it (answered, abandoned or overflowed).
+    #[serde(default)]
+    pub waited_ms: Option<i64>,
+    /// Login of the operator who answered.
+    #[serde(default)]
+    pub operator: Option<String>,
+    /// When the caller was bridged to the operator.
+    #[serde(default)]
+    pub connected_at: Option<DateTime<Utc>>,
+    /// From `connected_at` to the end of the operator leg.
+    #[serde(default)]
+    pub talk_ms: Option<i64>,
+    /// The dialplan target the call was transferred to, e.g. "city_line".
+    #[serde(default)]
+    pub transfer_target: Option<String>,
+    /// How the transfer went: "answered", "busy", "no_answer", "failed", "closed", "refused".
+    #[serde(default)]
+    pub transfer_result: Option<String>,
+    /// The DTMF menu choice that routed the call, e.g. "1".
+    #[serde(default)]
+    pub menu_choice: Option<String>,
     /// The engine node that handled the call (multi-node deployments share one database).
     pub node_id: String,
     /// In `seq` order when read back from the store.
@@ -103,9 +129,9 @@ text_enum!(
         ClosedYearEnd => "closed_year_end",
         /// An announced special closure.
         ClosedSpecial => "closed_special",
-        /// Answered and ended normally.
+        /// Answered and ended normally without reaching an operator (announcements only).
         Completed => "completed",
-        /// The caller hung up before the call completed (abandoned while waiting included).
+        /// The caller hung up before the call completed, outside the queue.
         CallerHangup => "caller_hangup",
         /// The caller cancelled before the engine answered.
         Cancelled => "cancelled",
@@ -117,6 +143,14 @@ text_enum!(
         Interrupted => "interrupted",
         /// No dialplan entry matched.
         NoRoute => "no_route",
+        /// The caller talked to an operator.
+        Answered => "answered",
+        /// The caller hung up while waiting in the queue.
+        Abandoned => "abandoned",
+        /// Sent to the overflow target: no operator logged in, or the maximum wait reached.
+        Overflowed => "overflowed",
+        /// Transferred to a target, by an operator or by the dialplan.
+        Transferred => "transferred",
     }
 );
 
@@ -158,7 +192,7 @@ impl CallRecord {
         if self.id.is_empty() {
             return Err(InvalidRecord::EmptyId);
         }
-        let texts: [(&'static str, Option<&str>); 8] = [
+        let texts: [(&'static str, Option<&str>); 13] = [
             ("id", Some(&self.id)),
             ("sip_call_id", Some(&self.sip_call_id)),
             ("caller", Some(&self.caller)),
@@ -167,6 +201,11 @@ impl CallRecord {
             ("branch", self.branch.as_deref()),
             ("hangup_cause", self.hangup_cause.as_deref()),
             ("node_id", Some(&self.node_id)),
+            ("queue", self.queue.as_deref()),
+            ("operator", self.operator.as_deref()),
+            ("transfer_target", self.transfer_target.as_deref()),
+            ("transfer_result", self.transfer_result.as_deref()),
+            ("menu_choice", self.menu_choice.as_deref()),
         ];
         for (field, text) in texts {
             if text.is_some_and(|t| t.contains('\0')) {
@@ -180,6 +219,7 @@ impl CallRecord {
             ("arrived_at", Some(self.arrived_at)),
             ("answered_at", self.answered_at),
             ("ended_at", Some(self.ended_at)),
+            ("connected_at", self.connected_at),
         ];
         for (field, at) in times {
             if at.is_some_and(|at| !year_in_range(at)) {
@@ -249,6 +289,14 @@ mod tests {
             dtmf: vec![],
             hangup_side: None,
             hangup_cause: None,
+            queue: None,
+            waited_ms: None,
+            operator: None,
+            connected_at: None,
+            talk_ms: None,
+            transfer_target: None,
+            transfer_result: None,
+            menu_choice: None,
             node_id: "n1".into(),
             events: vec![],
         }
@@ -432,5 +480,50 @@ mod tests {
             ..record()
         };
         assert_eq!(r.validate(), Ok(()));
+    }
+
+    #[test]
+    fn json_written_before_the_queue_fields_still_parses() {
+        let old = serde_json::json!({
+            "id": "c1", "sip_call_id": "abc@host", "caller": "0312345678",
+            "called": "hotline", "arrived_at": "2026-01-01T00:00:00Z", "answered_at": null,
+            "ended_at": "2026-01-01T00:00:10Z", "entry": null, "branch": null,
+            "disposition": "completed", "dtmf": [], "hangup_side": null,
+            "hangup_cause": null, "node_id": "n1", "events": []
+        });
+        let parsed: CallRecord = serde_json::from_value(old).expect("old JSON parses");
+        assert_eq!(parsed, record());
+    }
+
+    #[test]
+    fn a_nul_in_a_queue_field_is_invalid() {
+        let r = CallRecord {
+            transfer_target: Some("city\0line".into()),
+            ..record()
+        };
+        assert_eq!(
+            r.validate(),
+            Err(InvalidRecord::NulCharacter {
+                field: "transfer_target"
+            })
+        );
+    }
+
+    #[test]
+    fn a_five_digit_year_in_connected_at_is_invalid() {
+        let far = Utc
+            .with_ymd_and_hms(10_000, 1, 1, 0, 0, 0)
+            .single()
+            .expect("chrono holds year 10000");
+        let r = CallRecord {
+            connected_at: Some(far),
+            ..record()
+        };
+        assert_eq!(
+            r.validate(),
+            Err(InvalidRecord::TimestampOutOfRange {
+                field: "connected_at"
+            })
+        );
     }
 }

@@ -25,6 +25,14 @@ pub(crate) struct CallColumns {
     pub hangup_side: Option<String>,
     pub hangup_cause: Option<String>,
     pub node_id: String,
+    pub queue: Option<String>,
+    pub waited_ms: Option<i64>,
+    pub operator: Option<String>,
+    pub connected_at: Option<DateTime<Utc>>,
+    pub talk_ms: Option<i64>,
+    pub transfer_target: Option<String>,
+    pub transfer_result: Option<String>,
+    pub menu_choice: Option<String>,
 }
 
 impl CallColumns {
@@ -55,6 +63,14 @@ impl CallColumns {
             dtmf: self.dtmf,
             hangup_side,
             hangup_cause: self.hangup_cause,
+            queue: self.queue,
+            waited_ms: self.waited_ms,
+            operator: self.operator,
+            connected_at: self.connected_at,
+            talk_ms: self.talk_ms,
+            transfer_target: self.transfer_target,
+            transfer_result: self.transfer_result,
+            menu_choice: self.menu_choice,
             node_id: self.node_id,
             events,
         })
@@ -114,6 +130,14 @@ mod tests {
             hangup_side: Some("engine".into()),
             hangup_cause: None,
             node_id: "n1".into(),
+            queue: None,
+            waited_ms: None,
+            operator: None,
+            connected_at: None,
+            talk_ms: None,
+            transfer_target: None,
+            transfer_result: None,
+            menu_choice: None,
         }
     }
 

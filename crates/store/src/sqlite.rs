@@ -57,8 +57,11 @@ pub(crate) async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
 
 const INSERT_CALL: &str = "\
 INSERT INTO calls (id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
-                   entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                   entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id,
+                   queue, waited_ms, operator, connected_at, talk_ms,
+                   transfer_target, transfer_result, menu_choice)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
+        ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
 ON CONFLICT (id) DO NOTHING";
 
 const INSERT_EVENT: &str = "\
@@ -89,6 +92,14 @@ pub(crate) async fn insert_calls(
             .bind(call.hangup_side.map(|s| s.as_str()))
             .bind(&call.hangup_cause)
             .bind(&call.node_id)
+            .bind(&call.queue)
+            .bind(call.waited_ms)
+            .bind(&call.operator)
+            .bind(call.connected_at.map(to_sqlite_text))
+            .bind(call.talk_ms)
+            .bind(&call.transfer_target)
+            .bind(&call.transfer_result)
+            .bind(&call.menu_choice)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -127,6 +138,14 @@ struct CallRow {
     hangup_side: Option<String>,
     hangup_cause: Option<String>,
     node_id: String,
+    queue: Option<String>,
+    waited_ms: Option<i64>,
+    operator: Option<String>,
+    connected_at: Option<String>,
+    talk_ms: Option<i64>,
+    transfer_target: Option<String>,
+    transfer_result: Option<String>,
+    menu_choice: Option<String>,
 }
 
 impl CallRow {
@@ -139,10 +158,12 @@ impl CallRow {
         let time = |text: &str, column| from_sqlite_text(text).ok_or_else(|| corrupt(column));
         let arrived_at = time(&self.arrived_at, "arrived_at")?;
         let ended_at = time(&self.ended_at, "ended_at")?;
-        let answered_at = match self.answered_at.as_deref() {
-            None => None,
-            Some(text) => Some(time(text, "answered_at")?),
+        let optional_time = |text: Option<&str>, column| match text {
+            None => Ok(None),
+            Some(text) => time(text, column).map(Some),
         };
+        let answered_at = optional_time(self.answered_at.as_deref(), "answered_at")?;
+        let connected_at = optional_time(self.connected_at.as_deref(), "connected_at")?;
         let dtmf = serde_json::from_str(&self.dtmf).map_err(|_| corrupt("dtmf"))?;
         Ok(CallColumns {
             id,
@@ -159,6 +180,14 @@ impl CallRow {
             hangup_side: self.hangup_side,
             hangup_cause: self.hangup_cause,
             node_id: self.node_id,
+            queue: self.queue,
+            waited_ms: self.waited_ms,
+            operator: self.operator,
+            connected_at,
+            talk_ms: self.talk_ms,
+            transfer_target: self.transfer_target,
+            transfer_result: self.transfer_result,
+            menu_choice: self.menu_choice,
         })
     }
 }
@@ -191,10 +220,19 @@ impl EventRow {
     }
 }
 
-const GET_CALL: &str = "\
-SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
-       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id
-FROM calls WHERE id = ?1";
+/// The `calls` columns `CallRow` reads, in one place for the get and the listing.
+macro_rules! call_columns {
+    () => {
+        "SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
+       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id,
+       queue, waited_ms, operator, connected_at, talk_ms,
+       transfer_target, transfer_result, menu_choice
+FROM calls
+"
+    };
+}
+
+const GET_CALL: &str = concat!(call_columns!(), "WHERE id = ?1");
 
 const GET_EVENTS: &str = "\
 SELECT call_id, seq, at, kind, detail FROM call_events WHERE call_id = ?1 ORDER BY seq";
@@ -228,22 +266,20 @@ macro_rules! filter {
     () => {
         "WHERE (?1 IS NULL OR arrived_at >= ?1)
   AND (?2 IS NULL OR arrived_at < ?2)
-  AND (?3 IS NULL OR disposition = ?3)"
+  AND (?3 IS NULL OR disposition = ?3)
+  AND (?4 IS NULL OR queue = ?4)
+  AND (?5 IS NULL OR operator = ?5)"
     };
 }
 
 const LIST_CALLS: &str = concat!(
-    "\
-SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
-       entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id
-FROM calls
-",
+    call_columns!(),
     filter!(),
-    // ?4/?5 is the keyset cursor; the row-value comparison matches the ORDER BY exactly.
+    // ?6/?7 is the keyset cursor; the row-value comparison matches the ORDER BY exactly.
     "
-  AND (?4 IS NULL OR (arrived_at, id) < (?4, ?5))
+  AND (?6 IS NULL OR (arrived_at, id) < (?6, ?7))
 ORDER BY arrived_at DESC, id DESC
-LIMIT ?6 OFFSET ?7"
+LIMIT ?8 OFFSET ?9"
 );
 
 const COUNT_CALLS: &str = concat!("SELECT COUNT(*) FROM calls\n", filter!());
@@ -268,6 +304,8 @@ pub(crate) async fn list_calls(
         .bind(&from)
         .bind(&to)
         .bind(disposition)
+        .bind(&q.queue)
+        .bind(&q.operator)
         .fetch_one(&mut *tx)
         .await?;
     // One row more than the page tells whether a next page exists.
@@ -275,6 +313,8 @@ pub(crate) async fn list_calls(
         .bind(&from)
         .bind(&to)
         .bind(disposition)
+        .bind(&q.queue)
+        .bind(&q.operator)
         .bind(after.map(|c| to_sqlite_text(c.arrived_at)))
         .bind(after.map(|c| c.id.as_str()))
         .bind(limit + 1)

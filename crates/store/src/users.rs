@@ -6,7 +6,9 @@
 //!   password itself is never stored;
 //! - [`Store::verify_password`] checks a console login, [`Store::digest_ha1`] feeds SIP
 //!   digest authentication;
-//! - [`Store::record_operator_state`] appends to an operator's status history;
+//! - [`Store::record_operator_state`] appends to an operator's status history, and
+//!   [`Store::latest_operator_states`] gives each operator's last status after a restart;
+//! - [`Store::sip_directory`] lists who may register a SIP phone, with their HA1 values;
 //! - [`Store::save_registration`] / [`Store::load_registrations`] keep REGISTER bindings
 //!   across a restart.
 //!
@@ -166,6 +168,54 @@ pub struct OperatorStateChange {
     pub at: DateTime<Utc>,
     pub status: String,
     pub reason: Option<String>,
+}
+
+/// A user who may register a SIP phone: SIP-enabled and not disabled. `Debug` redacts the
+/// HA1 values, which authenticate as well as the password does.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SipDirectoryEntry {
+    pub login: String,
+    pub role: Role,
+    /// `MD5(login:realm:password)` as lowercase hex.
+    pub ha1_md5: Option<String>,
+    /// `SHA-256(login:realm:password)` as lowercase hex.
+    pub ha1_sha256: Option<String>,
+}
+
+impl fmt::Debug for SipDirectoryEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |ha1: &Option<String>| ha1.as_ref().map(|_| "***");
+        f.debug_struct("SipDirectoryEntry")
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .field("ha1_md5", &redacted(&self.ha1_md5))
+            .field("ha1_sha256", &redacted(&self.ha1_sha256))
+            .finish()
+    }
+}
+
+/// The `users` columns behind a [`SipDirectoryEntry`], role not yet parsed.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SipDirectoryRow {
+    pub login: String,
+    pub role: String,
+    pub ha1_md5: Option<String>,
+    pub ha1_sha256: Option<String>,
+}
+
+impl SipDirectoryRow {
+    fn into_entry(self) -> Result<SipDirectoryEntry, StoreError> {
+        let role = self.role.parse().map_err(|_| StoreError::CorruptUser {
+            login: self.login.clone(),
+            column: "role",
+        })?;
+        Ok(SipDirectoryEntry {
+            login: self.login,
+            role,
+            ha1_md5: self.ha1_md5,
+            ha1_sha256: self.ha1_sha256,
+        })
+    }
 }
 
 /// One SIP REGISTER binding of a user's phone.
@@ -391,6 +441,26 @@ impl Store {
         }
     }
 
+    /// The newest change of every operator who has one, ordered by login: what a restarted
+    /// engine restores (paused stays paused). Of changes at the same instant, the one
+    /// recorded last wins, as in [`Store::operator_state_changes`].
+    pub async fn latest_operator_states(&self) -> Result<Vec<OperatorStateChange>, StoreError> {
+        match self.pool() {
+            Pool::Sqlite(pool) => users_sqlite::latest_state_changes(pool).await,
+            Pool::Postgres(pool) => users_postgres::latest_state_changes(pool).await,
+        }
+    }
+
+    /// Every user allowed to register a SIP phone (SIP-enabled, not disabled) with their
+    /// HA1 values, ordered by login, in one query: the registrar's directory.
+    pub async fn sip_directory(&self) -> Result<Vec<SipDirectoryEntry>, StoreError> {
+        let rows = match self.pool() {
+            Pool::Sqlite(pool) => users_sqlite::sip_directory(pool).await?,
+            Pool::Postgres(pool) => users_postgres::sip_directory(pool).await?,
+        };
+        rows.into_iter().map(SipDirectoryRow::into_entry).collect()
+    }
+
     /// Stores a binding, replacing the one with the same `(login, contact)`. An unknown
     /// login is [`StoreError::UnknownUser`].
     pub async fn save_registration(&self, registration: &Registration) -> Result<(), StoreError> {
@@ -492,5 +562,18 @@ mod tests {
             compute_ha1(DigestAlgorithm::Sha256, "alice", "madoguchi", "secret"),
             "69c705cfa699df656f7578dc696fc1ed367e2bb48584d20967c9a8634e24c022"
         );
+    }
+
+    #[test]
+    fn a_sip_directory_entry_never_shows_its_ha1_in_debug_output() {
+        let entry = SipDirectoryEntry {
+            login: "alice".into(),
+            role: Role::Agent,
+            ha1_md5: Some("77590e16a344f5b5975131e6224713fe".into()),
+            ha1_sha256: None,
+        };
+        let debug = format!("{entry:?}");
+        assert!(!debug.contains("77590e16"), "{debug}");
+        assert!(debug.contains("alice"), "{debug}");
     }
 }

@@ -7,7 +7,9 @@ use sqlx::postgres::PgPool;
 
 use crate::error::StoreError;
 use crate::timefmt::truncate_to_millis;
-use crate::users::{DigestAlgorithm, OperatorStateChange, Registration, UserInsert, UserRow};
+use crate::users::{
+    DigestAlgorithm, OperatorStateChange, Registration, SipDirectoryRow, UserInsert, UserRow,
+};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -122,22 +124,50 @@ pub(crate) async fn state_changes(
     pool: &PgPool,
     login: &str,
 ) -> Result<Vec<OperatorStateChange>, StoreError> {
-    let rows: Vec<(String, DateTime<Utc>, String, Option<String>)> = sqlx::query_as(
+    let rows: Vec<StateRow> = sqlx::query_as(
         "SELECT login, at, status, reason FROM operator_state_changes
          WHERE login = $1 ORDER BY at, id",
     )
     .bind(login)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(login, at, status, reason)| OperatorStateChange {
-            login,
-            at,
-            status,
-            reason,
-        })
-        .collect())
+    Ok(rows.into_iter().map(decode_state).collect())
+}
+
+pub(crate) async fn latest_state_changes(
+    pool: &PgPool,
+) -> Result<Vec<OperatorStateChange>, StoreError> {
+    let rows: Vec<StateRow> = sqlx::query_as(
+        "SELECT login, at, status, reason FROM (
+             SELECT login, at, status, reason,
+                    ROW_NUMBER() OVER (PARTITION BY login ORDER BY at DESC, id DESC) AS newest
+             FROM operator_state_changes
+         ) AS ranked WHERE newest = 1 ORDER BY login",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(decode_state).collect())
+}
+
+type StateRow = (String, DateTime<Utc>, String, Option<String>);
+
+fn decode_state((login, at, status, reason): StateRow) -> OperatorStateChange {
+    OperatorStateChange {
+        login,
+        at,
+        status,
+        reason,
+    }
+}
+
+pub(crate) async fn sip_directory(pool: &PgPool) -> Result<Vec<SipDirectoryRow>, StoreError> {
+    let rows = sqlx::query_as(
+        "SELECT login, role, ha1_md5, ha1_sha256 FROM users
+         WHERE sip_enabled AND NOT disabled ORDER BY login",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
 }
 
 pub(crate) async fn save_registration(pool: &PgPool, r: &Registration) -> Result<(), StoreError> {

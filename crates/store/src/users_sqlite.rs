@@ -7,7 +7,9 @@ use sqlx::sqlite::SqlitePool;
 
 use crate::error::StoreError;
 use crate::timefmt::{from_sqlite_text, to_sqlite_text};
-use crate::users::{DigestAlgorithm, OperatorStateChange, Registration, UserInsert, UserRow};
+use crate::users::{
+    DigestAlgorithm, OperatorStateChange, Registration, SipDirectoryRow, UserInsert, UserRow,
+};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -129,27 +131,54 @@ pub(crate) async fn state_changes(
     pool: &SqlitePool,
     login: &str,
 ) -> Result<Vec<OperatorStateChange>, StoreError> {
-    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+    let rows: Vec<StateRow> = sqlx::query_as(
         "SELECT login, at, status, reason FROM operator_state_changes
          WHERE login = ?1 ORDER BY at, id",
     )
     .bind(login)
     .fetch_all(pool)
     .await?;
-    rows.into_iter()
-        .map(|(login, at, status, reason)| {
-            let at = from_sqlite_text(&at).ok_or_else(|| StoreError::CorruptUser {
-                login: login.clone(),
-                column: "operator_state_changes.at",
-            })?;
-            Ok(OperatorStateChange {
-                login,
-                at,
-                status,
-                reason,
-            })
-        })
-        .collect()
+    rows.into_iter().map(decode_state).collect()
+}
+
+pub(crate) async fn latest_state_changes(
+    pool: &SqlitePool,
+) -> Result<Vec<OperatorStateChange>, StoreError> {
+    let rows: Vec<StateRow> = sqlx::query_as(
+        "SELECT login, at, status, reason FROM (
+             SELECT login, at, status, reason,
+                    ROW_NUMBER() OVER (PARTITION BY login ORDER BY at DESC, id DESC) AS newest
+             FROM operator_state_changes
+         ) WHERE newest = 1 ORDER BY login",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(decode_state).collect()
+}
+
+type StateRow = (String, String, String, Option<String>);
+
+fn decode_state((login, at, status, reason): StateRow) -> Result<OperatorStateChange, StoreError> {
+    let at = from_sqlite_text(&at).ok_or_else(|| StoreError::CorruptUser {
+        login: login.clone(),
+        column: "operator_state_changes.at",
+    })?;
+    Ok(OperatorStateChange {
+        login,
+        at,
+        status,
+        reason,
+    })
+}
+
+pub(crate) async fn sip_directory(pool: &SqlitePool) -> Result<Vec<SipDirectoryRow>, StoreError> {
+    let rows = sqlx::query_as(
+        "SELECT login, role, ha1_md5, ha1_sha256 FROM users
+         WHERE sip_enabled = 1 AND disabled = 0 ORDER BY login",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows)
 }
 
 pub(crate) async fn save_registration(

@@ -7,7 +7,8 @@ mod common;
 use chrono::Duration;
 use common::{at, Ctx, Kind};
 use madoguchi_store::{
-    DigestAlgorithm, InvalidLogin, NewUser, Password, Registration, Role, StoreError, User,
+    DigestAlgorithm, InvalidLogin, NewUser, OperatorStateChange, Password, Registration, Role,
+    SipDirectoryEntry, StoreError, User,
 };
 
 on_both_backends!(
@@ -26,6 +27,9 @@ on_both_backends!(
     a_registration_for_an_unknown_login_is_refused,
     state_changes_are_stored_in_time_order,
     a_state_change_for_an_unknown_login_is_refused,
+    latest_operator_states_pick_the_newest_change_per_login,
+    latest_operator_states_are_empty_without_history,
+    the_sip_directory_lists_only_enabled_sip_users_with_their_ha1,
     the_users_migration_runs_twice_harmlessly,
 );
 
@@ -323,4 +327,92 @@ async fn the_users_migration_runs_twice_harmlessly(ctx: Ctx) {
     ctx.raw.exec(sql).await;
     ctx.store.migrate().await.expect("second migration run");
     assert_eq!(ctx.store.get_user("alice").await.expect("get"), Some(alice));
+}
+
+async fn latest_operator_states_pick_the_newest_change_per_login(ctx: Ctx) {
+    for login in ["alice", "bob", "carol"] {
+        add(&ctx, login, Role::Agent).await;
+    }
+    let store = &ctx.store;
+    let record = |login, secs, status, reason| async move {
+        store
+            .record_operator_state(login, at(secs), status, reason)
+            .await
+            .expect("record");
+    };
+    // Recorded out of time order: the newest instant wins, not the last insert.
+    record("alice", 30, "paused", Some("break")).await;
+    record("alice", 10, "available", None).await;
+    // Two changes at one instant: the one recorded last wins.
+    record("bob", 20, "available", None).await;
+    record("bob", 20, "logged_out", None).await;
+    let latest = ctx
+        .reconnect()
+        .await
+        .latest_operator_states()
+        .await
+        .expect("latest");
+    let change = |login: &str, secs, status: &str, reason: Option<&str>| OperatorStateChange {
+        login: login.into(),
+        at: at(secs),
+        status: status.into(),
+        reason: reason.map(str::to_owned),
+    };
+    assert_eq!(
+        latest,
+        [
+            change("alice", 30, "paused", Some("break")),
+            change("bob", 20, "logged_out", None),
+        ]
+    );
+}
+
+async fn latest_operator_states_are_empty_without_history(ctx: Ctx) {
+    add(&ctx, "alice", Role::Agent).await;
+    let latest = ctx.store.latest_operator_states().await.expect("latest");
+    assert!(latest.is_empty());
+}
+
+async fn the_sip_directory_lists_only_enabled_sip_users_with_their_ha1(ctx: Ctx) {
+    add(&ctx, "carol", Role::Manager).await;
+    add(&ctx, "alice", Role::Agent).await;
+    add(&ctx, "gone", Role::Agent).await;
+    ctx.store
+        .add_user(&new_user("boss", Role::Admin, "secret", false))
+        .await
+        .expect("add");
+    let disable = match ctx.kind {
+        Kind::Sqlite => "UPDATE users SET disabled = 1 WHERE login = 'gone'",
+        Kind::Postgres => "UPDATE users SET disabled = true WHERE login = 'gone'",
+    };
+    ctx.raw.exec(disable).await;
+    let directory = ctx.store.sip_directory().await.expect("directory");
+    let ha1 = |algorithm, login| {
+        Some(madoguchi_store::users::compute_ha1(
+            algorithm,
+            login,
+            "madoguchi",
+            "secret",
+        ))
+    };
+    assert_eq!(
+        directory,
+        [
+            SipDirectoryEntry {
+                login: "alice".into(),
+                role: Role::Agent,
+                // printf 'alice:madoguchi:secret' | md5sum (and | sha256sum)
+                ha1_md5: Some("77590e16a344f5b5975131e6224713fe".into()),
+                ha1_sha256: Some(
+                    "69c705cfa699df656f7578dc696fc1ed367e2bb48584d20967c9a8634e24c022".into()
+                ),
+            },
+            SipDirectoryEntry {
+                login: "carol".into(),
+                role: Role::Manager,
+                ha1_md5: ha1(DigestAlgorithm::Md5, "carol"),
+                ha1_sha256: ha1(DigestAlgorithm::Sha256, "carol"),
+            },
+        ]
+    );
 }

@@ -1,12 +1,16 @@
 //! Endpoint scenarios on a virtual clock: realistic request texts in, bytes and events out.
 //!
 //! `call_flow` covers INVITE/CANCEL/BYE/re-INVITE flows of one leg, `requests` the
-//! out-of-dialog answers, malformed input, statistics and the randomised robustness tests.
+//! out-of-dialog answers, malformed input, statistics and the randomised robustness tests,
+//! `uac` the calls we place, `refer` blind transfers by REFER and our NOTIFYs.
 //! The helpers below build requests the way sipp and softphones send them.
 
 mod call_flow;
 mod lossy;
+mod refer;
+mod register;
 mod requests;
+mod uac;
 
 use crate::{Endpoint, EndpointConfig, LegId, SipEvent, Transmit, Transport};
 use std::net::SocketAddr;
@@ -25,6 +29,10 @@ pub(super) fn config() -> EndpointConfig {
         public_port: 5060,
         user_agent: "madoguchi-test".into(),
         max_message_size: 65_535,
+        realm: "madoguchi".into(),
+        registrar: crate::RegistrarConfig::default(),
+        nonce_secret: [3; 32],
+        nonce_lifetime_secs: 300,
     }
 }
 

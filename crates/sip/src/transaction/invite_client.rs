@@ -1,10 +1,11 @@
-//! The INVITE client transaction, RFC 3261 §17.1.1 (not used by the engine yet: outbound
-//! calls to the city line will use it).
+//! The INVITE client transaction, RFC 3261 §17.1.1 (our outbound calls, see `uac.rs`).
 //!
 //! Calling → (1xx) Proceeding → (2xx) Terminated, handing the 2xx to the TU which ACKs it in
 //! the dialog; → (300–699) Completed, where the transaction itself ACKs the final
 //! (§17.1.1.3) and re-ACKs every retransmission of it until Timer D. On UDP Timer A
 //! retransmits the INVITE (T1 doubling, uncapped) while Calling; Timer B (64·T1) times out.
+//! Once the TU has sent a CANCEL ([`InviteClientTransaction::cancel_sent`]), Proceeding also
+//! gives up after 64·T1 without a final (§9.1), reported like Timer B.
 
 use super::{earliest, Outgoing, Retransmit};
 use crate::timers::TransactionTimer;
@@ -29,8 +30,9 @@ pub enum InviteClientEvent {
 enum State {
     /// INVITE sent, nothing heard; Timer A retransmits, Timer B gives up.
     Calling { a: Option<Retransmit>, b: Instant },
-    /// A provisional arrived; waiting for the final (no timeout, §17.1.1.2).
-    Proceeding,
+    /// A provisional arrived; waiting for the final (no timeout, §17.1.1.2, unless a CANCEL
+    /// was sent: then the §9.1 deadline).
+    Proceeding { cancelled: Option<Instant> },
     /// A non-2xx final was ACKed; Timer D absorbs its retransmissions.
     Completed { ack: Vec<u8>, d: Instant },
     /// Nothing left to do.
@@ -51,7 +53,7 @@ pub struct InviteClientTransaction {
 impl InviteClientTransaction {
     /// Starts the transaction; the INVITE is queued for sending at once.
     pub fn new(now: Instant, reliable: bool, request: Request) -> Self {
-        let encoded = request.to_string().into_bytes();
+        let encoded = encode_request(&request);
         let mut transmits = VecDeque::new();
         transmits.push_back(Outgoing {
             payload: encoded.clone(),
@@ -73,16 +75,20 @@ impl InviteClientTransaction {
     pub fn receive_response(&mut self, now: Instant, response: Response) {
         let status = response.status_code.code();
         match (&self.state, status) {
-            (State::Calling { .. } | State::Proceeding, 100..=199) => {
-                self.state = State::Proceeding;
+            (State::Calling { .. }, 100..=199) => {
+                self.state = State::Proceeding { cancelled: None };
                 self.events
                     .push_back(InviteClientEvent::Provisional(response));
             }
-            (State::Calling { .. } | State::Proceeding, 200..=299) => {
+            (State::Proceeding { .. }, 100..=199) => {
+                self.events
+                    .push_back(InviteClientEvent::Provisional(response));
+            }
+            (State::Calling { .. } | State::Proceeding { .. }, 200..=299) => {
                 self.state = State::Terminated;
                 self.events.push_back(InviteClientEvent::Accepted(response));
             }
-            (State::Calling { .. } | State::Proceeding, 300..=699) => {
+            (State::Calling { .. } | State::Proceeding { .. }, 300..=699) => {
                 let ack = build_ack(&self.request, &response);
                 self.transmits.push_back(Outgoing {
                     payload: ack.clone(),
@@ -109,6 +115,32 @@ impl InviteClientTransaction {
         self.state == State::Terminated
     }
 
+    /// Nothing heard from the peer yet (a CANCEL must wait for a provisional, §9.1).
+    pub fn is_calling(&self) -> bool {
+        matches!(self.state, State::Calling { .. })
+    }
+
+    /// The TU sent a CANCEL for this INVITE: without a final within 64·T1 the transaction
+    /// ends with [`InviteClientEvent::TimedOut`] (§9.1).
+    pub fn cancel_sent(&mut self, now: Instant) {
+        if let State::Proceeding { cancelled } = &mut self.state {
+            let limit = TransactionTimer::B
+                .duration(self.reliable)
+                .unwrap_or_default();
+            cancelled.get_or_insert(now + limit);
+        }
+    }
+
+    /// Stops the transaction at once, e.g. when the transport reported the peer unreachable.
+    pub fn abandon(&mut self) {
+        self.state = State::Terminated;
+    }
+
+    /// The INVITE as last sent.
+    pub fn request(&self) -> &Request {
+        &self.request
+    }
+
     pub fn poll_transmit(&mut self) -> Option<Outgoing> {
         self.transmits.pop_front()
     }
@@ -124,7 +156,8 @@ impl InviteClientTransaction {
                 Some((*b, TransactionTimer::B)),
             ]),
             State::Completed { d, .. } => Some((*d, TransactionTimer::D)),
-            State::Proceeding | State::Terminated => None,
+            State::Proceeding { cancelled } => cancelled.map(|at| (at, TransactionTimer::B)),
+            State::Terminated => None,
         }
     }
 
@@ -143,10 +176,67 @@ impl InviteClientTransaction {
                     });
                 }
             }
+            State::Proceeding {
+                cancelled: Some(at),
+            } if now >= *at => {
+                self.state = State::Terminated;
+                self.events.push_back(InviteClientEvent::TimedOut);
+            }
             State::Completed { d, .. } if now >= *d => self.state = State::Terminated,
             _ => {}
         }
     }
+}
+
+/// Encodes a request with its body appended raw (rsip's Display converts it lossily).
+pub fn encode_request(request: &Request) -> Vec<u8> {
+    let head = Request {
+        body: Vec::new(),
+        ..request.clone()
+    };
+    let mut out = head.to_string().into_bytes();
+    out.extend_from_slice(&request.body);
+    out
+}
+
+/// The CANCEL of `invite` (§9.1): its Request-URI, top Via (same branch), From, To, Call-ID,
+/// CSeq number and Route set.
+pub fn build_cancel(invite: &Request, user_agent: &str) -> Vec<u8> {
+    let mut headers = rsip::Headers::default();
+    if let Ok(via) = invite.via_header() {
+        headers.push(Header::Via(via.clone()));
+    }
+    headers.push(Header::MaxForwards(rsip::headers::MaxForwards::new("70")));
+    for h in invite.headers.iter() {
+        if matches!(h, Header::From(_) | Header::To(_) | Header::CallId(_)) {
+            headers.push(h.clone());
+        }
+    }
+    let seq = invite
+        .cseq_header()
+        .ok()
+        .and_then(|c| c.seq().ok())
+        .unwrap_or(1);
+    headers.push(Header::CSeq(rsip::headers::CSeq::new(format!(
+        "{seq} CANCEL"
+    ))));
+    for h in invite.headers.iter() {
+        if matches!(h, Header::Route(_)) {
+            headers.push(h.clone());
+        }
+    }
+    headers.push(Header::UserAgent(rsip::headers::UserAgent::new(user_agent)));
+    headers.push(Header::ContentLength(rsip::headers::ContentLength::new(
+        "0",
+    )));
+    let cancel = Request {
+        method: rsip::Method::Cancel,
+        uri: invite.uri.clone(),
+        version: rsip::Version::V2,
+        headers,
+        body: Vec::new(),
+    };
+    cancel.to_string().into_bytes()
 }
 
 /// The ACK for a non-2xx final (§17.1.1.3): the INVITE's Request-URI, top Via, From,
@@ -296,6 +386,46 @@ Call-ID: out1@192.0.2.10\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n"
         );
         tx.handle_timeout(t0 + Duration::from_secs(32));
         assert!(tx.is_terminated());
+    }
+
+    #[test]
+    fn after_a_cancel_proceeding_gives_up_at_64_t1_without_a_final() {
+        let t0 = Instant::now();
+        let mut tx = InviteClientTransaction::new(t0, false, invite());
+        tx.poll_transmit();
+        tx.receive_response(t0, response("180 Ringing"));
+        tx.poll_event();
+        tx.cancel_sent(t0 + Duration::from_secs(1));
+        assert_eq!(
+            tx.poll_timeout(),
+            Some((t0 + Duration::from_secs(33), TransactionTimer::B))
+        );
+        tx.handle_timeout(t0 + Duration::from_secs(33));
+        assert_eq!(tx.poll_event(), Some(InviteClientEvent::TimedOut));
+        assert!(tx.is_terminated());
+    }
+
+    #[test]
+    fn cancel_copies_the_invites_branch_addressing_and_route() {
+        let cancel = String::from_utf8(build_cancel(&invite(), "ua")).unwrap();
+        assert!(cancel.starts_with("CANCEL sip:city@198.51.100.7 SIP/2.0\r\n"));
+        assert!(cancel.contains("branch=z9hG4bKout1"));
+        assert!(cancel.contains("To: <sip:city@198.51.100.7>\r\n"));
+        assert!(cancel.contains("From: <sip:hotline@192.0.2.10>;tag=ab\r\n"));
+        assert!(cancel.contains("CSeq: 7 CANCEL\r\n"));
+        assert!(cancel.contains("Route: <sip:198.51.100.1;lr>\r\n"));
+    }
+
+    #[test]
+    fn body_bytes_are_sent_unchanged() {
+        let mut req = invite();
+        req.body = vec![b'v', b'=', 0xff];
+        let mut tx = InviteClientTransaction::new(Instant::now(), true, req);
+        assert!(tx
+            .poll_transmit()
+            .unwrap()
+            .payload
+            .ends_with(&[b'v', b'=', 0xff]));
     }
 
     #[test]

@@ -218,7 +218,8 @@ pub fn at(seconds: i64) -> DateTime<Utc> {
         + chrono::Duration::seconds(seconds)
 }
 
-/// A full record: every optional field set, events with nested JSON and Japanese text.
+/// A full record: every optional field set (an operator answered, then transferred the
+/// call to the city line), events with nested JSON and Japanese text.
 pub fn full_record(id: &str, arrived_at: DateTime<Utc>) -> CallRecord {
     CallRecord {
         id: id.into(),
@@ -230,10 +231,18 @@ pub fn full_record(id: &str, arrived_at: DateTime<Utc>) -> CallRecord {
         ended_at: arrived_at + chrono::Duration::seconds(95),
         entry: Some("マイナンバー窓口".into()),
         branch: Some("open".into()),
-        disposition: Disposition::Completed,
+        disposition: Disposition::Transferred,
         dtmf: vec!["1".into(), "#".into()],
         hangup_side: Some(HangupSide::Caller),
         hangup_cause: Some("bye".into()),
+        queue: Some("マイナンバー".into()),
+        waited_ms: Some(12_345),
+        operator: Some("op-1".into()),
+        connected_at: Some(arrived_at + chrono::Duration::milliseconds(14_001)),
+        talk_ms: Some(80_999),
+        transfer_target: Some("city_line".into()),
+        transfer_result: Some("answered".into()),
+        menu_choice: Some("1".into()),
         node_id: "node-a".into(),
         events: vec![
             CallEvent {
@@ -274,6 +283,14 @@ pub fn bare_record(id: &str, arrived_at: DateTime<Utc>, disposition: Disposition
         dtmf: vec![],
         hangup_side: None,
         hangup_cause: None,
+        queue: None,
+        waited_ms: None,
+        operator: None,
+        connected_at: None,
+        talk_ms: None,
+        transfer_target: None,
+        transfer_result: None,
+        menu_choice: None,
         node_id: "node-a".into(),
         events: vec![],
     }

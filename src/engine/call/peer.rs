@@ -1,0 +1,587 @@
+//! The call's second legs: operator phones the ACD rings, and the leg to a transfer target.
+//! Each is a SIP dialog we place (UAC) with its own RTP port; when it answers, the media shell
+//! bridges it to the caller's leg.
+
+use madoguchi_acd::{OfferId, OperatorId};
+use madoguchi_media::sdp;
+use madoguchi_sip::{LegId, OutboundCall};
+use madoguchi_store::HangupSide;
+use serde_json::json;
+
+use super::{
+    AcdRequest, Call, CallOutput, Ctx, Disposition, PeerEvent, RingTarget, Session, Stage,
+};
+use crate::engine::media::MediaCommand;
+use crate::engine::Now;
+
+/// Header carrying the engine's call id to the far side (operator phone, city line).
+pub const CALL_ID_HEADER: &str = "X-Madoguchi-Call-Id";
+/// Header carrying the caller's menu choice.
+pub const MENU_HEADER: &str = "X-Madoguchi-Menu";
+/// Header carrying the queue the caller waited in.
+pub const QUEUE_HEADER: &str = "X-Madoguchi-Queue";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PeerRole {
+    Operator {
+        offer: OfferId,
+        operator: OperatorId,
+        login: String,
+    },
+    Target {
+        name: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeerPhase {
+    /// The RTP port is being bound; the INVITE waits for it (our offer names the port).
+    Opening,
+    /// INVITE sent.
+    Inviting,
+    /// Answered (2xx).
+    Up,
+}
+
+#[derive(Debug)]
+pub(crate) struct Peer {
+    pub leg: LegId,
+    pub role: PeerRole,
+    pub phase: PeerPhase,
+    /// The INVITE to send once the port is bound (without the SDP yet).
+    pending: Option<OutboundCall>,
+    port: Option<u16>,
+    session: Option<Session>,
+    /// Early media was bridged (183 with SDP).
+    pub early: bool,
+    sdp_version: u64,
+    /// The operator's ACD call was ended already (transferred): its BYE ends nothing more.
+    ended_in_acd: bool,
+}
+
+impl Peer {
+    pub fn new(leg: LegId, role: PeerRole, pending: OutboundCall) -> Peer {
+        Peer {
+            leg,
+            role,
+            phase: PeerPhase::Opening,
+            pending: Some(pending),
+            port: None,
+            session: None,
+            early: false,
+            sdp_version: 0,
+            ended_in_acd: false,
+        }
+    }
+
+    pub fn mark_ended_in_acd(&mut self) {
+        self.ended_in_acd = true;
+    }
+
+    fn offer(&self) -> Option<OfferId> {
+        match self.role {
+            PeerRole::Operator { offer, .. } => Some(offer),
+            PeerRole::Target { .. } => None,
+        }
+    }
+}
+
+impl Call {
+    /// The ACD offers the caller to an operator: place a call to the operator's phone.
+    pub(super) fn ring(
+        &mut self,
+        now: Now,
+        ctx: &mut Ctx<'_>,
+        target: RingTarget,
+        out: &mut Vec<CallOutput>,
+    ) {
+        let Stage::Queued { queue } = &self.stage else {
+            out.push(CallOutput::Acd(AcdRequest::OfferRejected {
+                offer: target.offer,
+            }));
+            return;
+        };
+        let label = ctx
+            .dialplan
+            .queue(queue)
+            .and_then(|q| q.label.clone())
+            .unwrap_or_else(|| queue.clone());
+        let mut headers = vec![
+            (CALL_ID_HEADER.to_owned(), self.setup.id.clone()),
+            (QUEUE_HEADER.to_owned(), queue.clone()),
+        ];
+        if let Some(choice) = self.dtmf.last() {
+            headers.push((MENU_HEADER.to_owned(), choice.clone()));
+        }
+        let invite = OutboundCall {
+            request_uri: target.contact.clone(),
+            destination: target.destination,
+            transport: target.transport,
+            from_user: self.setup.caller.clone(),
+            // Phones show the display name: the operator sees which menu the caller chose.
+            from_display: Some(match self.dtmf.last() {
+                Some(choice) => format!("[{choice}] {label}"),
+                None => label,
+            }),
+            extra_headers: headers,
+            sdp: Vec::new(),
+            credentials: None,
+        };
+        let leg = (ctx.new_leg)();
+        self.event(
+            now,
+            "offered",
+            json!({ "operator": target.login, "offer": target.offer.0 }),
+        );
+        self.peers.push(Peer::new(
+            leg,
+            PeerRole::Operator {
+                offer: target.offer,
+                operator: target.operator,
+                login: target.login,
+            },
+            invite,
+        ));
+        out.push(CallOutput::AdoptLeg { leg });
+        out.push(CallOutput::Media(MediaCommand::Open { leg }));
+    }
+
+    /// Places a call to a transfer target; `Stage::Transfer` follows it.
+    pub(super) fn dial_peer(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        role: PeerRole,
+        invite: OutboundCall,
+        out: &mut Vec<CallOutput>,
+    ) -> LegId {
+        let leg = (ctx.new_leg)();
+        self.peers.push(Peer::new(leg, role, invite));
+        out.push(CallOutput::AdoptLeg { leg });
+        out.push(CallOutput::Media(MediaCommand::Open { leg }));
+        leg
+    }
+
+    /// The ring ended without the caller (ring-out, another operator answered, the operator
+    /// paused): hang that phone up.
+    pub(super) fn drop_offer(&mut self, now: Now, offer: OfferId, out: &mut Vec<CallOutput>) {
+        let Some(index) = self.peers.iter().position(|p| p.offer() == Some(offer)) else {
+            return;
+        };
+        let peer = self.peers.remove(index);
+        if let PeerRole::Operator { login, .. } = &peer.role {
+            self.event(
+                now,
+                "offer_result",
+                json!({ "operator": login, "result": "cancelled" }),
+            );
+        }
+        release(&peer, out);
+    }
+
+    /// Hangs up every operator phone still ringing for this caller.
+    pub(super) fn hangup_ringing(&mut self, now: Now, out: &mut Vec<CallOutput>) {
+        let ringing: Vec<OfferId> = self
+            .peers
+            .iter()
+            .filter(|p| p.phase != PeerPhase::Up)
+            .filter_map(Peer::offer)
+            .collect();
+        for offer in ringing {
+            out.push(CallOutput::Acd(AcdRequest::OfferRejected { offer }));
+            self.drop_offer(now, offer, out);
+        }
+    }
+
+    /// Every second leg goes (the call is ending).
+    pub(super) fn release_peers(&mut self, now: Now, out: &mut Vec<CallOutput>) {
+        let queued = matches!(self.stage, Stage::Queued { .. });
+        for peer in std::mem::take(&mut self.peers) {
+            if let PeerRole::Operator {
+                offer, operator, ..
+            } = &peer.role
+            {
+                if peer.ended_in_acd {
+                } else if peer.phase == PeerPhase::Up {
+                    out.push(CallOutput::Acd(AcdRequest::CallEnded {
+                        operator: *operator,
+                    }));
+                } else if !queued {
+                    // Queued callers' offers go with the ACD's abandon.
+                    out.push(CallOutput::Acd(AcdRequest::OfferRejected { offer: *offer }));
+                }
+            }
+            release(&peer, out);
+        }
+        if let Stage::Operator { .. } = self.stage {
+            self.queue.talk = self
+                .queue
+                .connected
+                .map(|at| now.mono.saturating_duration_since(at));
+        }
+    }
+
+    /// The ACD connected the caller to the operator whose phone answered: bridge them.
+    pub(super) fn connected(&mut self, now: Now, operator: OperatorId, out: &mut Vec<CallOutput>) {
+        let Some(peer) = self.peers.iter().find(|p| {
+            p.phase == PeerPhase::Up
+                && matches!(p.role, PeerRole::Operator { operator: o, .. } if o == operator)
+        }) else {
+            // The phone is gone already: end the ACD's call at once.
+            out.push(CallOutput::Acd(AcdRequest::CallEnded { operator }));
+            return;
+        };
+        let PeerRole::Operator { login, .. } = &peer.role else {
+            return;
+        };
+        let (leg, login) = (peer.leg, login.clone());
+        self.event(now, "connected", json!({ "operator": login }));
+        self.queue.operator = Some(login.clone());
+        self.queue.waited = self
+            .queue
+            .joined
+            .map(|at| now.mono.saturating_duration_since(at));
+        self.queue.connected = Some(now.mono);
+        self.queue.connected_at = Some(now.wall);
+        self.queue.outcome = Some(Disposition::Answered);
+        self.stage = Stage::Operator {
+            operator,
+            login,
+            peer: leg,
+            held: false,
+        };
+        self.stop_waiting_audio();
+        out.push(CallOutput::Media(MediaCommand::Bridge {
+            a: self.setup.leg,
+            b: leg,
+        }));
+    }
+
+    /// Music and announcements stop (the bridge replaces them in the media shell).
+    pub(super) fn stop_waiting_audio(&mut self) {
+        self.music = None;
+        self.announcements.clear();
+        self.playing = None;
+        self.looping = false;
+    }
+
+    pub(super) fn peer_event(
+        &mut self,
+        now: Now,
+        ctx: &mut Ctx<'_>,
+        leg: LegId,
+        event: PeerEvent,
+        out: &mut Vec<CallOutput>,
+    ) {
+        let Some(index) = self.peers.iter().position(|p| p.leg == leg) else {
+            if matches!(event, PeerEvent::Answered { .. }) {
+                out.push(CallOutput::HangupPeer { leg });
+            }
+            return;
+        };
+        match event {
+            PeerEvent::MediaOpened { port } => self.send_invite(index, port, out),
+            PeerEvent::MediaOpenFailed => self.peer_failed(now, ctx, index, 503, out),
+            PeerEvent::Progress { status, sdp } => self.peer_progress(now, index, status, sdp, out),
+            PeerEvent::Answered { sdp } => self.peer_answered(now, ctx, index, sdp, out),
+            PeerEvent::Failed { status } => self.peer_failed(now, ctx, index, status, out),
+            PeerEvent::RemoteHangup => self.peer_hung_up(now, index, out),
+            PeerEvent::ReInvite { request, sdp } => {
+                self.peer_reinvite(now, index, request, sdp, out)
+            }
+            PeerEvent::ReInviteAnswered { sdp } => {
+                if let Ok(answer) = sdp::accept_answer(&sdp) {
+                    self.start_peer_media(index, Session::from(&answer), out);
+                }
+            }
+            PeerEvent::Refer { refer, refer_to } => {
+                let leg = self.peers[index].leg;
+                match ctx.targets.target_for_refer(ctx.dialplan, &refer_to) {
+                    Some(target) if self.is_operator_leg(leg) => {
+                        out.push(CallOutput::AnswerRefer {
+                            leg,
+                            refer,
+                            status: 202,
+                        });
+                        out.push(CallOutput::NotifyRefer {
+                            leg,
+                            status: 100,
+                            terminated: false,
+                        });
+                        self.operator_transfer(now, ctx, &target, Some(leg), out);
+                    }
+                    _ => {
+                        // Toll-fraud guard: only destinations the dialplan names.
+                        tracing::warn!(call = %self.setup.id, "REFER to a destination the dialplan does not allow refused");
+                        self.event(now, "transfer_refused", json!({ "refer_to": refer_to }));
+                        out.push(CallOutput::AnswerRefer {
+                            leg,
+                            refer,
+                            status: 403,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_operator_leg(&self, leg: LegId) -> bool {
+        matches!(&self.stage, Stage::Operator { peer, .. } if *peer == leg)
+    }
+
+    fn send_invite(&mut self, index: usize, port: u16, out: &mut Vec<CallOutput>) {
+        let local = self.local_media(port);
+        let peer = &mut self.peers[index];
+        let Some(mut invite) = peer.pending.take() else {
+            return;
+        };
+        peer.port = Some(port);
+        peer.phase = PeerPhase::Inviting;
+        invite.sdp = sdp::build_offer(local);
+        out.push(CallOutput::Dial {
+            leg: peer.leg,
+            call: Box::new(invite),
+        });
+    }
+
+    fn peer_progress(
+        &mut self,
+        now: Now,
+        index: usize,
+        status: u16,
+        sdp: Option<Vec<u8>>,
+        out: &mut Vec<CallOutput>,
+    ) {
+        let is_target = matches!(self.peers[index].role, PeerRole::Target { .. });
+        if !is_target {
+            return;
+        }
+        self.event(now, "transfer_progress", json!({ "status": status }));
+        // Early media (183 with SDP): the caller hears the far side's ringback or message.
+        let Some(answer) = sdp.as_deref().and_then(|s| sdp::accept_answer(s).ok()) else {
+            return;
+        };
+        if self.peers[index].early {
+            return;
+        }
+        self.start_peer_media(index, Session::from(&answer), out);
+        self.peers[index].early = true;
+        self.stop_waiting_audio();
+        out.push(CallOutput::Media(MediaCommand::Bridge {
+            a: self.setup.leg,
+            b: self.peers[index].leg,
+        }));
+    }
+
+    fn start_peer_media(&mut self, index: usize, session: Session, out: &mut Vec<CallOutput>) {
+        let peer = &mut self.peers[index];
+        peer.session = Some(session);
+        out.push(CallOutput::Media(MediaCommand::Start {
+            leg: peer.leg,
+            remote: session.remote,
+            codec: session.codec,
+            payload_type: session.payload_type,
+            telephone_event_pt: session.telephone_event_pt,
+        }));
+    }
+
+    fn peer_answered(
+        &mut self,
+        now: Now,
+        ctx: &mut Ctx<'_>,
+        index: usize,
+        sdp: Option<Vec<u8>>,
+        out: &mut Vec<CallOutput>,
+    ) {
+        let answer = sdp.as_deref().map(sdp::accept_answer);
+        match answer {
+            Some(Ok(answer)) => self.start_peer_media(index, Session::from(&answer), out),
+            // An answer already came with early media.
+            _ if self.peers[index].session.is_some() => {}
+            _ => {
+                tracing::debug!("answer without usable SDP from a placed leg");
+                out.push(CallOutput::HangupPeer {
+                    leg: self.peers[index].leg,
+                });
+                self.peer_failed(now, ctx, index, 488, out);
+                return;
+            }
+        }
+        self.peers[index].phase = PeerPhase::Up;
+        match self.peers[index].role.clone() {
+            PeerRole::Operator { offer, login, .. } => {
+                self.event(
+                    now,
+                    "offer_result",
+                    json!({ "operator": login, "result": "answered" }),
+                );
+                out.push(CallOutput::Acd(AcdRequest::OfferAnswered { offer }));
+            }
+            PeerRole::Target { .. } => self.target_answered(now, index, out),
+        }
+    }
+
+    fn peer_failed(
+        &mut self,
+        now: Now,
+        ctx: &mut Ctx<'_>,
+        index: usize,
+        status: u16,
+        out: &mut Vec<CallOutput>,
+    ) {
+        let peer = self.peers.remove(index);
+        release(&peer, out);
+        match peer.role {
+            PeerRole::Operator { offer, login, .. } => {
+                self.event(
+                    now,
+                    "offer_result",
+                    json!({ "operator": login, "result": offer_result(status) }),
+                );
+                out.push(CallOutput::Acd(AcdRequest::OfferRejected { offer }));
+            }
+            PeerRole::Target { .. } => self.target_failed(now, ctx, status, out),
+        }
+    }
+
+    /// The far side of a second leg sent BYE.
+    fn peer_hung_up(&mut self, now: Now, index: usize, out: &mut Vec<CallOutput>) {
+        let peer = self.peers.remove(index);
+        release(&peer, out);
+        match (&self.stage, &peer.role) {
+            (Stage::Operator { peer: leg, .. }, PeerRole::Operator { operator, .. })
+                if *leg == peer.leg =>
+            {
+                // The operator hung up: the caller's call is over too.
+                out.push(CallOutput::Acd(AcdRequest::CallEnded {
+                    operator: *operator,
+                }));
+                self.queue.talk = self
+                    .queue
+                    .connected
+                    .map(|at| now.mono.saturating_duration_since(at));
+                self.event(now, "operator_hangup", json!({}));
+                out.push(CallOutput::Hangup);
+                self.finish(
+                    now,
+                    Disposition::Answered,
+                    HangupSide::Engine,
+                    "operator_bye",
+                    out,
+                );
+            }
+            (Stage::Transfer(_), PeerRole::Target { .. }) => {
+                self.event(now, "target_hangup", json!({}));
+                out.push(CallOutput::Hangup);
+                self.finish(
+                    now,
+                    Disposition::Completed,
+                    HangupSide::Engine,
+                    "target_bye",
+                    out,
+                );
+            }
+            (_, PeerRole::Operator { operator, .. }) if !peer.ended_in_acd => {
+                out.push(CallOutput::Acd(AcdRequest::CallEnded {
+                    operator: *operator,
+                }));
+            }
+            _ => {}
+        }
+    }
+
+    /// A re-INVITE from an operator phone: hold (music to the caller) or resume (bridge).
+    fn peer_reinvite(
+        &mut self,
+        now: Now,
+        index: usize,
+        request: madoguchi_sip::ReInviteId,
+        sdp: Option<Vec<u8>>,
+        out: &mut Vec<CallOutput>,
+    ) {
+        let leg = self.peers[index].leg;
+        self.peers[index].sdp_version += 1;
+        let Some(port) = self.peers[index].port else {
+            out.push(CallOutput::AnswerReinvite {
+                leg,
+                request,
+                result: Err(491),
+            });
+            return;
+        };
+        let mut local = self.local_media(port);
+        local.session_version += self.peers[index].sdp_version;
+        let Some(offer) = sdp else {
+            out.push(CallOutput::AnswerReinvite {
+                leg,
+                request,
+                result: Ok(sdp::build_offer(local)),
+            });
+            return;
+        };
+        let negotiated = match sdp::negotiate(&offer, local) {
+            Ok(n) => n,
+            Err(_) => {
+                out.push(CallOutput::AnswerReinvite {
+                    leg,
+                    request,
+                    result: Err(488),
+                });
+                return;
+            }
+        };
+        let hold = negotiated.is_hold();
+        self.start_peer_media(index, Session::from(&negotiated), out);
+        out.push(CallOutput::AnswerReinvite {
+            leg,
+            request,
+            result: Ok(negotiated.answer_sdp),
+        });
+        out.push(CallOutput::Media(MediaCommand::SetSending {
+            leg,
+            sending: !hold,
+        }));
+        let caller = self.setup.leg;
+        let changed = match &mut self.stage {
+            Stage::Operator { held, peer, .. } if *peer == leg && *held != hold => {
+                *held = hold;
+                true
+            }
+            _ => false,
+        };
+        if !changed {
+            return;
+        }
+        self.event(now, if hold { "hold" } else { "resume" }, json!({}));
+        if hold {
+            out.push(CallOutput::Media(MediaCommand::Unbridge { leg: caller }));
+            if let Some(music) = self.hold_music {
+                self.music = Some(music);
+                self.play(music, true, out);
+            }
+        } else {
+            self.stop_waiting_audio();
+            out.push(CallOutput::Media(MediaCommand::Bridge {
+                a: caller,
+                b: leg,
+            }));
+        }
+    }
+}
+
+/// Ends a second leg: hang up the dialog, release its port, forget its events.
+pub(super) fn release(peer: &Peer, out: &mut Vec<CallOutput>) {
+    out.push(CallOutput::HangupPeer { leg: peer.leg });
+    // The shell handles commands in order, so a Close behind a pending Open still releases.
+    out.push(CallOutput::Media(MediaCommand::Close { leg: peer.leg }));
+    out.push(CallOutput::ReleaseLeg { leg: peer.leg });
+}
+
+/// How an offer that did not connect ended, from the phone's final status.
+fn offer_result(status: u16) -> &'static str {
+    match status {
+        486 | 600 => "busy",
+        603 => "declined",
+        408 | 480 | 487 => "no_answer",
+        _ => "failed",
+    }
+}

@@ -1,0 +1,156 @@
+//! The live state of the center: who waits where and for how long, what each operator is
+//! doing, and today's counters. Built from the engine's own state (no database query), for
+//! `GET /api/v1/queues` and the push stream. Caller numbers are personal data and are not in it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use madoguchi_acd::OperatorStatus;
+use madoguchi_dialplan::Dialplan;
+use madoguchi_store::{CallRecord, Disposition};
+use serde::Serialize;
+
+use super::operators::OperatorView;
+use super::{caller_leg, Engine, Now};
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LiveState {
+    pub at: DateTime<Utc>,
+    pub queues: Vec<QueueView>,
+    pub operators: Vec<OperatorView>,
+    pub today: Counters,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct QueueView {
+    pub name: String,
+    pub label: Option<String>,
+    /// In queue order (position 1 first).
+    pub waiting: Vec<WaitingView>,
+    pub longest_wait_s: i64,
+    /// Members logged in and not paused (free or busy).
+    pub operators_available: usize,
+    /// Members logged in at all.
+    pub operators_logged_in: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WaitingView {
+    pub call_id: String,
+    pub position: usize,
+    pub since: DateTime<Utc>,
+    pub waited_s: i64,
+    pub menu_choice: Option<String>,
+}
+
+/// Calls of the current local day, counted as their records are written.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Counters {
+    pub date: Option<NaiveDate>,
+    /// Calls that reached a queue.
+    pub offered: u64,
+    /// Calls an operator answered.
+    pub answered: u64,
+    pub abandoned: u64,
+    pub overflowed: u64,
+    pub transferred: u64,
+    /// Every call, answered or not (closed hours included).
+    pub calls: u64,
+}
+
+impl Counters {
+    pub fn count(&mut self, record: &CallRecord) {
+        self.calls += 1;
+        if record.queue.is_some() {
+            self.offered += 1;
+        }
+        if record.operator.is_some() {
+            self.answered += 1;
+        }
+        match record.disposition {
+            Disposition::Abandoned => self.abandoned += 1,
+            Disposition::Overflowed => self.overflowed += 1,
+            Disposition::Transferred => self.transferred += 1,
+            _ => {}
+        }
+    }
+}
+
+/// The reports' day is the hotline's local day: the time zone of the dialplan's first
+/// calendar (Asia/Tokyo in the shipped ones).
+pub fn local_date(dialplan: &Dialplan, at: DateTime<Utc>) -> NaiveDate {
+    match dialplan.calendars().first() {
+        Some(calendar) => at.with_timezone(&calendar.tz).date_naive(),
+        None => at.date_naive(),
+    }
+}
+
+/// The instant the local day containing `at` began, and that day.
+pub fn local_midnight(dialplan: &Dialplan, at: DateTime<Utc>) -> (DateTime<Utc>, NaiveDate) {
+    let date = local_date(dialplan, at);
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    let start = match dialplan.calendars().first() {
+        Some(calendar) => midnight
+            .and_local_timezone(calendar.tz)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc)),
+        None => Some(midnight.and_utc()),
+    };
+    (start.unwrap_or(at), date)
+}
+
+pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
+    let queues = engine
+        .queues
+        .ids()
+        .map(|id| {
+            let name = engine.queues.name(id).to_owned();
+            let label = engine.dialplan.queue(&name).and_then(|q| q.label.clone());
+            let waiting: Vec<WaitingView> = engine
+                .acd
+                .waiting(id)
+                .iter()
+                .enumerate()
+                .filter_map(|(i, caller)| {
+                    let call = engine.calls.get(&caller_leg(*caller))?;
+                    let (_, since, menu) = call.waiting()?;
+                    Some(WaitingView {
+                        call_id: call.id().to_owned(),
+                        position: i + 1,
+                        since,
+                        waited_s: (now.wall - since).num_seconds().max(0),
+                        menu_choice: menu.map(str::to_owned),
+                    })
+                })
+                .collect();
+            let members = engine
+                .operators
+                .ids()
+                .filter_map(|op| engine.acd.operator(op))
+                .filter(|op| op.membership(id).is_some());
+            let (mut available, mut logged_in) = (0, 0);
+            for op in members {
+                match op.status() {
+                    OperatorStatus::LoggedOut => {}
+                    OperatorStatus::Available => {
+                        available += 1;
+                        logged_in += 1;
+                    }
+                    OperatorStatus::Paused { .. } => logged_in += 1,
+                }
+            }
+            QueueView {
+                name,
+                label,
+                longest_wait_s: waiting.iter().map(|w| w.waited_s).max().unwrap_or(0),
+                waiting,
+                operators_available: available,
+                operators_logged_in: logged_in,
+            }
+        })
+        .collect();
+    LiveState {
+        at: now.wall,
+        queues,
+        operators: engine.operators.live(now.wall),
+        today: engine.counters.clone(),
+    }
+}

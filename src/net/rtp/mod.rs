@@ -1,0 +1,368 @@
+//! The RTP media runtime: every call leg's RTP socket, one shared 20 ms tick for prompts, and
+//! the relay between bridged legs.
+//!
+//! One task owns all streams. Each tick it sends the next prompt frame of every stream that is
+//! playing, as a pre-encoded 160-byte G.711 frame behind a 12-byte header written into one
+//! reused buffer: no allocation, one non-blocking `send_to` per packet, no timer per call (a
+//! thread or timer per channel is what makes Asterisk heavy at scale). Each stream's socket has
+//! a small reader task ([`reader`]) for symmetric RTP (RFC 4961: send to where the caller's
+//! packets come from), RFC 4733 digits and, while bridged, relaying each packet into the
+//! partner's stream as it arrives — not on the tick, so the bridge adds no 20 ms of delay.
+//!
+//! # Ownership
+//! A leg's outgoing stream ([`Output`]: SSRC, sequence, timeline, negotiated format, remote) has
+//! two writers: the tick while it plays prompts, the partner's reader while bridged. It lives
+//! behind a mutex that each of them holds only to write one packet (never across an await or a
+//! send), so sequence numbers and timestamps run on across prompt → relay → prompt without a
+//! hand-over protocol. The tick reports frame times in which a leg sent nothing
+//! ([`LegOutput::pass_idle`]), which keeps every timeline in real time.
+//!
+//! Ticks are computed from the start instant ([`FrameClock`]), so a long announcement loop does
+//! not drift; a tick that wakes late sends the frames that are due (bounded) instead of sliding.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use madoguchi_media::g711::Transcoder;
+use madoguchi_media::pacing::{FrameClock, FRAME_20MS};
+use madoguchi_media::relay::{LegFormat, LegOutput};
+use madoguchi_media::rtp::RtpSender;
+use madoguchi_media::Codec;
+use madoguchi_prompts::{PromptCache, PromptId};
+use madoguchi_sip::LegId;
+use rand::Rng;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::engine::{MediaCommand, MediaEvent};
+
+mod ports;
+mod reader;
+#[cfg(test)]
+mod tests;
+
+use ports::PortPool;
+use reader::{Reader, ReaderSetup, RelayTo};
+
+/// Samples in one 20 ms G.711 frame.
+const FRAME_SAMPLES: u32 = 160;
+
+/// A leg's outgoing stream and where it goes.
+struct Output {
+    stream: LegOutput,
+    remote: Option<SocketAddr>,
+}
+
+type SharedOutput = Arc<Mutex<Output>>;
+
+/// Locks a stream. The critical sections cannot leave it half-written (they only assign
+/// fields after the packet is written), so a poisoned lock is still consistent.
+fn lock(output: &Mutex<Output>) -> MutexGuard<'_, Output> {
+    output.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+struct Stream {
+    socket: Arc<UdpSocket>,
+    port: u16,
+    output: SharedOutput,
+    playing: Option<Playback>,
+    /// The leg this one is bridged with.
+    partner: Option<LegId>,
+    /// Spawned by `Start`.
+    reader: Option<Reader>,
+}
+
+struct Playback {
+    prompt: PromptId,
+    playback: u32,
+    next_frame: usize,
+    looped: bool,
+}
+
+pub struct MediaRuntime {
+    prompts: Arc<PromptCache>,
+    bind_ip: IpAddr,
+    ports: PortPool,
+    streams: HashMap<LegId, Stream>,
+    events: mpsc::UnboundedSender<MediaEvent>,
+    transcoder: Arc<Transcoder>,
+    packet: Vec<u8>,
+}
+
+impl MediaRuntime {
+    pub fn new(
+        prompts: Arc<PromptCache>,
+        bind_ip: IpAddr,
+        ports: RangeInclusive<u16>,
+        events: mpsc::UnboundedSender<MediaEvent>,
+    ) -> MediaRuntime {
+        MediaRuntime {
+            prompts,
+            bind_ip,
+            ports: PortPool::new(ports),
+            streams: HashMap::new(),
+            events,
+            transcoder: Arc::new(Transcoder::new()),
+            packet: vec![0u8; 12 + 1024],
+        }
+    }
+
+    /// Runs until the command channel closes.
+    pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
+        let mut clock = FrameClock::new(Instant::now().into_std(), FRAME_20MS);
+        loop {
+            let deadline = Instant::from_std(clock.next_deadline());
+            tokio::select! {
+                command = commands.recv() => match command {
+                    Some(command) => self.handle(command).await,
+                    None => break,
+                },
+                _ = tokio::time::sleep_until(deadline) => {
+                    let due = clock.due_frames(Instant::now().into_std());
+                    if due.skipped > 0 {
+                        metrics::counter!("madoguchi_rtp_frames_skipped_total").increment(due.skipped);
+                        self.skip(due.skipped);
+                    }
+                    for _ in due.frames() {
+                        self.tick();
+                    }
+                }
+            }
+        }
+    }
+
+    async fn handle(&mut self, command: MediaCommand) {
+        match command {
+            MediaCommand::Open { leg } => self.open(leg).await,
+            MediaCommand::Start {
+                leg,
+                remote,
+                codec,
+                payload_type,
+                telephone_event_pt,
+            } => self.start(
+                leg,
+                remote,
+                LegFormat {
+                    codec,
+                    payload_type,
+                    telephone_event_pt,
+                },
+            ),
+            MediaCommand::Play {
+                leg,
+                prompt,
+                playback,
+                looped,
+            } => {
+                if let Some(stream) = self.streams.get_mut(&leg) {
+                    stream.playing = Some(Playback {
+                        prompt,
+                        playback,
+                        next_frame: 0,
+                        looped,
+                    });
+                    lock(&stream.output).stream.prompt_playing = true;
+                }
+            }
+            MediaCommand::StopPlayback { leg } => self.stop_playback(leg),
+            MediaCommand::SetSending { leg, sending } => {
+                if let Some(stream) = self.streams.get(&leg) {
+                    lock(&stream.output).stream.sending = sending;
+                }
+            }
+            MediaCommand::Bridge { a, b } => self.bridge(a, b),
+            MediaCommand::Unbridge { leg } => self.unbridge(leg),
+            MediaCommand::Close { leg } => {
+                self.unbridge(leg);
+                // Dropping the stream stops its reader.
+                if let Some(stream) = self.streams.remove(&leg) {
+                    self.ports.release(stream.port);
+                }
+            }
+        }
+    }
+
+    async fn open(&mut self, leg: LegId) {
+        let Some((socket, port)) = self.ports.bind(self.bind_ip).await else {
+            tracing::warn!("no free RTP port in the configured range");
+            let _ = self.events.send(MediaEvent::OpenFailed { leg });
+            return;
+        };
+        let sender = RtpSender::from_seed(rand::thread_rng().gen());
+        let output = Output {
+            stream: LegOutput::new(sender, LegFormat::new(Codec::Pcmu)),
+            remote: None,
+        };
+        self.streams.insert(
+            leg,
+            Stream {
+                socket: Arc::new(socket),
+                port,
+                output: Arc::new(Mutex::new(output)),
+                playing: None,
+                partner: None,
+                reader: None,
+            },
+        );
+        let _ = self.events.send(MediaEvent::Opened { leg, port });
+    }
+
+    fn start(&mut self, leg: LegId, remote: Option<SocketAddr>, format: LegFormat) {
+        let Some(stream) = self.streams.get_mut(&leg) else {
+            return;
+        };
+        {
+            let mut output = lock(&stream.output);
+            output.stream.format = format;
+            if remote.is_some() {
+                output.remote = remote;
+            }
+        }
+        // A fresh reader latches afresh (the far end may have moved with the new session).
+        stream.reader = Some(Reader::spawn(ReaderSetup {
+            leg,
+            socket: Arc::clone(&stream.socket),
+            own: Arc::clone(&stream.output),
+            format,
+            events: self.events.clone(),
+            transcoder: Arc::clone(&self.transcoder),
+        }));
+        let partner = stream.partner;
+        if partner.is_some() {
+            self.point_reader(leg, partner);
+        }
+    }
+
+    fn stop_playback(&mut self, leg: LegId) {
+        if let Some(stream) = self.streams.get_mut(&leg) {
+            stream.playing = None;
+            lock(&stream.output).stream.prompt_playing = false;
+        }
+    }
+
+    fn bridge(&mut self, a: LegId, b: LegId) {
+        if a == b || !self.streams.contains_key(&a) || !self.streams.contains_key(&b) {
+            tracing::debug!(
+                ?a,
+                ?b,
+                "bridge of an unknown leg or of a leg with itself ignored"
+            );
+            return;
+        }
+        self.unbridge(a);
+        self.unbridge(b);
+        for (leg, partner) in [(a, b), (b, a)] {
+            self.stop_playback(leg);
+            if let Some(stream) = self.streams.get_mut(&leg) {
+                stream.partner = Some(partner);
+            }
+        }
+        self.point_reader(a, Some(b));
+        self.point_reader(b, Some(a));
+        tracing::debug!(?a, ?b, "legs bridged");
+    }
+
+    fn unbridge(&mut self, leg: LegId) {
+        let Some(partner) = self.streams.get_mut(&leg).and_then(|s| s.partner.take()) else {
+            return;
+        };
+        if let Some(stream) = self.streams.get_mut(&partner) {
+            stream.partner = None;
+        }
+        self.point_reader(leg, None);
+        self.point_reader(partner, None);
+        tracing::debug!(?leg, ?partner, "legs unbridged");
+    }
+
+    /// Tells `from`'s reader to relay to `to` (or to stop). A leg not started yet has no
+    /// reader; `start` points it once it has one.
+    fn point_reader(&self, from: LegId, to: Option<LegId>) {
+        let Some(reader) = self.streams.get(&from).and_then(|s| s.reader.as_ref()) else {
+            return;
+        };
+        let path = to.and_then(|to| self.streams.get(&to)).map(|s| RelayTo {
+            output: Arc::clone(&s.output),
+            socket: Arc::clone(&s.socket),
+        });
+        reader.relay(path);
+    }
+
+    /// The frame clock skipped frames (the runtime woke far too late): prompts move on by as
+    /// much audio as the caller missed, and timestamps show the gap.
+    fn skip(&mut self, frames: u64) {
+        let samples = u32::try_from(frames)
+            .unwrap_or(u32::MAX)
+            .saturating_mul(FRAME_SAMPLES);
+        let skipped = usize::try_from(frames).unwrap_or(usize::MAX);
+        for stream in self.streams.values_mut() {
+            lock(&stream.output).stream.pass_idle(samples);
+            if let Some(playback) = stream.playing.as_mut() {
+                let length = self.prompts.get(playback.prompt).frames();
+                playback.next_frame = if playback.looped && length > 0 {
+                    (playback.next_frame % length + skipped % length) % length
+                } else {
+                    playback
+                        .next_frame
+                        .saturating_add(skipped)
+                        .min(length.saturating_sub(1))
+                };
+            }
+        }
+    }
+
+    /// One 20 ms frame for every stream.
+    ///
+    /// A prompt's end is reported with its last frame, so the core's next `Play` arrives
+    /// before the next tick and back-to-back prompts leave no gap in the stream.
+    fn tick(&mut self) {
+        for (leg, stream) in self.streams.iter_mut() {
+            let mut output = lock(&stream.output);
+            let mut frame = None;
+            if let Some(playback) = stream.playing.as_mut() {
+                let prompt = self.prompts.get(playback.prompt);
+                frame = prompt.frame(output.stream.format.codec, playback.next_frame);
+                playback.next_frame += 1;
+                if playback.next_frame >= prompt.frames() {
+                    if playback.looped {
+                        playback.next_frame = 0;
+                    } else {
+                        let finished = playback.playback;
+                        stream.playing = None;
+                        output.stream.prompt_playing = false;
+                        let _ = self.events.send(MediaEvent::PromptFinished {
+                            leg: *leg,
+                            playback: finished,
+                        });
+                    }
+                }
+            }
+            let packet = match (frame, output.remote, output.stream.sending) {
+                (Some(frame), Some(remote), true) => output
+                    .stream
+                    .write_audio(frame, &mut self.packet)
+                    .ok()
+                    .map(|len| (remote, len)),
+                _ => None,
+            };
+            match packet {
+                Some((remote, len)) => {
+                    drop(output);
+                    if stream
+                        .socket
+                        .try_send_to(&self.packet[..len], remote)
+                        .is_err()
+                    {
+                        metrics::counter!("madoguchi_rtp_send_errors_total").increment(1);
+                    }
+                }
+                // Silent, on hold, not yet known where to send, or relaying (which resets
+                // this with every packet): time still passes for the stream.
+                None => output.stream.pass_idle(FRAME_SAMPLES),
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The receiving path of one leg: a small task per socket that latches on the far end's
+//! address (symmetric RTP, RFC 4961), turns RFC 4733 events into digits and, while the leg is
+//! bridged, relays every packet straight into the partner leg's stream.
+//!
+//! Relaying here, as each datagram arrives, rather than on the 20 ms tick keeps the added
+//! latency to one parse, one rewrite and one `send_to`. The partner's [`Output`] is shared with
+//! the runtime's tick behind a mutex held only while the packet is written, never across an
+//! await or a send.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use madoguchi_media::dtmf::{DtmfEvent, DtmfReceiver};
+use madoguchi_media::g711::Transcoder;
+use madoguchi_media::relay::{LegFormat, RelayRewriter};
+use madoguchi_media::rtp::RtpHeader;
+use madoguchi_sip::LegId;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{lock, SharedOutput};
+use crate::engine::MediaEvent;
+
+/// Largest datagram read; G.711 at 20 ms is 172 bytes, anything near this is not audio.
+const DATAGRAM_MAX: usize = 2048;
+
+/// Where a bridged leg's packets go: the partner's stream and the socket it sends from.
+pub(super) struct RelayTo {
+    pub(super) output: SharedOutput,
+    pub(super) socket: Arc<UdpSocket>,
+}
+
+enum Control {
+    /// Start relaying to this partner (a fresh anchor), or stop.
+    Relay(Option<RelayTo>),
+}
+
+/// What a reader task needs besides its control channel.
+pub(super) struct ReaderSetup {
+    pub(super) leg: LegId,
+    pub(super) socket: Arc<UdpSocket>,
+    /// This leg's own stream, whose remote the latch sets.
+    pub(super) own: SharedOutput,
+    pub(super) format: LegFormat,
+    pub(super) events: mpsc::UnboundedSender<MediaEvent>,
+    pub(super) transcoder: Arc<Transcoder>,
+}
+
+/// A running reader task; dropping it stops the task.
+pub(super) struct Reader {
+    task: JoinHandle<()>,
+    control: mpsc::UnboundedSender<Control>,
+}
+
+impl Reader {
+    pub(super) fn spawn(setup: ReaderSetup) -> Reader {
+        let (control, control_rx) = mpsc::unbounded_channel();
+        Reader {
+            task: tokio::spawn(read_stream(setup, control_rx)),
+            control,
+        }
+    }
+
+    /// Relays this leg's packets to `to` from now on (`None`: stops relaying).
+    pub(super) fn relay(&self, to: Option<RelayTo>) {
+        // A task that ended (its socket kept failing) has nothing left to relay.
+        let _ = self.control.send(Control::Relay(to));
+    }
+}
+
+impl Drop for Reader {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn read_stream(setup: ReaderSetup, mut control: mpsc::UnboundedReceiver<Control>) {
+    let ReaderSetup {
+        leg,
+        socket,
+        own,
+        format,
+        events,
+        transcoder,
+    } = setup;
+    let mut buf = vec![0u8; DATAGRAM_MAX];
+    let mut relayed = vec![0u8; DATAGRAM_MAX];
+    let mut relay: Option<(RelayRewriter, RelayTo)> = None;
+    let mut latched: Option<SocketAddr> = None;
+    let mut dtmf = DtmfReceiver::new();
+    let mut errors_in_a_row = 0u32;
+    loop {
+        let received = tokio::select! {
+            // Control first: a bridge ordered before a packet arrived applies to that packet.
+            biased;
+            command = control.recv() => {
+                match command {
+                    Some(Control::Relay(to)) => {
+                        relay = to.map(|to| (RelayRewriter::new(format), to));
+                    }
+                    None => return,
+                }
+                continue;
+            }
+            received = socket.recv_from(&mut buf) => received,
+        };
+        let Ok((len, source)) = received else {
+            // A socket that only fails would spin this task; the call keeps its audio out.
+            errors_in_a_row += 1;
+            if errors_in_a_row > 100 {
+                tracing::debug!(?leg, "rtp socket keeps failing; no longer reading it");
+                return;
+            }
+            continue;
+        };
+        errors_in_a_row = 0;
+        let Ok((header, payload)) = RtpHeader::parse(&buf[..len]) else {
+            metrics::counter!("madoguchi_rtp_invalid_total").increment(1);
+            continue;
+        };
+        // Symmetric RTP latches on the first source after each (re)start; packets from any
+        // other address are dropped, so a stranger cannot take over the audio or press keys.
+        match latched {
+            Some(latched) if latched != source => {
+                metrics::counter!("madoguchi_rtp_foreign_source_total").increment(1);
+                continue;
+            }
+            Some(_) => {}
+            None => {
+                latched = Some(source);
+                lock(&own).remote = Some(source);
+            }
+        }
+        if let Some((rewriter, to)) = relay.as_mut() {
+            relay_packet(rewriter, to, &header, payload, &transcoder, &mut relayed);
+        }
+        if Some(header.payload_type) == format.telephone_event_pt
+            && dtmf.handle_packet(&header, payload).is_ok()
+        {
+            while let Some(DtmfEvent::Digit(digit)) = dtmf.poll_event() {
+                if events.send(MediaEvent::Digit { leg, digit }).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Rewrites one packet into the partner's stream and sends it to the partner's far end.
+fn relay_packet(
+    rewriter: &mut RelayRewriter,
+    to: &RelayTo,
+    header: &RtpHeader,
+    payload: &[u8],
+    transcoder: &Transcoder,
+    out: &mut [u8],
+) {
+    let written = {
+        let mut partner = lock(&to.output);
+        // Until the partner's far end is known there is nowhere to send, and no sequence
+        // number is used up.
+        let Some(remote) = partner.remote else {
+            return;
+        };
+        match rewriter.relay(header, payload, &mut partner.stream, transcoder, out) {
+            Ok(len) => (remote, len),
+            Err(reason) => {
+                tracing::trace!(%reason, "packet not relayed");
+                return;
+            }
+        }
+    };
+    let (remote, len) = written;
+    if to.socket.try_send_to(&out[..len], remote).is_err() {
+        metrics::counter!("madoguchi_rtp_send_errors_total").increment(1);
+    }
+}

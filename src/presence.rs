@@ -1,0 +1,154 @@
+//! The store side of operators: the directory the engine authenticates phones against, what
+//! it restores after a restart, and the writer that keeps operator history and registrations.
+//!
+//! Writes go through one task in order, so a binding saved and then deleted ends deleted; a
+//! failed write is logged and the engine carries on (presence is rebuilt by the phones'
+//! next REGISTER).
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use chrono::{DateTime, Utc};
+use madoguchi_sip::Transport;
+use madoguchi_store::{Registration, Store, StoreError};
+use tokio::sync::mpsc;
+
+use crate::engine::{Counters, DirectoryEntry, OperatorHistory, RegistrationChange, StoredBinding};
+
+/// Every user, with digest HA1s for those who may register a phone.
+pub async fn load_directory(store: &Store) -> Result<Vec<DirectoryEntry>, StoreError> {
+    let sip: HashMap<String, _> = store
+        .sip_directory()
+        .await?
+        .into_iter()
+        .map(|e| (e.login.clone(), e))
+        .collect();
+    Ok(store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .map(|u| {
+            let secrets = sip.get(&u.login);
+            DirectoryEntry {
+                role: u.role.to_string(),
+                ha1_md5: secrets.and_then(|s| s.ha1_md5.clone()),
+                ha1_sha256: secrets.and_then(|s| s.ha1_sha256.clone()),
+                login: u.login,
+            }
+        })
+        .collect())
+}
+
+/// The bindings still valid and each login's last status.
+pub async fn load_restore(
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<
+    (
+        Vec<StoredBinding>,
+        HashMap<String, (String, Option<String>)>,
+    ),
+    StoreError,
+> {
+    let bindings = store
+        .load_registrations(now)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let source: SocketAddr = r.source.parse().ok()?;
+            let transport = match r.transport.as_str() {
+                "tcp" => Transport::Tcp,
+                _ => Transport::Udp,
+            };
+            Some(StoredBinding {
+                login: r.login,
+                contact: r.contact,
+                source,
+                transport,
+                call_id: r.call_id,
+                cseq: r.cseq,
+                expires_at: r.expires_at,
+            })
+        })
+        .collect();
+    let states = store
+        .latest_operator_states()
+        .await?
+        .into_iter()
+        .map(|c| (c.login, (c.status, c.reason)))
+        .collect();
+    Ok((bindings, states))
+}
+
+/// Today's counters from the records already stored since `midnight`.
+pub async fn load_counters(
+    store: &Store,
+    midnight: DateTime<Utc>,
+    date: chrono::NaiveDate,
+) -> Result<Counters, StoreError> {
+    let c = store.call_counts_since(midnight).await?;
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(Counters {
+        date: Some(date),
+        calls: n(c.calls),
+        offered: n(c.offered),
+        answered: n(c.answered),
+        abandoned: n(c.abandoned),
+        overflowed: n(c.overflowed),
+        transferred: n(c.transferred),
+    })
+}
+
+pub enum PresenceWrite {
+    History(OperatorHistory),
+    Registration(RegistrationChange),
+}
+
+/// Spawns the writer; send it what the engine's `poll_history`/`poll_registration` give.
+pub fn spawn_writer(store: Store) -> mpsc::UnboundedSender<PresenceWrite> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<PresenceWrite>();
+    tokio::spawn(async move {
+        while let Some(write) = rx.recv().await {
+            let result = match &write {
+                PresenceWrite::History(h) => {
+                    store
+                        .record_operator_state(&h.login, h.at, h.status, h.reason.as_deref())
+                        .await
+                }
+                PresenceWrite::Registration(RegistrationChange::Save {
+                    login,
+                    contact,
+                    source,
+                    transport,
+                    call_id,
+                    cseq,
+                    expires_at,
+                }) => {
+                    store
+                        .save_registration(&Registration {
+                            login: login.clone(),
+                            contact: contact.clone(),
+                            source: source.to_string(),
+                            transport: match transport {
+                                Transport::Udp => "udp",
+                                Transport::Tcp => "tcp",
+                            }
+                            .to_owned(),
+                            call_id: call_id.clone(),
+                            cseq: *cseq,
+                            expires_at: *expires_at,
+                        })
+                        .await
+                }
+                PresenceWrite::Registration(RegistrationChange::Delete { login, contact }) => {
+                    store.delete_registration(login, contact).await.map(|_| ())
+                }
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, "operator presence not stored");
+            }
+        }
+    });
+    tx
+}
