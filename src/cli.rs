@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the engine: SIP on UDP+TCP, RTP, HTTP API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Validate or try out a dialplan.
     #[command(subcommand)]
     Dialplan(DialplanCommand),

@@ -669,7 +669,21 @@ impl Engine {
                 // The most recently registered phone of the operator takes the call.
                 let binding = self.sip.bindings(&login).last().cloned();
                 match binding {
-                    Some(b) if self.calls.contains_key(&leg) => {
+                    _ if !self.calls.contains_key(&leg) => {
+                        // Rejecting the offer would offer this caller again at once: forever.
+                        let _ = self.acd.abandon(now.mono, caller);
+                    }
+                    None => {
+                        // Available without a phone to ring (set so through the API):
+                        // rejecting the offer would ring the same operator again at once,
+                        // forever. Logging out cancels the ring and lets the caller move on.
+                        tracing::warn!(
+                            operator = %login,
+                            "operator available without a registered phone: logged out"
+                        );
+                        let _ = self.acd.logout(now.mono, operator);
+                    }
+                    Some(b) => {
                         self.offers.insert(offer, leg);
                         self.drive(
                             now,
@@ -683,9 +697,6 @@ impl Engine {
                                 transport: b.source.transport,
                             }),
                         );
-                    }
-                    _ => {
-                        let _ = self.acd.offer_rejected(now.mono, offer);
                     }
                 }
             }
@@ -885,6 +896,10 @@ impl Engine {
                 self.offers.remove(&offer);
                 self.acd.offer_rejected(now.mono, offer)
             }
+            AcdRequest::OfferFailed { offer } => {
+                self.offers.remove(&offer);
+                self.acd.offer_failed(now.mono, offer)
+            }
             AcdRequest::CallEnded { operator } => self.acd.call_ended(now.mono, operator),
         };
         if let Err(error) = result {
@@ -929,5 +944,9 @@ fn unix_secs(wall: DateTime<Utc>) -> u64 {
     u64::try_from(wall.timestamp()).unwrap_or(0)
 }
 
+#[cfg(test)]
+mod queue_tests;
+#[cfg(test)]
+mod test_harness;
 #[cfg(test)]
 mod tests;

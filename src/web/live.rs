@@ -84,9 +84,8 @@ pub async fn queues_stream(
     live.mark_changed();
     let events = stream::unfold(live, |mut live| async move {
         // A closed channel (engine stopped) ends the stream.
-        match tokio::time::timeout(Duration::from_secs(5), live.changed()).await {
-            Ok(Err(_)) => return None,
-            Ok(Ok(())) | Err(_) => {}
+        if let Ok(Err(_)) = tokio::time::timeout(Duration::from_secs(5), live.changed()).await {
+            return None;
         }
         let snapshot = current(&live);
         let event = Event::default()

@@ -393,6 +393,28 @@ impl Acd {
         Ok(())
     }
 
+    /// The operator's phone could not take the offer (busy, declined, unreachable). Unlike a
+    /// plain rejection it counts as a miss: `auto_pause_after` of them in a row pause the
+    /// operator (no-answer), and a queue without auto-pause pauses at the first one, so a
+    /// phone that answers every offer with 486 is not rung again and again.
+    pub fn offer_failed(&mut self, now: Instant, offer: OfferId) -> Result<(), AcdError> {
+        let o = self
+            .offers
+            .remove(&offer)
+            .ok_or(AcdError::UnknownOffer(offer))?;
+        if let Some(c) = self.callers.get_mut(&o.caller) {
+            c.offers.retain(|x| *x != offer);
+        }
+        self.set_state(now, o.operator, OperatorState::Idle);
+        let limit = self
+            .queues
+            .get(&o.queue)
+            .map(|q| q.config.auto_pause_after.unwrap_or(1));
+        self.count_miss(now, o.operator, limit);
+        self.dispatch(now);
+        Ok(())
+    }
+
     /// The operator's call ended: wrap-up starts (or the operator is idle if it is zero).
     pub fn call_ended(&mut self, now: Instant, operator: OperatorId) -> Result<(), AcdError> {
         let op = self.operator_mut(operator)?;

@@ -116,16 +116,21 @@ impl Acd {
             .queues
             .get(&o.queue)
             .and_then(|q| q.config.auto_pause_after);
-        let Some(op) = self.operators.get_mut(&o.operator) else {
+        self.count_miss(now, o.operator, limit);
+    }
+
+    /// One more offer the operator did not take; `limit` in a row pauses it (no-answer).
+    pub(crate) fn count_miss(&mut self, now: Instant, operator: OperatorId, limit: Option<u32>) {
+        let Some(op) = self.operators.get_mut(&operator) else {
             return;
         };
         op.consecutive_ring_outs += 1;
         if limit.is_some_and(|n| op.consecutive_ring_outs >= n) {
             op.consecutive_ring_outs = 0;
-            info!(operator = %o.operator, "auto-paused after ring-outs");
+            info!(%operator, "auto-paused after ring-outs");
             self.set_status(
                 now,
-                o.operator,
+                operator,
                 OperatorStatus::Paused {
                     reason: PauseReason::NoAnswer,
                 },

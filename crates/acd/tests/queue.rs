@@ -57,6 +57,50 @@ fn a_declined_offer_moves_the_caller_on_to_the_next_operator() {
 }
 
 #[test]
+fn a_phone_that_fails_every_offer_is_paused_instead_of_rung_again_and_again() {
+    // One operator, auto-pause off: a busy phone (486) must not be re-offered in a loop.
+    let config = QueueConfig {
+        auto_pause_after: None,
+        ..QueueConfig::default()
+    };
+    let mut h = Harness::new(config, &[1]);
+    h.join(10, 0);
+    let offer = h.ringing_offer(1);
+    h.acd.offer_failed(h.now, offer).unwrap();
+    assert_eq!(rings(&h.drain()), vec![]);
+    assert_eq!(
+        h.acd.operator(OperatorId(1)).unwrap().status(),
+        &OperatorStatus::Paused {
+            reason: PauseReason::NoAnswer
+        }
+    );
+}
+
+#[test]
+fn failed_offers_count_towards_auto_pause_like_ring_outs() {
+    let config = QueueConfig {
+        auto_pause_after: Some(2),
+        ..QueueConfig::default()
+    };
+    let mut h = Harness::new(config, &[1, 2]);
+    h.join(10, 0);
+    let offer = h.ringing_offer(1);
+    h.acd.offer_failed(h.now, offer).unwrap();
+    assert_eq!(rings(&h.drain()), vec![(10, 2)]);
+    assert_eq!(
+        h.acd.operator(OperatorId(1)).unwrap().status(),
+        &OperatorStatus::Available
+    );
+    assert_eq!(
+        h.acd
+            .operator(OperatorId(1))
+            .unwrap()
+            .consecutive_ring_outs(),
+        1
+    );
+}
+
+#[test]
 fn consecutive_ring_outs_auto_pause_the_operator_with_reason_no_answer() {
     let config = QueueConfig {
         auto_pause_after: Some(2),

@@ -355,14 +355,13 @@ impl RelayRewriter {
             output.take_idle();
             self.anchor = None;
         }
-        let ts_offset = output.sender.timestamp.wrapping_sub(header.timestamp);
-        let next_out_seq = output.sender.seq;
-        Ok(self.anchor.get_or_insert_with(|| Anchor {
+        // Kept if set; the new anchor is a few plain fields.
+        Ok(self.anchor.get_or_insert(Anchor {
             ssrc: header.ssrc,
-            ts_offset,
+            ts_offset: output.sender.timestamp.wrapping_sub(header.timestamp),
             max_seq: seq,
             span: 0,
-            next_out_seq,
+            next_out_seq: output.sender.seq,
             marker_pending: true,
             probation: None,
         }))

@@ -183,6 +183,10 @@ pub(crate) enum AcdRequest {
     OfferRejected {
         offer: OfferId,
     },
+    /// The phone refused or could not be reached: a miss for auto-pause.
+    OfferFailed {
+        offer: OfferId,
+    },
     CallEnded {
         operator: OperatorId,
     },
@@ -923,7 +927,10 @@ impl Call {
                 "abandoned",
                 json!({ "waited_ms": self.queue.waited.map(|w| w.as_millis() as u64) }),
             );
-            out.push(CallOutput::Acd(AcdRequest::Abandon));
+        }
+        if matches!(self.stage, Stage::Transfer(_)) && self.queue.transfer_result.is_none() {
+            // Hung up while the target was announced or rang: the transfer never completed.
+            self.queue.transfer_result = Some("caller_hangup".to_owned());
         }
         self.finish(
             now,
@@ -969,6 +976,11 @@ impl Call {
             return;
         }
         self.sync_choices();
+        if let Stage::Queued { .. } = self.stage {
+            // However a queued call ends (BYE, shutdown), the ACD lets go of it: a caller
+            // left behind there would be offered to operators forever.
+            out.push(CallOutput::Acd(AcdRequest::Abandon));
+        }
         self.release_peers(now, out);
         let disposition = match (self.queue.outcome, disposition) {
             // Refusals and failures before the caller was ever queued keep their own word.

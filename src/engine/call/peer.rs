@@ -280,7 +280,17 @@ impl Call {
         };
         match event {
             PeerEvent::MediaOpened { port } => self.send_invite(index, port, out),
-            PeerEvent::MediaOpenFailed => self.peer_failed(now, ctx, index, 503, out),
+            // Our own port shortage is no fault of the operator's phone.
+            PeerEvent::MediaOpenFailed => {
+                let peer = self.peers.remove(index);
+                release(&peer, out);
+                match peer.role {
+                    PeerRole::Operator { offer, .. } => {
+                        out.push(CallOutput::Acd(AcdRequest::OfferRejected { offer }))
+                    }
+                    PeerRole::Target { .. } => self.target_failed(now, ctx, 503, out),
+                }
+            }
             PeerEvent::Progress { status, sdp } => self.peer_progress(now, index, status, sdp, out),
             PeerEvent::Answered { sdp } => self.peer_answered(now, ctx, index, sdp, out),
             PeerEvent::Failed { status } => self.peer_failed(now, ctx, index, status, out),
@@ -437,7 +447,8 @@ impl Call {
                     "offer_result",
                     json!({ "operator": login, "result": offer_result(status) }),
                 );
-                out.push(CallOutput::Acd(AcdRequest::OfferRejected { offer }));
+                // Busy, declined or unreachable: counts towards the operator's auto-pause.
+                out.push(CallOutput::Acd(AcdRequest::OfferFailed { offer }));
             }
             PeerRole::Target { .. } => self.target_failed(now, ctx, status, out),
         }

@@ -80,6 +80,7 @@ async fn relay_under_load() {
         talkers.extend([end_a, end_b]);
     }
     let mut listeners = Vec::new();
+    let mut players = Vec::new();
     for n in 0..prompt_legs {
         let (leg, end) = h.leg(Codec::Pcmu, None).await;
         h.send(MediaCommand::Play {
@@ -89,6 +90,7 @@ async fn relay_under_load() {
             looped: true,
         });
         listeners.push(Arc::new(end.socket));
+        players.push(leg);
     }
     h.fence().await;
 
@@ -107,11 +109,15 @@ async fn relay_under_load() {
         prompt_receivers.spawn(collect(Arc::clone(socket), base));
     }
 
-    let mut interval = tokio::time::interval(Duration::from_millis(20));
+    // Real calls do not send in lockstep: each millisecond, a twentieth of the talkers send.
+    let mut interval = tokio::time::interval(Duration::from_millis(1));
+    let group = talkers.len().div_ceil(20).max(1);
     let mut buf = [0u8; 1500];
-    for _ in 0..seconds * 50 {
+    for round in 0..seconds * 1000 {
         interval.tick().await;
-        for (socket, leg_addr, sender) in talkers.iter_mut() {
+        let start = (round % 20) * group;
+        let end = (start + group).min(talkers.len());
+        for (socket, leg_addr, sender) in talkers.get_mut(start..end).unwrap_or_default() {
             let mut payload = [0xFFu8; 160];
             payload[..8].copy_from_slice(&nanos_since(base).to_be_bytes());
             let len = sender.write_packet(0, &payload, &mut buf);
@@ -119,6 +125,10 @@ async fn relay_under_load() {
         }
     }
 
+    // Silence the prompts so their far ends go quiet too.
+    for leg in players {
+        h.send(MediaCommand::StopPlayback { leg });
+    }
     let mut latencies = Vec::new();
     while let Some(result) = receivers.join_next().await {
         latencies.extend(result.unwrap().0);
