@@ -3,8 +3,11 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod center;
+pub mod pcap;
 pub mod phone;
 pub mod sip_text;
+pub mod tone;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -173,11 +176,27 @@ impl Drop for EngineProcess {
 }
 
 pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    http_request(addr, "GET", path, None)
+}
+
+/// POST with a JSON body.
+pub fn http_post(addr: SocketAddr, path: &str, json: &str) -> (u16, String) {
+    http_request(addr, "POST", path, Some(json))
+}
+
+fn http_request(addr: SocketAddr, method: &str, path: &str, json: Option<&str>) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).expect("connect http");
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let body = match json {
+        Some(json) => format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+            json.len()
+        ),
+        None => "\r\n".to_owned(),
+    };
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{body}"
     )
     .expect("send http");
     let mut response = String::new();
@@ -220,6 +239,11 @@ fn dechunk(body: &str) -> String {
 
 /// Runs sipp with a scenario from tests/sipp against the engine; returns (exit code, output).
 pub fn sipp(scenario: &str, target: SocketAddr, args: &[&str]) -> (i32, String) {
+    sipp_on(scenario, target, free_udp_port(), args)
+}
+
+/// [`sipp`] from a chosen local SIP port (a phone that registers, then answers on that port).
+pub fn sipp_on(scenario: &str, target: SocketAddr, port: u16, args: &[&str]) -> (i32, String) {
     let scenario = repo_root().join("tests/sipp").join(scenario);
     let dir = tempfile::tempdir().expect("temp dir");
     let output = Command::new("sipp")
@@ -227,12 +251,7 @@ pub fn sipp(scenario: &str, target: SocketAddr, args: &[&str]) -> (i32, String) 
         .arg("-sf")
         .arg(&scenario)
         .args(["-i", "127.0.0.1", "-nostdin", "-timeout", "60s"])
-        .args([
-            "-p",
-            &free_udp_port().to_string(),
-            "-mp",
-            &free_udp_port().to_string(),
-        ])
+        .args(["-p", &port.to_string(), "-mp", &free_udp_port().to_string()])
         .args(["-trace_err", "-error_file"])
         .arg(dir.path().join("errors.log"))
         .args(args)

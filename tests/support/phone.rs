@@ -1,6 +1,9 @@
 //! A test phone: one SIP dialog over UDP and an RTP socket that keeps every packet it hears.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
@@ -39,6 +42,9 @@ impl Rtp {
 pub struct Phone {
     pub sip: UdpSocket,
     pub rtp: UdpSocket,
+    /// The same RTP socket, for a sender thread that keeps its 20 ms pace whatever the test
+    /// task is doing.
+    rtp_out: std::net::UdpSocket,
     pub engine: SocketAddr,
     pub call_id: String,
     from_tag: String,
@@ -52,11 +58,15 @@ pub struct Phone {
 impl Phone {
     pub async fn new(engine: SocketAddr) -> Phone {
         let sip = UdpSocket::bind("127.0.0.1:0").await.expect("bind sip");
-        let rtp = UdpSocket::bind("127.0.0.1:0").await.expect("bind rtp");
+        let rtp = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind rtp");
+        rtp.set_nonblocking(true).expect("nonblocking");
+        let rtp_out = rtp.try_clone().expect("clone rtp socket");
+        let rtp = UdpSocket::from_std(rtp).expect("tokio rtp socket");
         let port = sip.local_addr().expect("addr").port();
         Phone {
             sip,
             rtp,
+            rtp_out,
             engine,
             call_id: format!("test-{port}-{}@127.0.0.1", std::process::id()),
             from_tag: format!("ft{port}"),
@@ -243,6 +253,68 @@ impl Phone {
             self.rtp.send_to(&packet, to).await.expect("send dtmf");
             seq = seq.wrapping_add(1);
         }
+    }
+}
+
+/// A tone the phone is sending; stops when dropped.
+pub struct ToneSender {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for ToneSender {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Phone {
+    /// Talks: a continuous PCMU sine at `hz` to `to`, one RTP packet every 20 ms (one SSRC,
+    /// consecutive sequence numbers, 160-sample timestamp steps, marker on the first).
+    pub fn send_tone(&self, to: SocketAddr, hz: f64) -> ToneSender {
+        let socket = self.rtp_out.try_clone().expect("clone rtp socket");
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        let ssrc = 0x7e57_0000 | u32::from(self.sip_port());
+        let thread = std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut index = 0usize;
+            while !stopped.load(Ordering::Relaxed) {
+                let mut packet = vec![0x80, if index == 0 { 0x80 } else { 0 }];
+                packet.extend_from_slice(&(index as u16).wrapping_add(4000).to_be_bytes());
+                packet.extend_from_slice(&((index as u32).wrapping_mul(160)).to_be_bytes());
+                packet.extend_from_slice(&ssrc.to_be_bytes());
+                packet.extend_from_slice(&super::tone::pcmu_frame(hz, index));
+                // A full socket buffer only loses a frame; the pace goes on.
+                let _ = socket.send_to(&packet, to);
+                index += 1;
+                let due = start + Duration::from_millis(20 * index as u64);
+                std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            }
+        });
+        ToneSender {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Forgets what was heard so far, including packets still queued in the socket.
+    pub async fn forget_heard(&mut self) {
+        self.listen(usize::MAX, Duration::from_millis(60)).await;
+        self.heard.clear();
+    }
+
+    /// The PCMU audio heard, decoded, from packet `skip` on.
+    pub fn heard_samples(&self, skip: usize) -> Vec<i16> {
+        self.heard
+            .iter()
+            .skip(skip)
+            .filter(|p| p.payload_type == 0)
+            .flat_map(|p| p.payload.iter().map(|b| super::tone::ulaw_decode(*b)))
+            .collect()
     }
 }
 
