@@ -16,6 +16,7 @@ use super::test_harness::*;
 use super::*;
 
 mod transfers;
+mod variants;
 
 /// A Wednesday morning: every calendar is open.
 fn wednesday() -> DateTime<Utc> {
