@@ -3,11 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-const CORE_CRATES: [&str; 4] = [
+const CORE_CRATES: [&str; 5] = [
     "crates/sip",
     "crates/media",
     "crates/calendar",
     "crates/dialplan",
+    "crates/acd",
 ];
 const FORBIDDEN: [&str; 8] = [
     "tokio",
@@ -35,12 +36,14 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Test modules (`tests.rs`, `*_tests.rs`, `tests/`) are compiled only under `#[cfg(test)]`;
+/// Test modules (`tests.rs`, `*_tests.rs`, `test_*.rs`, `tests/`) are compiled only under
+/// `#[cfg(test)]`;
 /// a virtual clock needs one real `Instant` as its origin there.
 fn is_test_module(path: &Path) -> bool {
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
     name == "tests"
         || name.ends_with("_tests")
+        || name.starts_with("test_")
         || path.components().any(|c| c.as_os_str() == "tests")
 }
 
