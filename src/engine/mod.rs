@@ -856,6 +856,9 @@ impl Engine {
     }
 
     fn acd_request(&mut self, now: Now, leg: LegId, request: AcdRequest) {
+        // A caller joining a queue nobody can serve raises no ACD event, yet the board must
+        // show the caller waiting.
+        self.live_changed = true;
         let caller = CallerId(leg.0);
         let result = match request {
             AcdRequest::Join {

@@ -7,7 +7,6 @@ use madoguchi_dialplan::Dialplan;
 use madoguchi_store::Disposition;
 
 use super::super::test_harness::*;
-use super::super::*;
 use super::{bridged, call_in, city, op1, op2, pick_up, state_of, wednesday};
 
 /// tests/dialplans/queue.toml with `edit` applied to its text.
