@@ -3,17 +3,20 @@
 # noisy, so the figures come with the load average they were taken under.
 #  1. waiting: BENCH_WAITING callers (sipp, bench_call.xml) queue with no operator logged in
 #     (dialplans/examples/bench_queue.toml: join_empty, hold music, position/wait announcement
-#     every 10 s) and hold >= BENCH_WAIT_HOLD s. On the plateau dumpcap records 10 s of the
-#     first 200 streams on lo; scripts/rtp_gaps.py gives each stream's p99 inter-packet gap
-#     (target 20 ± 5 ms). Engine RSS per waiting caller; every call must end with a record.
+#     every 10 s) and hold >= BENCH_WAIT_HOLD s. On the plateau dumpcap records
+#     BENCH_CAPTURE_S (10) s of the first 200 streams on lo; scripts/rtp_gaps.py gives each
+#     stream's p99 inter-packet gap (target 20 ± 5 ms). Engine RSS per waiting caller; every
+#     call must end with a record.
 #  2. bridged: BENCH_BRIDGED operators (users made with `madoguchi user add`, in parallel) all
 #     register from one sipp on port P (register_from_csv.xml); a sipp UAS on P answers their
 #     calls and echoes the audio (operator_answer.xml, -rtp_echo). As many callers send PCMU
 #     (bench_caller_talks.xml; the audio, numbered frames, from rtp_talkers.py) and hold >=
 #     BENCH_TALK_HOLD s. Once GET /api/v1/queues shows every operator on a call, dumpcap records
-#     10 s of the first 200 calls' legs; scripts/bridge_rtp.py gives the gaps of the relayed
+#     the first 200 calls' legs; scripts/bridge_rtp.py gives the gaps of the relayed
 #     packets towards callers and operators and the latency the relay adds (same frame in,
 #     same frame out). Every call must be recorded as answered.
+# The load tools share the cores with the engine: what each used during the captures is
+# printed (scripts/cpu_share.py) with the load average; BENCH_TOOLS_NICE=N runs them niced.
 # Everything runs on 127.0.0.1 and stops by itself; results in bench-out/queue/.
 # Usage: scripts/bench_queue.sh       (env: BENCH_WAITING=1000 BENCH_BRIDGED=500
 #                                      BENCH_WAIT_HOLD=30 BENCH_TALK_HOLD=40 BENCH_SKIP_BUILD=)
@@ -25,7 +28,6 @@ waiting=${BENCH_WAITING:-1000}
 bridged=${BENCH_BRIDGED:-500}
 wait_hold=${BENCH_WAIT_HOLD:-30}
 talk_hold=${BENCH_TALK_HOLD:-40}
-# The load tools share the cores with the engine; BENCH_TOOLS_NICE=10 runs them niced.
 tools_nice=${BENCH_TOOLS_NICE:-0}
 # Seconds of each capture (the holds grow with it).
 capture_s=${BENCH_CAPTURE_S:-10}
@@ -76,6 +78,9 @@ log_problems() {
 }
 
 run=0
+pid=
+# An engine left running would hold its ports and database.
+trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' EXIT
 start_engine() { # DATABASE
   run=$((run + 1))
   log=$out/engine-$run.log
@@ -98,7 +103,7 @@ stop_engine() {
   wait "$pid" 2>/dev/null
   engine_exit=$?
 }
-# Captures 10 s of UDP on lo matching FILTER into FILE, with kernel timestamps.
+# Captures capture_s seconds of UDP on lo matching FILTER into FILE, with kernel timestamps.
 # Meanwhile, who used the CPU (the other users of these cores included): $cpu.
 capture() {
   python3 scripts/cpu_share.py $((capture_s - 1)) >"$out/cpu.txt" &
