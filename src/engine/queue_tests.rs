@@ -780,3 +780,15 @@ fn a_queued_call_ended_by_shutdown_leaves_the_queue_and_frees_its_ringing_operat
     h.advance(Duration::from_secs(10));
     assert_eq!(phone.invites(&h).len(), 1, "nobody is offered again");
 }
+
+#[test]
+fn a_caller_joining_a_queue_nobody_can_serve_marks_the_live_state_changed() {
+    // Joining raises no ACD event when nobody is free, yet the board must show the caller.
+    let mut phone = op1();
+    let mut h = desk(&mut [&mut phone]);
+    pause(&mut h, "op1");
+    let _ = h.engine.take_live_changed();
+    call_in(&mut h, 1);
+    assert!(h.engine.take_live_changed());
+    assert_eq!(h.engine.live(h.now).queues[0].waiting.len(), 1);
+}
