@@ -381,14 +381,8 @@ impl Acd {
 
     /// The operator declined (or was busy): the caller moves on to the next operator.
     pub fn offer_rejected(&mut self, now: Instant, offer: OfferId) -> Result<(), AcdError> {
-        let o = self
-            .offers
-            .remove(&offer)
+        self.end_offer(now, offer)
             .ok_or(AcdError::UnknownOffer(offer))?;
-        if let Some(c) = self.callers.get_mut(&o.caller) {
-            c.offers.retain(|x| *x != offer);
-        }
-        self.set_state(now, o.operator, OperatorState::Idle);
         self.dispatch(now);
         Ok(())
     }
@@ -399,13 +393,8 @@ impl Acd {
     /// phone that answers every offer with 486 is not rung again and again.
     pub fn offer_failed(&mut self, now: Instant, offer: OfferId) -> Result<(), AcdError> {
         let o = self
-            .offers
-            .remove(&offer)
+            .end_offer(now, offer)
             .ok_or(AcdError::UnknownOffer(offer))?;
-        if let Some(c) = self.callers.get_mut(&o.caller) {
-            c.offers.retain(|x| *x != offer);
-        }
-        self.set_state(now, o.operator, OperatorState::Idle);
         let limit = self
             .queues
             .get(&o.queue)

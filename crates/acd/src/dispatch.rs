@@ -103,20 +103,27 @@ impl Acd {
     }
 
     fn ring_out(&mut self, now: Instant, offer: OfferId) {
-        let Some(o) = self.offers.remove(&offer) else {
+        let Some(o) = self.end_offer(now, offer) else {
             return;
         };
         debug!(%offer, caller = %o.caller, operator = %o.operator, "ring no answer");
-        if let Some(c) = self.callers.get_mut(&o.caller) {
-            c.offers.retain(|x| *x != offer);
-        }
         self.events.push_back(AcdEvent::CancelRing { offer });
-        self.set_state(now, o.operator, OperatorState::Idle);
         let limit = self
             .queues
             .get(&o.queue)
             .and_then(|q| q.config.auto_pause_after);
         self.count_miss(now, o.operator, limit);
+    }
+
+    /// Forgets a ringing offer: off its caller's list, its operator idle again. `None` when the
+    /// offer is not ringing (answered, cancelled or ended already).
+    pub(crate) fn end_offer(&mut self, now: Instant, offer: OfferId) -> Option<Offer> {
+        let o = self.offers.remove(&offer)?;
+        if let Some(c) = self.callers.get_mut(&o.caller) {
+            c.offers.retain(|x| *x != offer);
+        }
+        self.set_state(now, o.operator, OperatorState::Idle);
+        Some(o)
     }
 
     /// One more offer the operator did not take; `limit` in a row pauses it (no-answer).
