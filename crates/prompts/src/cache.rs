@@ -136,7 +136,7 @@ impl PromptCache {
             }
             let pcm = decode_to_8k_mono(file)?;
             let prompt = EncodedPrompt::encode(name, &pcm);
-            tracing::debug!(
+            tracing::trace!(
                 prompt = name,
                 file = %file.display(),
                 duration_ms = prompt.duration.as_millis() as u64,

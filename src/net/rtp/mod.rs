@@ -227,6 +227,7 @@ impl MediaRuntime {
             leg,
             socket: Arc::clone(&stream.socket),
             own: Arc::clone(&stream.output),
+            signalled: remote,
             format,
             events: self.events.clone(),
             transcoder: Arc::clone(&self.transcoder),

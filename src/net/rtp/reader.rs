@@ -42,6 +42,8 @@ pub(super) struct ReaderSetup {
     pub(super) socket: Arc<UdpSocket>,
     /// This leg's own stream, whose remote the latch sets.
     pub(super) own: SharedOutput,
+    /// The far end's address as its SDP gave it.
+    pub(super) signalled: Option<SocketAddr>,
     pub(super) format: LegFormat,
     pub(super) events: mpsc::UnboundedSender<MediaEvent>,
     pub(super) transcoder: Arc<Transcoder>,
@@ -80,6 +82,7 @@ async fn read_stream(setup: ReaderSetup, mut control: mpsc::UnboundedReceiver<Co
         leg,
         socket,
         own,
+        signalled,
         format,
         events,
         transcoder,
@@ -119,18 +122,19 @@ async fn read_stream(setup: ReaderSetup, mut control: mpsc::UnboundedReceiver<Co
             metrics::counter!("madoguchi_rtp_invalid_total").increment(1);
             continue;
         };
-        // Symmetric RTP latches on the first source after each (re)start; packets from any
-        // other address are dropped, so a stranger cannot take over the audio or press keys.
-        match latched {
-            Some(latched) if latched != source => {
+        // Symmetric RTP latches on the first source after each (re)start, so a far end behind
+        // NAT is heard and answered where it really sends from; packets from any other address
+        // are dropped, so a stranger cannot take over the audio or press keys. The address the
+        // SDP names always wins over an earlier latch: a port freed by one call and reused by
+        // the next can still receive a stale stream meant for the old call, and that stream
+        // must not capture the new leg.
+        if latched != Some(source) {
+            if latched.is_some() && Some(source) != signalled {
                 metrics::counter!("madoguchi_rtp_foreign_source_total").increment(1);
                 continue;
             }
-            Some(_) => {}
-            None => {
-                latched = Some(source);
-                lock(&own).remote = Some(source);
-            }
+            latched = Some(source);
+            lock(&own).remote = Some(source);
         }
         if let Some((rewriter, to)) = relay.as_mut() {
             relay_packet(rewriter, to, &header, payload, &transcoder, &mut relayed);

@@ -472,3 +472,57 @@ async fn relaying_adds_well_under_a_millisecond_median_latency() {
     let median = latencies[latencies.len() / 2];
     assert!(median < Duration::from_millis(1), "median {median:?}");
 }
+
+#[tokio::test]
+async fn a_stale_stream_arriving_first_does_not_take_the_leg_from_its_signalled_far_end() {
+    let mut h = Harness::new();
+    let (a, mut end_a) = h.leg(Codec::Pcmu, None).await;
+    let (b, mut end_b) = h.leg(Codec::Pcmu, None).await;
+    h.send(MediaCommand::Bridge { a, b });
+    h.fence().await;
+    // A stream meant for the call that used this port before.
+    let mut stale = FarEnd {
+        socket: UdpSocket::bind((LOCALHOST, 0)).await.unwrap(),
+        leg_addr: end_a.leg_addr,
+        sender: RtpSender::new(Ssrc(0x5A1E), 7, 8000),
+    };
+    stale.send_audio(0, &ramp(9)).await;
+    assert_eq!(end_b.recv().await.1, ramp(9), "the stale packet came first");
+
+    end_a.send_audio(0, &ramp(1)).await;
+    assert_eq!(
+        end_b.recv().await.1,
+        ramp(1),
+        "the signalled far end is heard"
+    );
+    stale.send_audio(0, &ramp(9)).await;
+    end_a.send_audio(0, &ramp(2)).await;
+    assert_eq!(end_b.recv().await.1, ramp(2), "the stale stream is dropped");
+    end_b.send_audio(0, &ramp(3)).await;
+    assert_eq!(end_a.recv().await.1, ramp(3), "and the far end is answered");
+    assert!(stale.nothing_received(), "the stale sender hears nothing");
+}
+
+#[tokio::test]
+async fn a_far_end_sending_from_another_address_than_its_sdp_is_latched() {
+    let mut h = Harness::new();
+    let (a, end_a) = h.leg(Codec::Pcmu, None).await;
+    let (b, mut end_b) = h.leg(Codec::Pcmu, None).await;
+    h.send(MediaCommand::Bridge { a, b });
+    h.fence().await;
+    // Behind NAT: the same far end, seen from another port than its SDP gave.
+    let mut natted = FarEnd {
+        socket: UdpSocket::bind((LOCALHOST, 0)).await.unwrap(),
+        leg_addr: end_a.leg_addr,
+        sender: RtpSender::new(Ssrc(0xCAFE), 7, 8000),
+    };
+    natted.send_audio(0, &ramp(4)).await;
+    assert_eq!(end_b.recv().await.1, ramp(4));
+    end_b.send_audio(0, &ramp(5)).await;
+    assert_eq!(
+        natted.recv().await.1,
+        ramp(5),
+        "answered where it sends from"
+    );
+    assert!(end_a.nothing_received(), "not at the SDP's address");
+}
