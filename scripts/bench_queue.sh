@@ -29,6 +29,7 @@ bridged=${BENCH_BRIDGED:-500}
 wait_hold=${BENCH_WAIT_HOLD:-30}
 talk_hold=${BENCH_TALK_HOLD:-40}
 tools_nice=${BENCH_TOOLS_NICE:-0}
+media_threads=${BENCH_MEDIA_THREADS:-1}
 # Seconds of each capture (the holds grow with it).
 capture_s=${BENCH_CAPTURE_S:-10}
 # Streams sampled per side; ports are handed out in order from the bottom of the range.
@@ -51,6 +52,8 @@ ulimit -n "$(ulimit -Hn)"
 free_port() { python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 rtp_counters() { curl -s --max-time 5 "http://$http/metrics" | awk '/^madoguchi_rtp_[a-z_]+_total/ {sub(/^madoguchi_rtp_/, ""); sub(/_total/, ""); printf "%s=%s ", $1, $2}'; }
+# The media clock's late wake-ups so far: "over_5ms over_20ms".
+late_ticks() { curl -s --max-time 5 "http://$http/metrics" | awk '/^madoguchi_rtp_ticks_late_total/ {l=$2} /^madoguchi_rtp_ticks_over_a_frame_late_total/ {f=$2} END {printf "%d %d", l, f}'; }
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0; }
 json() { curl -s --max-time 5 "http://$http$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 2>/dev/null; }
 waiting_now() { json /api/v1/queues 'sum(len(q["waiting"]) for q in d["queues"])'; }
@@ -88,7 +91,7 @@ start_engine() { # DATABASE
   rm -f "$stdout"
   "$bin" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
     --database-url "sqlite://$1" --dialplan dialplans/examples/bench_queue.toml \
-    --rtp-ports "$rtp_low-$rtp_high" --sip-digest MD5,SHA-256 >"$stdout" 2>"$log" &
+    --rtp-ports "$rtp_low-$rtp_high" --sip-digest MD5,SHA-256 --media-threads "$media_threads" >"$stdout" 2>"$log" &
   pid=$!
   for _ in $(seq 300); do
     grep -q "madoguchi ready" "$stdout" 2>/dev/null && break
@@ -105,11 +108,17 @@ stop_engine() {
 }
 # Captures capture_s seconds of UDP on lo matching FILTER into FILE, with kernel timestamps.
 # Meanwhile, who used the CPU (the other users of these cores included): $cpu.
+# And how often the engine's media clock woke late meanwhile: $late.
 capture() {
+  local before after
+  read -r -a before <<<"$(late_ticks)"
   python3 scripts/cpu_share.py $((capture_s - 1)) >"$out/cpu.txt" &
-  nice -n "$tools_nice" dumpcap -q -P -B 128 -i lo -f "$1" -s 64 -w "$2" -a duration:"$capture_s" 2>"$out/dumpcap.err"
+  # Not -q: the end of its report says whether the capture itself dropped packets.
+  nice -n "$tools_nice" dumpcap -P -B 128 -i lo -f "$1" -s 64 -w "$2" -a duration:"$capture_s" 2>"$out/dumpcap.err"
   wait $!
   cpu=$(cat "$out/cpu.txt")
+  read -r -a after <<<"$(late_ticks)"
+  late="media clock late >5ms: $(( ${after[0]:-0} - ${before[0]:-0} )) ticks, >20ms: $(( ${after[1]:-0} - ${before[1]:-0} )) ticks (of $((capture_s * 50))); capture: $(grep -o 'Packets received/dropped.*' "$out/dumpcap.err" | tail -1)"
 }
 summary() { echo "$*" | tee -a "$out/summary.txt"; }
 
@@ -153,6 +162,7 @@ if [ "$waiting" -gt 0 ]; then
   summary "waiting: rss_idle_kib=$idle rss_plateau_kib=$peak per_waiting_caller_kib=$(( (peak - idle) / waiting )) load_at_capture=$load_at"
   summary "waiting: gaps $gaps"
   summary "waiting: during capture $cpu"
+  summary "waiting: during capture $late"
   rm -rf "$dir"
 fi
 
@@ -248,6 +258,7 @@ if [ "$bridged" -gt 0 ]; then
   summary "bridged: rss_idle_kib=$idle rss_plateau_kib=$peak per_bridged_call_kib=$(( (peak - idle) / bridged )) load_at_capture=$load_at"
   while read -r line; do summary "bridged: $line"; done <<<"$relay"
   summary "bridged: during capture $cpu"
+  summary "bridged: during capture $late"
   kill "$talkers" 2>/dev/null
   rm -rf "$dir" "$cdir"
 fi

@@ -102,6 +102,11 @@ pub struct ServeArgs {
     /// Digest realm phones register in (default "madoguchi"; must match `user add --realm`).
     #[arg(long, env = "MADOGUCHI_SIP_REALM")]
     pub sip_realm: Option<String>,
+    /// Threads of the media runtime (RTP relay and prompts), kept apart from signalling,
+    /// the API and the database so their bursts never delay audio. Default 1; 2 or more for
+    /// several hundred bridged calls.
+    #[arg(long, env = "MADOGUCHI_MEDIA_THREADS", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub media_threads: Option<u16>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,6 +31,8 @@ pub struct Settings {
     pub sip_realm: String,
     /// Challenge order of REGISTER digests.
     pub sip_digest: Vec<DigestAlgorithm>,
+    /// Worker threads of the media runtime.
+    pub media_threads: u16,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +70,7 @@ struct FileSettings {
     trunk_password: Option<String>,
     sip_realm: Option<String>,
     sip_digest: Option<String>,
+    media_threads: Option<u16>,
 }
 
 impl Settings {
@@ -125,6 +128,11 @@ impl Settings {
                     .or(file.sip_digest.as_deref())
                     .unwrap_or("SHA-256,MD5"),
             )?,
+            media_threads: args
+                .media_threads
+                .or(file.media_threads)
+                .unwrap_or(1)
+                .clamp(1, 64),
         })
     }
 }

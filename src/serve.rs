@@ -32,6 +32,8 @@ use crate::web::{EngineLink, EngineRequest};
 
 const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 const FLUSH_LIMIT: Duration = Duration::from_secs(30);
+/// The media runtime stops as soon as its channel closes; this only bounds a wedged one.
+const MEDIA_STOP_LIMIT: Duration = Duration::from_secs(5);
 /// Users added with `madoguchi user add` while the engine runs can register within this.
 const DIRECTORY_REFRESH: Duration = Duration::from_secs(10);
 /// The live state is published at most this often (dashboards want it within a second).
@@ -59,6 +61,8 @@ pub enum ServeError {
     PublicAddress { host: String },
     #[error("city line {uri:?}: {reason}")]
     CityLine { uri: String, reason: String },
+    #[error("cannot start the media runtime: {0}")]
+    MediaRuntime(std::io::Error),
     #[error("metrics: {0}")]
     Metrics(#[from] metrics_exporter_prometheus::BuildError),
     #[error(
@@ -151,7 +155,9 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         settings.rtp_ports.clone(),
         media_events_tx,
     );
-    let media_task = tokio::spawn(media.run(media_rx));
+    let media_thread = media
+        .spawn_dedicated(media_rx, settings.media_threads)
+        .map_err(ServeError::MediaRuntime)?;
 
     let app = web::router(web::AppState {
         store,
@@ -191,7 +197,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
 
     let _ = stop_http_tx.send(());
     let _ = http_task.await;
-    media_task.abort();
+    // The engine's end closed the media channel, so the media runtime is ending too.
+    media_thread.stop(MEDIA_STOP_LIMIT).await;
     // Records wait in memory while the database is away; give it a bounded time to come back
     // rather than hang the shutdown (the hardening issue adds a durable local spool).
     match tokio::time::timeout(FLUSH_LIMIT, writer_task.shutdown()).await {

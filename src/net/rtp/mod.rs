@@ -49,6 +49,9 @@ use reader::{Reader, ReaderSetup, RelayTo};
 
 /// Samples in one 20 ms G.711 frame.
 const FRAME_SAMPLES: u32 = 160;
+/// A frame tick this late is a gap a listener can notice (a quarter of the 20 ms frame is
+/// what the benchmark's ±5 ms allows).
+const TICK_LATE: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// A leg's outgoing stream and where it goes.
 struct Output {
@@ -82,6 +85,23 @@ struct Playback {
     looped: bool,
 }
 
+/// The thread a dedicated media runtime runs on.
+pub struct MediaThread {
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl MediaThread {
+    /// Waits, at most `limit`, for the runtime to end once its command channel is closed.
+    pub async fn stop(self, limit: std::time::Duration) {
+        let joined = tokio::task::spawn_blocking(move || self.thread.join());
+        match tokio::time::timeout(limit, joined).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(_) => tracing::error!("the media runtime ended with a panic"),
+            Err(_) => tracing::warn!("the media runtime did not stop in time"),
+        }
+    }
+}
+
 pub struct MediaRuntime {
     prompts: Arc<PromptCache>,
     bind_ip: IpAddr,
@@ -110,6 +130,29 @@ impl MediaRuntime {
         }
     }
 
+    /// Runs on a tokio runtime of its own, on `threads` threads named `media`, until the
+    /// command channel closes. Signalling, the API and the database live on the main
+    /// runtime: a burst of work there (a thousand callers' announcements, a report query)
+    /// cannot hold up the frame clock or the relay.
+    pub fn spawn_dedicated(
+        self,
+        commands: mpsc::UnboundedReceiver<MediaCommand>,
+        threads: u16,
+    ) -> std::io::Result<MediaThread> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(usize::from(threads.max(1)))
+            .thread_name("media")
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("media-main".to_owned())
+            .spawn(move || {
+                runtime.block_on(self.run(commands));
+                // Dropping the runtime here ends the readers with it.
+            })?;
+        Ok(MediaThread { thread })
+    }
+
     /// Runs until the command channel closes.
     pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
         let mut clock = FrameClock::new(Instant::now().into_std(), FRAME_20MS);
@@ -121,7 +164,19 @@ impl MediaRuntime {
                     None => break,
                 },
                 _ = tokio::time::sleep_until(deadline) => {
-                    let due = clock.due_frames(Instant::now().into_std());
+                    let woke = Instant::now();
+                    // Every stream's audio waits for this wake-up: its lateness is the jitter
+                    // the engine adds, whatever the cause (a busy runtime, a descheduled
+                    // process).
+                    let late = woke.saturating_duration_since(deadline);
+                    // Counters, not a histogram: an unscraped histogram keeps every sample.
+                    if late >= TICK_LATE {
+                        metrics::counter!("madoguchi_rtp_ticks_late_total").increment(1);
+                    }
+                    if late >= FRAME_20MS {
+                        metrics::counter!("madoguchi_rtp_ticks_over_a_frame_late_total").increment(1);
+                    }
+                    let due = clock.due_frames(woke.into_std());
                     if due.skipped > 0 {
                         metrics::counter!("madoguchi_rtp_frames_skipped_total").increment(due.skipped);
                         self.skip(due.skipped);
