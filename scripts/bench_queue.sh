@@ -17,6 +17,8 @@
 #     same frame out). Every call must be recorded as answered.
 # The load tools share the cores with the engine: what each used during the captures is
 # printed (scripts/cpu_share.py) with the load average; BENCH_TOOLS_NICE=N runs them niced.
+# Also printed per capture: how often the engine's media clock woke late (>5 ms, >20 ms) and
+# whether dumpcap dropped packets. BENCH_MEDIA_THREADS=N sets the engine's media threads.
 # Everything runs on 127.0.0.1 and stops by itself; results in bench-out/queue/.
 # Usage: scripts/bench_queue.sh       (env: BENCH_WAITING=1000 BENCH_BRIDGED=500
 #                                      BENCH_WAIT_HOLD=30 BENCH_TALK_HOLD=40 BENCH_SKIP_BUILD=)
@@ -89,9 +91,9 @@ start_engine() { # DATABASE
   log=$out/engine-$run.log
   stdout=$out/engine-$run.out
   rm -f "$stdout"
-  "$bin" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+  MADOGUCHI_MEDIA_THREADS=$media_threads "$bin" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
     --database-url "sqlite://$1" --dialplan dialplans/examples/bench_queue.toml \
-    --rtp-ports "$rtp_low-$rtp_high" --sip-digest MD5,SHA-256 --media-threads "$media_threads" >"$stdout" 2>"$log" &
+    --rtp-ports "$rtp_low-$rtp_high" --sip-digest MD5,SHA-256 >"$stdout" 2>"$log" &
   pid=$!
   for _ in $(seq 300); do
     grep -q "madoguchi ready" "$stdout" 2>/dev/null && break

@@ -195,3 +195,34 @@ mod tests {
         assert!(parse_port_range("10000").is_err());
     }
 }
+
+#[cfg(test)]
+mod media_threads {
+    use clap::Parser;
+
+    use super::Settings;
+    use crate::cli::{Cli, Command};
+
+    fn settings(args: &[&str]) -> Result<Settings, String> {
+        let cli = Cli::try_parse_from(["madoguchi", "serve"].iter().chain(args))
+            .map_err(|e| e.to_string())?;
+        let Command::Serve(serve) = cli.command else {
+            return Err("not serve".to_owned());
+        };
+        Settings::resolve(&serve).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn one_media_thread_by_default_and_the_flag_sets_more() {
+        assert_eq!(settings(&[]).map(|s| s.media_threads), Ok(1));
+        assert_eq!(
+            settings(&["--media-threads", "3"]).map(|s| s.media_threads),
+            Ok(3)
+        );
+    }
+
+    #[test]
+    fn zero_media_threads_is_refused() {
+        assert!(settings(&["--media-threads", "0"]).is_err());
+    }
+}
