@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the real peers the tests use
-# (sipp, libfaketime, sox) when missing, makes sure PostgreSQL is up, then cargo test.
+# (sipp, libfaketime, sox, Chromium) when missing, makes sure PostgreSQL is up, then cargo test.
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +10,10 @@ command -v sipp >/dev/null || need+=(sip-tester)
 command -v faketime >/dev/null || need+=(faketime)
 command -v sox >/dev/null || need+=(sox)
 command -v psql >/dev/null || need+=(postgresql-client)
+command -v node >/dev/null || need+=(nodejs)
+# The WebRTC leg is tested against headless Chromium driven over WebDriver.
+command -v chromium >/dev/null || need+=(chromium)
+command -v chromedriver >/dev/null || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   as_root=""
@@ -29,3 +33,4 @@ fi
 export MADOGUCHI_TEST_PG_URL="${MADOGUCHI_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 cargo test --workspace --locked "$@"
+node --test tests/ui/*.test.mjs

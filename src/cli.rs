@@ -31,6 +31,49 @@ pub enum Command {
     /// Manage operators and managers.
     #[command(subcommand)]
     User(UserCommand),
+    /// API tokens for scripts (`Authorization: Bearer TOKEN`).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// The FAQ operators consult during calls.
+    #[command(subcommand)]
+    Faq(FaqCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token acting as an existing user; prints it once (only its hash is kept).
+    Create {
+        #[arg(long)]
+        login: String,
+        /// What the token is for (shown nowhere but the database).
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Revoke every API token of a user.
+    Revoke {
+        #[arg(long)]
+        login: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FaqCommand {
+    /// Add or update entries from a UTF-8 CSV file with the header question,answer,category;
+    /// an existing question gets the new answer and category. All or nothing.
+    Import {
+        file: PathBuf,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Print every entry: id, uses, active, category and question, tab-separated.
+    List {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@
 mod cli;
 mod config;
 mod engine;
+mod faq_import;
 mod net;
 mod presence;
 mod serve;
@@ -19,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, DialplanCommand, UserCommand};
+use cli::{Cli, Command, DialplanCommand, FaqCommand, TokenCommand, UserCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -62,6 +63,35 @@ fn main() -> ExitCode {
             realm,
             database_url,
         }) => add_user(login, &role, sip, realm, &database_url),
+        Command::Token(TokenCommand::Create {
+            login,
+            label,
+            database_url,
+        }) => create_token(&login, label.as_deref(), &database_url),
+        Command::Token(TokenCommand::Revoke {
+            login,
+            database_url,
+        }) => with_store(&database_url, |store| async move {
+            let revoked = store.revoke_api_tokens(&login).await?;
+            println!("revoked {revoked} token(s) of {login}");
+            Ok(())
+        }),
+        Command::Faq(FaqCommand::Import { file, database_url }) => import_faq(&file, &database_url),
+        Command::Faq(FaqCommand::List { database_url }) => {
+            with_store(&database_url, |store| async move {
+                for entry in store.list_faq().await? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        entry.id,
+                        entry.uses,
+                        if entry.active { "active" } else { "inactive" },
+                        entry.category.as_deref().unwrap_or("-"),
+                        entry.question.replace(['\t', '\n'], " ")
+                    );
+                }
+                Ok(())
+            })
+        }
         Command::Holidays { year } => {
             for holiday in madoguchi_calendar::holidays_in_year(year) {
                 println!("{}\t{}", holiday.date.format("%Y-%m-%d"), holiday.name);
@@ -133,6 +163,59 @@ fn add_user(login: String, role: &str, sip: bool, realm: String, database_url: &
         }
         Err(error) => fail(&error),
     }
+}
+
+/// Runs `work` on the store at `database_url` (created and migrated if new).
+fn with_store<F, Fut>(database_url: &str, work: F) -> ExitCode
+where
+    F: FnOnce(madoguchi_store::Store) -> Fut,
+    Fut: std::future::Future<Output = Result<(), Box<dyn std::error::Error>>>,
+{
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(&error),
+    };
+    let result = runtime.block_on(async {
+        let store = madoguchi_store::Store::connect(database_url).await?;
+        work(store).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(&error),
+    }
+}
+
+/// Prints the token alone on standard output, so `TOKEN=$(madoguchi token create …)` works.
+fn create_token(login: &str, label: Option<&str>, database_url: &str) -> ExitCode {
+    with_store(database_url, |store| async move {
+        let (secret, _) = store
+            .create_api_token(login, label, chrono::Utc::now())
+            .await?;
+        println!("{}", secret.expose());
+        eprintln!("token created for {login}; it is shown only now");
+        Ok(())
+    })
+}
+
+fn import_faq(file: &std::path::Path, database_url: &str) -> ExitCode {
+    let entries = match std::fs::File::open(file)
+        .map_err(|e| e.to_string())
+        .and_then(|f| faq_import::read_entries(f).map_err(|e| e.to_string()))
+    {
+        Ok(entries) => entries,
+        Err(error) => return fail(&format!("{}: {error}", file.display())),
+    };
+    with_store(database_url, |store| async move {
+        let summary = store.import_faq(&entries, chrono::Utc::now()).await?;
+        println!(
+            "{}: {} added, {} updated, {} unchanged",
+            file.display(),
+            summary.added,
+            summary.updated,
+            summary.unchanged
+        );
+        Ok(())
+    })
 }
 
 fn fail(error: &dyn std::fmt::Display) -> ExitCode {

@@ -19,7 +19,9 @@ use madoguchi_prompts::PromptCache;
 use madoguchi_sip::{EndpointConfig, SipStats};
 use madoguchi_store::{RecordWriter, Store};
 use rand::Rng;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::engine::console::ConsoleEvent;
 
 use crate::config::Settings;
 use crate::engine::targets::{parse_uri, TargetAddress, Targets};
@@ -37,6 +39,8 @@ const MEDIA_STOP_LIMIT: Duration = Duration::from_secs(5);
 /// Users added with `madoguchi user add` while the engine runs can register within this.
 const DIRECTORY_REFRESH: Duration = Duration::from_secs(10);
 /// The live state is published at most this often (dashboards want it within a second).
+/// Console events buffered for slow sockets; one that falls further behind resyncs.
+const CONSOLE_EVENTS: usize = 1024;
 const LIVE_PUBLISH: Duration = Duration::from_millis(200);
 
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +118,11 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let (public_host, media_ip) =
         public_address(settings.public_address.as_deref(), sip_addr).await?;
     let targets = resolve_targets(&settings).await?;
+    let categories: Arc<[madoguchi_dialplan::Category]> = dialplan.categories().into();
+    let time_zone = dialplan
+        .calendars()
+        .first()
+        .map_or(chrono_tz::Asia::Tokyo, |c| c.tz);
     let mut engine = Engine::new(
         EngineConfig {
             sip: EndpointConfig {
@@ -144,6 +153,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let presence_writer = presence::spawn_writer(store.clone());
     let (requests_tx, requests) = mpsc::channel(256);
     let (live_tx, live_rx) = watch::channel(Arc::new(engine.live(now())));
+    let (console_tx, _) = broadcast::channel(CONSOLE_EVENTS);
     spawn_directory_refresh(store.clone(), requests_tx.clone());
 
     let (transport, inbound) = SipTransport::start(udp, tcp);
@@ -154,9 +164,11 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         sip_addr.ip(),
         settings.rtp_ports.clone(),
         media_events_tx,
-    );
+    )
+    .with_candidate_ip(media_ip);
+    let (webrtc_tx, webrtc_rx) = mpsc::unbounded_channel();
     let media_thread = media
-        .spawn_dedicated(media_rx, settings.media_threads)
+        .spawn_dedicated(media_rx, webrtc_rx, settings.media_threads)
         .map_err(ServeError::MediaRuntime)?;
 
     let app = web::router(web::AppState {
@@ -165,10 +177,18 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         engine: EngineLink {
             requests: requests_tx,
             live: live_rx,
+            console: console_tx.clone(),
+            webrtc: webrtc_tx,
         },
+        auth: Arc::new(web::AuthState::new(false)),
+        categories,
+        time_zone,
+        complaints: tokio::sync::broadcast::channel(64).0,
     });
     let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
+        // The peer address keys the sign-in throttle per login and address.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let _ = axum::serve(http, app)
             .with_graceful_shutdown(async {
                 let _ = stop_http_rx.await;
@@ -191,6 +211,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             writer: writer.clone(),
             presence: presence_writer,
             live: live_tx,
+            console: console_tx,
         },
     )
     .await;
@@ -229,6 +250,7 @@ struct EngineIo {
     writer: RecordWriter,
     presence: mpsc::UnboundedSender<PresenceWrite>,
     live: watch::Sender<Arc<LiveState>>,
+    console: broadcast::Sender<Arc<ConsoleEvent>>,
 }
 
 /// The engine task: the only owner of the core. Feeds it, drains it, until drained.
@@ -290,6 +312,10 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
         while let Some(change) = engine.poll_registration() {
             let _ = io.presence.send(PresenceWrite::Registration(change));
         }
+        while let Some(event) = engine.poll_console() {
+            // No console listening is fine: a reconnecting one resyncs from the live state.
+            let _ = io.console.send(Arc::new(event));
+        }
         if drain_deadline.is_some() && engine.active_calls() == 0 {
             // Let the last BYEs leave before the sockets go.
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -319,6 +345,24 @@ fn handle_request(engine: &mut Engine, request: EngineRequest) {
             let _ = reply.send(engine.transfer(now(), &call_id, &target));
         }
         EngineRequest::Directory(entries) => engine.set_directory(now(), entries),
+        EngineRequest::ReserveConsoleLeg { reply } => {
+            let _ = reply.send(engine.reserve_console_leg());
+        }
+        EngineRequest::ConsoleAttach { login, leg, reply } => {
+            let _ = reply.send(engine.console_attach(now(), &login, leg));
+        }
+        EngineRequest::ConsoleDetach { login } => engine.console_detach(now(), &login),
+        EngineRequest::ClassificationFiled { login } => engine.classification_filed(now(), &login),
+        EngineRequest::ConsoleLeg { login, reply } => {
+            let _ = reply.send(engine.console_leg(&login));
+        }
+        EngineRequest::Console {
+            login,
+            command,
+            reply,
+        } => {
+            let _ = reply.send(engine.console_command(now(), &login, command));
+        }
     }
 }
 

@@ -486,7 +486,9 @@ fn the_queue_stream_pushes_a_change_within_a_second() {
         .expect("timeout");
     write!(
         stream,
-        "GET /api/v1/queues/stream HTTP/1.0\r\nAccept: text/event-stream\r\n\r\n"
+        "GET /api/v1/queues/stream HTTP/1.0\r\nAccept: text/event-stream\r\n\
+         Authorization: Bearer {}\r\n\r\n",
+        engine.token
     )
     .expect("request");
     let mut reader = BufReader::new(stream);

@@ -78,4 +78,8 @@ pub enum MediaEvent {
         leg: LegId,
         digit: char,
     },
+    /// A browser console's audio connection failed or closed for good.
+    BrowserGone {
+        leg: LegId,
+    },
 }

@@ -19,6 +19,7 @@
 
 mod call;
 pub mod clock;
+pub mod console;
 mod live;
 pub mod media;
 pub mod operators;
@@ -43,8 +44,9 @@ use madoguchi_store::CallRecord;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use call::{AcdRequest, Call, CallInput, CallOutput, Ctx, PeerEvent, RingTarget};
+use call::{AcdRequest, Call, CallInput, CallOutput, ConsoleRing, Ctx, PeerEvent, RingTarget};
 pub use clock::Now;
+use console::{Console, ConsoleEvent};
 pub use live::{Counters, LiveState};
 pub use media::{MediaCommand, MediaEvent};
 use operators::Operators;
@@ -122,6 +124,9 @@ pub struct Engine {
     by_call_id: HashMap<String, LegId>,
     acd: Acd,
     operators: Operators,
+    /// Signed-in browser consoles by login.
+    consoles: HashMap<String, Console>,
+    console_events: VecDeque<ConsoleEvent>,
     queues: Queues,
     /// Inputs for calls produced while handling another input, run by `pump`.
     deferred: VecDeque<(LegId, CallInput)>,
@@ -160,6 +165,8 @@ impl Engine {
             by_call_id: HashMap::new(),
             acd,
             operators: Operators::default(),
+            consoles: HashMap::new(),
+            console_events: VecDeque::new(),
             queues,
             deferred: VecDeque::new(),
             call_timers: BinaryHeap::new(),
@@ -197,6 +204,13 @@ impl Engine {
                 (leg, CallInput::PromptFinished { playback })
             }
             MediaEvent::Digit { leg, digit } => (leg, CallInput::Digit(digit)),
+            MediaEvent::BrowserGone { leg } => {
+                // The operator closed the tab or lost the network: like signing out.
+                if let Some(login) = self.console_login(leg) {
+                    self.console_detach(now, &login);
+                }
+                return;
+            }
         };
         let input = match (self.owners.get(&leg), input) {
             (Some(_), CallInput::MediaOpened { port }) => CallInput::Peer {
@@ -390,6 +404,13 @@ impl Engine {
             .request(&mut self.acd, now.mono, login, request);
         self.pump(now);
         result
+    }
+
+    /// `login` filed a call's classification: a wrap-up of theirs ends early.
+    pub fn classification_filed(&mut self, now: Now, login: &str) {
+        self.operators
+            .classification_filed(&mut self.acd, now.mono, login);
+        self.pump(now);
     }
 
     /// A blind transfer asked for by the API, of a call that is with an operator.
@@ -668,12 +689,24 @@ impl Engine {
                 let login = self.operators.login(operator).unwrap_or("").to_owned();
                 // The most recently registered phone of the operator takes the call.
                 let binding = self.sip.bindings(&login).last().cloned();
-                match binding {
+                let console = self.ring_console(&login);
+                match (binding, console) {
                     _ if !self.calls.contains_key(&leg) => {
                         // Rejecting the offer would offer this caller again at once: forever.
                         let _ = self.acd.abandon(now.mono, caller);
                     }
-                    None => {
+                    // A signed-in console takes the operator's calls.
+                    (_, Some(console)) => {
+                        self.offers.insert(offer, leg);
+                        let ring = ConsoleRing {
+                            offer,
+                            operator,
+                            login,
+                            leg: console,
+                        };
+                        self.drive(now, leg, CallInput::RingConsole(ring));
+                    }
+                    (None, None) => {
                         // Available without a phone to ring (set so through the API):
                         // rejecting the offer would ring the same operator again at once,
                         // forever. Logging out cancels the ring and lets the caller move on.
@@ -683,7 +716,7 @@ impl Engine {
                         );
                         let _ = self.acd.logout(now.mono, operator);
                     }
-                    Some(b) => {
+                    (Some(b), None) => {
                         self.offers.insert(offer, leg);
                         self.drive(
                             now,
@@ -832,6 +865,18 @@ impl Engine {
                 self.owners.remove(&peer);
                 Ok(())
             }
+            CallOutput::Console {
+                leg: console,
+                event,
+            } => {
+                let call_id = self
+                    .calls
+                    .get(&leg)
+                    .map(|call| call.id().to_owned())
+                    .unwrap_or_default();
+                self.console_output(call_id, console, event);
+                Ok(())
+            }
             CallOutput::Dial { leg: peer, call } => {
                 self.sip.invite_on(now.mono, peer, *call);
                 Ok(())
@@ -947,6 +992,8 @@ fn unix_secs(wall: DateTime<Utc>) -> u64 {
     u64::try_from(wall.timestamp()).unwrap_or(0)
 }
 
+#[cfg(test)]
+mod console_tests;
 #[cfg(test)]
 mod queue_tests;
 #[cfg(test)]

@@ -178,6 +178,21 @@ impl Operators {
         }
     }
 
+    /// A classification was filed: the operator's wrap-up, if any, ends now.
+    pub fn classification_filed(&mut self, acd: &mut Acd, now: Instant, login: &str) {
+        let Some(id) = self.id(login) else { return };
+        if matches!(op_state(acd, id), Some(OperatorState::WrapUp { .. })) {
+            let _ = acd.classification_filed(now, id);
+        }
+    }
+
+    /// An endpoint left for good (a console signed out): the operator's wrap-up, if any, ends
+    /// now, and without other endpoints the operator is logged out at once.
+    pub fn endpoint_left(&mut self, acd: &mut Acd, now: Instant, login: &str) {
+        self.classification_filed(acd, now, login);
+        self.phone_unregistered(acd, now, login);
+    }
+
     /// Applies a status request from the API or a feature code.
     pub fn request(
         &mut self,

@@ -73,6 +73,7 @@ pub(super) struct Harness {
     pub records: Vec<CallRecord>,
     pub history: Vec<OperatorHistory>,
     pub registrations: Vec<RegistrationChange>,
+    pub console: Vec<console::ConsoleEvent>,
 }
 
 impl Harness {
@@ -130,6 +131,7 @@ impl Harness {
             records: Vec::new(),
             history: Vec::new(),
             registrations: Vec::new(),
+            console: Vec::new(),
         }
     }
 
@@ -173,6 +175,10 @@ impl Harness {
             }
             while let Some(change) = self.engine.poll_registration() {
                 self.registrations.push(change);
+                progressed = true;
+            }
+            while let Some(event) = self.engine.poll_console() {
+                self.console.push(event);
                 progressed = true;
             }
             let mut opened = Vec::new();

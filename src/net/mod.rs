@@ -4,3 +4,4 @@
 
 pub mod rtp;
 pub mod sip_transport;
+pub mod webrtc;

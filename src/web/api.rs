@@ -10,6 +10,7 @@ use madoguchi_store::{CallQuery, CallRecord, PageStart};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
+use super::auth::SecuritySchemes;
 use super::AppState;
 
 #[derive(OpenApi)]
@@ -21,20 +22,61 @@ use super::AppState;
         super::live::queues,
         super::live::queues_stream,
         super::live::set_agent_state,
-        super::live::transfer_call
-    )
+        super::live::transfer_call,
+        super::auth::sign_in,
+        super::auth::who_am_i,
+        super::auth::sign_out,
+        super::classification::classify,
+        super::classification::get_classification,
+        super::classification::categories,
+        super::classification::my_calls,
+        super::faq::search,
+        super::faq::get_entry,
+        super::faq::create,
+        super::faq::update
+    ),
+    modifiers(&SecuritySchemes),
+    security(("bearer" = []), ("session_cookie" = []))
 )]
 struct ApiDoc;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+/// Every route but the OpenAPI document and signing in needs a bearer token or a session
+/// cookie (`super::auth`).
+pub fn router(state: &AppState) -> Router<AppState> {
+    let protected = Router::new()
         .route("/calls", get(list_calls))
         .route("/calls/{id}", get(get_call))
         .route("/calls/{id}/transfer", post(super::live::transfer_call))
         .route("/queues", get(super::live::queues))
         .route("/queues/stream", get(super::live::queues_stream))
-        .route("/agents/{login}/state", post(super::live::set_agent_state))
+        .route(
+            "/agents/{login}/state",
+            post(super::live::set_agent_state)
+                .layer(axum::middleware::from_fn(super::auth::own_state_only)),
+        )
+        .route(
+            "/session",
+            get(super::auth::who_am_i).delete(super::auth::sign_out),
+        )
+        .route(
+            "/calls/{id}/classification",
+            get(super::classification::get_classification).post(super::classification::classify),
+        )
+        .route("/categories", get(super::classification::categories))
+        .route("/agents/me/calls", get(super::classification::my_calls))
+        .route("/faq", get(super::faq::search).post(super::faq::create))
+        .route(
+            "/faq/{id}",
+            get(super::faq::get_entry).put(super::faq::update),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::auth::require_auth,
+        ));
+    Router::new()
+        .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/session", post(super::auth::sign_in))
+        .merge(protected)
 }
 
 const MAX_PER_PAGE: u32 = 500;
@@ -122,12 +164,12 @@ async fn list_calls(
     }
 }
 
-/// One call record with its events.
+/// One call record with its events and its classification (`null` until filed).
 #[utoipa::path(get, path = "/api/v1/calls/{id}", params(("id" = String, Path, description = "call id")),
     responses((status = 200, body = Object), (status = 404, body = ApiError)))]
 async fn get_call(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.store.get_call(&id).await {
-        Ok(Some(call)) => Json(call).into_response(),
+        Ok(Some(call)) => super::classification::call_with_classification(&state, call).await,
         Ok(None) => error(StatusCode::NOT_FOUND, "no such call"),
         Err(err) => {
             tracing::warn!(error = %err, "reading a call failed");

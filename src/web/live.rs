@@ -17,13 +17,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
 use futures_util::stream::{self, Stream};
+use madoguchi_sip::LegId;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use utoipa::ToSchema;
 
 use super::api::{error, ApiError};
 use super::AppState;
+use crate::engine::console::{ConsoleCommand, ConsoleError, ConsoleEvent};
 use crate::engine::{DirectoryEntry, LiveState, OperatorError, StatusRequest, TransferError};
+use crate::net::rtp::WebRtcRequest;
 
 /// What the HTTP edge asks of the engine task.
 pub enum EngineRequest {
@@ -37,8 +40,30 @@ pub enum EngineRequest {
         target: String,
         reply: oneshot::Sender<Result<(), TransferError>>,
     },
+    /// `login` filed a classification: a wrap-up of theirs ends now.
+    ClassificationFiled { login: String },
     /// The users as the store has them now (refreshed periodically).
     Directory(Vec<DirectoryEntry>),
+    /// A leg id for a console's media, before the media runtime opens it.
+    ReserveConsoleLeg { reply: oneshot::Sender<LegId> },
+    /// `login`'s console has its audio up on `leg`.
+    ConsoleAttach {
+        login: String,
+        leg: LegId,
+        reply: oneshot::Sender<Result<(), ConsoleError>>,
+    },
+    /// `login`'s console signed out, or its audio is gone.
+    ConsoleDetach { login: String },
+    /// The media leg of `login`'s console, if it has one (a reconnecting socket asks).
+    ConsoleLeg {
+        login: String,
+        reply: oneshot::Sender<Option<LegId>>,
+    },
+    Console {
+        login: String,
+        command: ConsoleCommand,
+        reply: oneshot::Sender<Result<(), ConsoleError>>,
+    },
 }
 
 /// The web side of the engine task.
@@ -46,6 +71,10 @@ pub enum EngineRequest {
 pub struct EngineLink {
     pub requests: mpsc::Sender<EngineRequest>,
     pub live: watch::Receiver<Arc<LiveState>>,
+    /// Every console's events; each console's socket keeps its own operator's.
+    pub console: broadcast::Sender<Arc<ConsoleEvent>>,
+    /// Browser audio legs, opened and closed by the media runtime.
+    pub webrtc: mpsc::UnboundedSender<WebRtcRequest>,
 }
 
 /// The latest snapshot with wait times brought up to this instant.

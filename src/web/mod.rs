@@ -2,16 +2,27 @@
 //! document. Handlers translate between HTTP and the store; they hold no call state.
 
 mod api;
+mod assets;
+mod auth;
+mod classification;
+mod console;
+mod faq;
 mod live;
+mod login_throttle;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Router;
+use madoguchi_dialplan::Category;
 use madoguchi_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
+use tokio::sync::broadcast;
 
+pub use auth::AuthState;
+pub use classification::ComplaintFiled;
 pub use live::{EngineLink, EngineRequest};
 
 #[derive(Clone)]
@@ -19,13 +30,23 @@ pub struct AppState {
     pub store: Store,
     pub metrics: PrometheusHandle,
     pub engine: EngineLink,
+    /// Sign-in settings and failed-attempt counts.
+    pub auth: Arc<AuthState>,
+    /// The dialplan's inquiry categories, in report order.
+    pub categories: Arc<[Category]>,
+    /// The hotline's time zone: "today" for an operator's own calls.
+    pub time_zone: chrono_tz::Tz,
+    /// Complaints as they are filed, for whoever tells the managers at once.
+    pub complaints: broadcast::Sender<ComplaintFiled>,
 }
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
-        .nest("/api/v1", api::router())
+        .route("/ws/agent", get(console::upgrade))
+        .nest("/api/v1", api::router(&state))
+        .merge(assets::router())
         .with_state(state)
 }
 

@@ -9,11 +9,12 @@ pub mod phone;
 pub mod sip_text;
 pub mod tone;
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 pub fn repo_root() -> PathBuf {
@@ -37,6 +38,86 @@ pub struct EngineProcess {
     pub http: SocketAddr,
     pub dir: tempfile::TempDir,
     stderr_path: PathBuf,
+    /// An API token of the admin [`TEST_ADMIN`], sent by `get`, `http_get` and `http_post`.
+    pub token: String,
+}
+
+/// The admin every engine under test gets, so the helpers can call the authenticated API.
+pub const TEST_ADMIN: &str = "e2e-admin";
+
+/// The API token of the engine listening on each HTTP address, for the free functions
+/// `http_get`/`http_post` that know only the address.
+static TOKENS: LazyLock<Mutex<HashMap<SocketAddr, String>>> = LazyLock::new(Mutex::default);
+
+fn token_for(addr: SocketAddr) -> Option<String> {
+    TOKENS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&addr)
+        .cloned()
+}
+
+/// Runs the madoguchi CLI with `stdin`; returns (exit code, stdout, stderr).
+pub fn madoguchi_cli(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_madoguchi"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run madoguchi");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let output = child.wait_with_output().expect("madoguchi finishes");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `madoguchi user add` (the password on standard input); a login that exists already is
+/// fine (a center restarts its engine on the same database).
+pub fn ensure_user(database_url: &str, login: &str, role: &str, password: &str) {
+    let (code, _, stderr) = madoguchi_cli(
+        &[
+            "user",
+            "add",
+            "--login",
+            login,
+            "--role",
+            role,
+            "--password-stdin",
+            "--database-url",
+            database_url,
+        ],
+        &format!("{password}\n"),
+    );
+    assert!(
+        code == 0 || stderr.contains("exists already"),
+        "user add {login}: {stderr}"
+    );
+}
+
+/// `madoguchi token create --login LOGIN`: the token it prints.
+pub fn create_token(database_url: &str, login: &str) -> String {
+    let (code, stdout, stderr) = madoguchi_cli(
+        &[
+            "token",
+            "create",
+            "--login",
+            login,
+            "--database-url",
+            database_url,
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "token create {login}: {stderr}");
+    stdout.trim().to_owned()
 }
 
 impl EngineProcess {
@@ -64,6 +145,8 @@ impl EngineProcess {
             .dialplan
             .clone()
             .unwrap_or_else(|| repo_root().join("dialplans/zama.toml"));
+        ensure_user(&database, TEST_ADMIN, "admin", "e2e-admin-password");
+        let token = create_token(&database, TEST_ADMIN);
         command
             .arg("serve")
             .args([
@@ -112,12 +195,18 @@ impl EngineProcess {
                 .and_then(|addr| addr.parse().ok())
                 .unwrap_or_else(|| panic!("ready line without {name}: {ready}"))
         };
+        let http = field("http=");
+        TOKENS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(http, token.clone());
         EngineProcess {
             sip: field("sip="),
-            http: field("http="),
+            http,
             child,
             dir,
             stderr_path,
+            token,
         }
     }
 
@@ -172,21 +261,73 @@ impl Drop for EngineProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        TOKENS
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.http);
     }
 }
 
+/// GET, authenticated as the test admin of the engine at `addr`.
 pub fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
     http_request(addr, "GET", path, None)
 }
 
-/// POST with a JSON body.
+/// POST with a JSON body, authenticated as the test admin of the engine at `addr`.
 pub fn http_post(addr: SocketAddr, path: &str, json: &str) -> (u16, String) {
     http_request(addr, "POST", path, Some(json))
 }
 
 fn http_request(addr: SocketAddr, method: &str, path: &str, json: Option<&str>) -> (u16, String) {
+    let authorization = token_for(addr).map(|token| format!("Bearer {token}"));
+    let headers: Vec<(&str, &str)> = authorization
+        .as_deref()
+        .map(|value| ("Authorization", value))
+        .into_iter()
+        .collect();
+    let response = request(addr, method, path, &headers, json);
+    (response.status, response.body)
+}
+
+/// An HTTP response as [`request`] returns it.
+#[derive(Debug)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Header lines as (lower-case name, value).
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+}
+
+/// One HTTP/1.1 request with exactly the `headers` given (no automatic token) and an
+/// optional JSON body.
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    json: Option<&str>,
+) -> HttpResponse {
     let mut stream = TcpStream::connect(addr).expect("connect http");
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let body = match json {
         Some(json) => format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
@@ -196,7 +337,7 @@ fn http_request(addr: SocketAddr, method: &str, path: &str, json: Option<&str>) 
     };
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{body}"
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{extra}{body}"
     )
     .expect("send http");
     let mut response = String::new();
@@ -206,11 +347,21 @@ fn http_request(addr: SocketAddr, method: &str, path: &str, json: Option<&str>) 
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or(0);
-    let body = response
+    let (head, body) = response
         .split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_owned())
+        .map(|(head, body)| (head.to_owned(), body.to_owned()))
         .unwrap_or_default();
-    (status, dechunk(&body))
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    HttpResponse {
+        status,
+        headers,
+        body: dechunk(&body),
+    }
 }
 
 /// axum answers `Connection: close` requests with a plain body or chunks; handle both.

@@ -334,6 +334,33 @@ pub struct Category {
     pub label: String,
 }
 
+impl Category {
+    /// The nine inquiry categories of the reference city (ア〜ケ), in report order: what a
+    /// dialplan without `[[categories]]` gets.
+    pub fn city_defaults() -> Vec<Category> {
+        [
+            ("ア", "マイナンバー制度全般"),
+            ("イ", "カードの申請"),
+            ("ウ", "カードの交付"),
+            ("エ", "電子証明書"),
+            (
+                "オ",
+                "紛失・暗証番号変更・券面記載事項変更・一時停止解除・返納",
+            ),
+            ("カ", "健康保険証との紐づけ"),
+            ("キ", "公金受取口座の登録"),
+            ("ク", "市デジタル推進課マイナンバー係について"),
+            ("ケ", "その他"),
+        ]
+        .into_iter()
+        .map(|(code, label)| Category {
+            code: code.to_owned(),
+            label: label.to_owned(),
+        })
+        .collect()
+    }
+}
+
 /// The parts of a checked dialplan, before the entries are ordered for routing.
 #[derive(Debug, Clone)]
 pub(crate) struct Parts {

@@ -182,7 +182,7 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
 
     let categories = match get(t, "categories") {
         Some(v) => parse_categories(&mut w, v),
-        None => Vec::new(),
+        None => Category::city_defaults(),
     };
 
     if !w.errors.is_empty() {
@@ -549,6 +549,13 @@ fn parse_categories(w: &mut Walker<'_>, v: &Value<'_>) -> Vec<Category> {
     let Some(items) = w.array(v, "categories") else {
         return out;
     };
+    if items.is_empty() {
+        w.error(
+            v.span(),
+            "categories",
+            "no categories: list at least one, or leave [[categories]] out for the nine defaults",
+        );
+    }
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (i, item) in items.iter().enumerate() {
         let p = index_path("categories", i);
@@ -571,10 +578,15 @@ fn parse_categories(w: &mut Walker<'_>, v: &Value<'_>) -> Vec<Category> {
             }
             Some(s.to_string())
         });
-        let label = w
-            .required(t, item.span(), "label", &p)
-            .and_then(|l| w.str(l, &key_path(&p, "label")))
-            .map(str::to_string);
+        let label = w.required(t, item.span(), "label", &p).and_then(|l| {
+            let lp = key_path(&p, "label");
+            let s = w.str(l, &lp)?;
+            if s.trim().is_empty() {
+                w.error(l.span(), &lp, "empty category label");
+                return None;
+            }
+            Some(s.to_string())
+        });
         if let (Some(code), Some(label)) = (code, label) {
             out.push(Category { code, label });
         }

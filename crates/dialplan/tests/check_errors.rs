@@ -305,6 +305,42 @@ fn duplicate_category_code_is_rejected() {
 }
 
 #[test]
+fn empty_category_label_is_rejected_naming_its_line() {
+    let text = broken("label = \"マイナンバー制度全般\"", "label = \" \"");
+    let e = only_error(&text);
+    assert_eq!(e.key, "categories[0].label");
+    assert_eq!(e.line, line_of(&text, "label = \" \""));
+    assert!(e.message.contains("empty category label"), "{}", e.message);
+}
+
+#[test]
+fn an_empty_category_list_is_rejected() {
+    let without = broken(
+        "[[categories]]\ncode = \"ア\"\nlabel = \"マイナンバー制度全般\"\n",
+        "",
+    );
+    // A top-level key must come before the first table.
+    let text = format!("categories = []\n{without}");
+    let e = only_error(&text);
+    assert_eq!(e.key, "categories");
+}
+
+#[test]
+fn a_dialplan_without_categories_gets_the_nine_city_categories() {
+    let text = broken(
+        "[[categories]]\ncode = \"ア\"\nlabel = \"マイナンバー制度全般\"\n",
+        "",
+    );
+    let d = check(&text).unwrap();
+    let codes: Vec<&str> = d.categories().iter().map(|c| c.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        ["ア", "イ", "ウ", "エ", "オ", "カ", "キ", "ク", "ケ"]
+    );
+    assert_eq!(d.category("ケ").unwrap().label, "その他");
+}
+
+#[test]
 fn recording_without_a_notice_prompt_is_rejected() {
     let text = broken(
         "calendar = \"hotline\"",

@@ -10,13 +10,25 @@
 //! - [`counts`]: [`DispositionCounts`], the "today's counters" the engine starts from.
 //! - [`users`]: users with hashed passwords and SIP HA1 values, operator state history and
 //!   persistent SIP registrations, as further [`Store`] methods.
+//! - [`auth`]: browser sessions and API tokens (only their hashes are stored).
+//! - [`classification`]: what operators file for each call, one per call, with history.
+//! - [`faq`]: the FAQ with substring search in Japanese text (trigram indexes).
 //!
 //! This crate is part of the IO shell: it uses tokio and sqlx, and the sans-IO core hands
 //! it records as values. Schemas live in `migrations/{sqlite,postgres}` at the repository
 //! root and are embedded at build time.
 
+pub mod auth;
+mod auth_postgres;
+mod auth_sqlite;
+pub mod classification;
+mod classification_postgres;
+mod classification_sqlite;
 pub mod counts;
 mod error;
+pub mod faq;
+mod faq_postgres;
+mod faq_sqlite;
 mod postgres;
 pub mod query;
 pub mod record;
@@ -29,8 +41,16 @@ mod users_postgres;
 mod users_sqlite;
 mod writer;
 
+pub use auth::{
+    ApiToken, Principal, Secret, Session, API_TOKEN_PREFIX, SESSION_IDLE_TIMEOUT, SESSION_LIFETIME,
+};
+pub use classification::{
+    Classification, ClassificationError, Filed, NewClassification, Outcome, UnknownOutcome,
+    MAX_NOTE_CHARS,
+};
 pub use counts::DispositionCounts;
 pub use error::StoreError;
+pub use faq::{FaqEntry, FaqError, FaqUpdate, ImportSummary, NewFaq, MAX_FAQ_RESULTS};
 pub use query::{BadCursor, CallQuery, Cursor, Page, PageStart, MAX_PAGE_SIZE};
 pub use record::{CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord, UnknownVariant};
 pub use store::{Backend, Store};

@@ -35,6 +35,7 @@ use serde_json::json;
 
 pub use madoguchi_store::Disposition;
 
+use super::console::ConsoleOutput;
 use super::media::MediaCommand;
 use super::targets::Targets;
 use super::{Now, PromptIndex};
@@ -74,6 +75,15 @@ pub(crate) struct RingTarget {
     pub transport: Transport,
 }
 
+/// Where the ACD wants an operator rung: the operator's browser console, on its media leg.
+#[derive(Debug, Clone)]
+pub(crate) struct ConsoleRing {
+    pub offer: OfferId,
+    pub operator: OperatorId,
+    pub login: String,
+    pub leg: LegId,
+}
+
 /// What happened on the call's second leg.
 #[derive(Debug)]
 pub(crate) enum PeerEvent {
@@ -102,6 +112,10 @@ pub(crate) enum PeerEvent {
     Refer {
         refer: ReferId,
         refer_to: String,
+    },
+    /// The operator's console put the caller on hold (music) or took it back.
+    Hold {
+        on: bool,
     },
 }
 
@@ -141,6 +155,7 @@ pub(crate) enum CallInput {
     Interrupt,
     // From the ACD, for a caller in a queue.
     Ring(RingTarget),
+    RingConsole(ConsoleRing),
     CancelRing {
         offer: OfferId,
     },
@@ -244,6 +259,11 @@ pub(crate) enum CallOutput {
         terminated: bool,
     },
     Record(Box<CallRecord>),
+    /// News for the console whose media leg is `leg`.
+    Console {
+        leg: LegId,
+        event: ConsoleOutput,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -566,6 +586,7 @@ impl Call {
                 );
             }
             CallInput::Ring(target) => self.ring(now, ctx, target, &mut out),
+            CallInput::RingConsole(ring) => self.ring_console(now, ring, &mut out),
             CallInput::CancelRing { offer } | CallInput::OfferLost { offer } => {
                 self.drop_offer(now, offer, &mut out)
             }

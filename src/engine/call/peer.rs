@@ -8,9 +8,13 @@ use madoguchi_sip::{LegId, OutboundCall};
 use madoguchi_store::HangupSide;
 use serde_json::json;
 
+use std::time::Duration;
+
 use super::{
-    AcdRequest, Call, CallOutput, Ctx, Disposition, PeerEvent, RingTarget, Session, Stage,
+    AcdRequest, Call, CallOutput, ConsoleRing, Ctx, Disposition, PeerEvent, RingTarget, Session,
+    Stage,
 };
+use crate::engine::console::{ConsoleOutput, OfferedCall};
 use crate::engine::media::MediaCommand;
 use crate::engine::Now;
 
@@ -43,10 +47,20 @@ pub(crate) enum PeerPhase {
     Up,
 }
 
+/// How the second leg reaches its far end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeerEndpoint {
+    /// A SIP dialog we place, with an RTP port of its own.
+    Sip,
+    /// An operator's browser console: its media leg outlives the call, only the bridge goes.
+    Console,
+}
+
 #[derive(Debug)]
 pub(crate) struct Peer {
     pub leg: LegId,
     pub role: PeerRole,
+    pub endpoint: PeerEndpoint,
     pub phase: PeerPhase,
     /// The INVITE to send once the port is bound (without the SDP yet).
     pending: Option<OutboundCall>,
@@ -64,8 +78,25 @@ impl Peer {
         Peer {
             leg,
             role,
+            endpoint: PeerEndpoint::Sip,
             phase: PeerPhase::Opening,
             pending: Some(pending),
+            port: None,
+            session: None,
+            early: false,
+            sdp_version: 0,
+            ended_in_acd: false,
+        }
+    }
+
+    /// An operator's console, ringing at once (its audio is up already).
+    pub fn console(leg: LegId, role: PeerRole) -> Peer {
+        Peer {
+            leg,
+            role,
+            endpoint: PeerEndpoint::Console,
+            phase: PeerPhase::Inviting,
+            pending: None,
             port: None,
             session: None,
             early: false,
@@ -144,6 +175,44 @@ impl Call {
         ));
         out.push(CallOutput::AdoptLeg { leg });
         out.push(CallOutput::Media(MediaCommand::Open { leg }));
+    }
+
+    /// The ACD offers the caller to an operator working in a browser console.
+    pub(super) fn ring_console(&mut self, now: Now, ring: ConsoleRing, out: &mut Vec<CallOutput>) {
+        let Stage::Queued { queue } = &self.stage else {
+            out.push(CallOutput::Acd(AcdRequest::OfferRejected {
+                offer: ring.offer,
+            }));
+            return;
+        };
+        let offer = OfferedCall {
+            call_id: self.setup.id.clone(),
+            caller: self.setup.caller.clone(),
+            queue: queue.clone(),
+            waited: self
+                .queue
+                .joined
+                .map_or(Duration::ZERO, |at| now.mono.saturating_duration_since(at)),
+            menu_choice: self.dtmf.last().cloned(),
+        };
+        self.event(
+            now,
+            "offered",
+            json!({ "operator": ring.login, "offer": ring.offer.0, "endpoint": "console" }),
+        );
+        self.peers.push(Peer::console(
+            ring.leg,
+            PeerRole::Operator {
+                offer: ring.offer,
+                operator: ring.operator,
+                login: ring.login,
+            },
+        ));
+        out.push(CallOutput::AdoptLeg { leg: ring.leg });
+        out.push(CallOutput::Console {
+            leg: ring.leg,
+            event: ConsoleOutput::Offered(offer),
+        });
     }
 
     /// Places a call to a transfer target; `Stage::Transfer` follows it.
@@ -254,6 +323,16 @@ impl Call {
             a: self.setup.leg,
             b: leg,
         }));
+        if self
+            .peers
+            .iter()
+            .any(|p| p.leg == leg && p.endpoint == PeerEndpoint::Console)
+        {
+            out.push(CallOutput::Console {
+                leg,
+                event: ConsoleOutput::Connected,
+            });
+        }
     }
 
     /// Music and announcements stop (the bridge replaces them in the media shell).
@@ -297,6 +376,14 @@ impl Call {
             PeerEvent::RemoteHangup => self.peer_hung_up(now, index, out),
             PeerEvent::ReInvite { request, sdp } => {
                 self.peer_reinvite(now, index, request, sdp, out)
+            }
+            PeerEvent::Hold { on } => {
+                let leg = self.peers[index].leg;
+                out.push(CallOutput::Media(MediaCommand::SetSending {
+                    leg,
+                    sending: !on,
+                }));
+                self.operator_hold(now, leg, on, out);
             }
             PeerEvent::ReInviteAnswered { sdp } => {
                 if let Ok(answer) = sdp::accept_answer(&sdp) {
@@ -404,6 +491,8 @@ impl Call {
     ) {
         let answer = sdp.as_deref().map(sdp::accept_answer);
         match answer {
+            // A console's audio is up before it rings: nothing to negotiate.
+            _ if self.peers[index].endpoint == PeerEndpoint::Console => {}
             Some(Ok(answer)) => self.start_peer_media(index, Session::from(&answer), out),
             // An answer already came with early media.
             _ if self.peers[index].session.is_some() => {}
@@ -551,6 +640,11 @@ impl Call {
             leg,
             sending: !hold,
         }));
+        self.operator_hold(now, leg, hold, out);
+    }
+
+    /// The operator on `leg` holds the caller (music) or takes the call back (bridge).
+    fn operator_hold(&mut self, now: Now, leg: LegId, hold: bool, out: &mut Vec<CallOutput>) {
         let caller = self.setup.leg;
         let changed = match &mut self.stage {
             Stage::Operator { held, peer, .. } if *peer == leg && *held != hold => {
@@ -581,9 +675,31 @@ impl Call {
 
 /// Ends a second leg: hang up the dialog, release its port, forget its events.
 pub(super) fn release(peer: &Peer, out: &mut Vec<CallOutput>) {
-    out.push(CallOutput::HangupPeer { leg: peer.leg });
-    // The shell handles commands in order, so a Close behind a pending Open still releases.
-    out.push(CallOutput::Media(MediaCommand::Close { leg: peer.leg }));
+    match peer.endpoint {
+        PeerEndpoint::Sip => {
+            out.push(CallOutput::HangupPeer { leg: peer.leg });
+            // The shell handles commands in order, so a Close behind a pending Open still
+            // releases.
+            out.push(CallOutput::Media(MediaCommand::Close { leg: peer.leg }));
+        }
+        // The console keeps its audio for the next call; only this call's bridge goes.
+        PeerEndpoint::Console => {
+            let reason = if peer.phase == PeerPhase::Up {
+                "ended"
+            } else {
+                "withdrawn"
+            };
+            out.push(CallOutput::Console {
+                leg: peer.leg,
+                event: ConsoleOutput::Ended { reason },
+            });
+            out.push(CallOutput::Media(MediaCommand::Unbridge { leg: peer.leg }));
+            out.push(CallOutput::Media(MediaCommand::SetSending {
+                leg: peer.leg,
+                sending: true,
+            }));
+        }
+    }
     out.push(CallOutput::ReleaseLeg { leg: peer.leg });
 }
 

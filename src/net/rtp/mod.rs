@@ -33,19 +33,21 @@ use madoguchi_media::Codec;
 use madoguchi_prompts::{PromptCache, PromptId};
 use madoguchi_sip::LegId;
 use rand::Rng;
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::engine::{MediaCommand, MediaEvent};
 
+mod browser;
 mod ports;
 mod reader;
+mod sink;
 #[cfg(test)]
 mod tests;
 
 use ports::PortPool;
 use reader::{Reader, ReaderSetup, RelayTo};
+use sink::Sink;
 
 /// Samples in one 20 ms G.711 frame.
 const FRAME_SAMPLES: u32 = 160;
@@ -68,7 +70,7 @@ fn lock(output: &Mutex<Output>) -> MutexGuard<'_, Output> {
 }
 
 struct Stream {
-    socket: Arc<UdpSocket>,
+    sink: Sink,
     port: u16,
     output: SharedOutput,
     playing: Option<Playback>,
@@ -83,6 +85,19 @@ struct Playback {
     playback: u32,
     next_frame: usize,
     looped: bool,
+}
+
+/// Browser audio for an operator's console, carried out by the media runtime.
+pub enum WebRtcRequest {
+    /// Answer the browser's SDP `offer` with a WebRTC leg known as `leg` from now on.
+    Open {
+        leg: LegId,
+        offer: String,
+        reply: tokio::sync::oneshot::Sender<Result<String, String>>,
+    },
+    Close {
+        leg: LegId,
+    },
 }
 
 /// The thread a dedicated media runtime runs on.
@@ -105,6 +120,8 @@ impl MediaThread {
 pub struct MediaRuntime {
     prompts: Arc<PromptCache>,
     bind_ip: IpAddr,
+    /// The address browsers are told to send to (the host candidate of WebRTC legs).
+    candidate_ip: IpAddr,
     ports: PortPool,
     streams: HashMap<LegId, Stream>,
     events: mpsc::UnboundedSender<MediaEvent>,
@@ -122,12 +139,19 @@ impl MediaRuntime {
         MediaRuntime {
             prompts,
             bind_ip,
+            candidate_ip: bind_ip,
             ports: PortPool::new(ports),
             streams: HashMap::new(),
             events,
             transcoder: Arc::new(Transcoder::new()),
             packet: vec![0u8; 12 + 1024],
         }
+    }
+
+    /// Browsers are told to send to `ip` (the public media address when listening on all).
+    pub fn with_candidate_ip(mut self, ip: IpAddr) -> MediaRuntime {
+        self.candidate_ip = ip;
+        self
     }
 
     /// Runs on a tokio runtime of its own, on `threads` threads named `media`, until the
@@ -137,6 +161,7 @@ impl MediaRuntime {
     pub fn spawn_dedicated(
         self,
         commands: mpsc::UnboundedReceiver<MediaCommand>,
+        webrtc: mpsc::UnboundedReceiver<WebRtcRequest>,
         threads: u16,
     ) -> std::io::Result<MediaThread> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -147,14 +172,18 @@ impl MediaRuntime {
         let thread = std::thread::Builder::new()
             .name("media-main".to_owned())
             .spawn(move || {
-                runtime.block_on(self.run(commands));
+                runtime.block_on(self.run(commands, webrtc));
                 // Dropping the runtime here ends the readers with it.
             })?;
         Ok(MediaThread { thread })
     }
 
     /// Runs until the command channel closes.
-    pub async fn run(mut self, mut commands: mpsc::UnboundedReceiver<MediaCommand>) {
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<MediaCommand>,
+        mut webrtc: mpsc::UnboundedReceiver<WebRtcRequest>,
+    ) {
         let mut clock = FrameClock::new(Instant::now().into_std(), FRAME_20MS);
         loop {
             let deadline = Instant::from_std(clock.next_deadline());
@@ -163,6 +192,7 @@ impl MediaRuntime {
                     Some(command) => self.handle(command).await,
                     None => break,
                 },
+                Some(request) = webrtc.recv() => self.handle_webrtc(request).await,
                 _ = tokio::time::sleep_until(deadline) => {
                     let woke = Instant::now();
                     // Every stream's audio waits for this wake-up: its lateness is the jitter
@@ -231,13 +261,24 @@ impl MediaRuntime {
             }
             MediaCommand::Bridge { a, b } => self.bridge(a, b),
             MediaCommand::Unbridge { leg } => self.unbridge(leg),
-            MediaCommand::Close { leg } => {
-                self.unbridge(leg);
-                // Dropping the stream stops its reader.
-                if let Some(stream) = self.streams.remove(&leg) {
-                    self.ports.release(stream.port);
-                }
+            MediaCommand::Close { leg } => self.close(leg),
+        }
+    }
+
+    async fn handle_webrtc(&mut self, request: WebRtcRequest) {
+        match request {
+            WebRtcRequest::Open { leg, offer, reply } => {
+                let _ = reply.send(self.open_browser(leg, &offer).await);
             }
+            WebRtcRequest::Close { leg } => self.close(leg),
+        }
+    }
+
+    fn close(&mut self, leg: LegId) {
+        self.unbridge(leg);
+        // Dropping the stream stops its reader (and a browser's connection with it).
+        if let Some(stream) = self.streams.remove(&leg) {
+            self.ports.release(stream.port);
         }
     }
 
@@ -255,7 +296,7 @@ impl MediaRuntime {
         self.streams.insert(
             leg,
             Stream {
-                socket: Arc::new(socket),
+                sink: Sink::Udp(Arc::new(socket)),
                 port,
                 output: Arc::new(Mutex::new(output)),
                 playing: None,
@@ -277,10 +318,14 @@ impl MediaRuntime {
                 output.remote = remote;
             }
         }
+        // A browser leg's reader runs from its opening: its transport is its own.
+        let Sink::Udp(socket) = &stream.sink else {
+            return;
+        };
         // A fresh reader latches afresh (the far end may have moved with the new session).
         stream.reader = Some(Reader::spawn(ReaderSetup {
             leg,
-            socket: Arc::clone(&stream.socket),
+            socket: Arc::clone(socket),
             own: Arc::clone(&stream.output),
             signalled: remote,
             format,
@@ -342,7 +387,7 @@ impl MediaRuntime {
         };
         let path = to.and_then(|to| self.streams.get(&to)).map(|s| RelayTo {
             output: Arc::clone(&s.output),
-            socket: Arc::clone(&s.socket),
+            sink: s.sink.clone(),
         });
         reader.relay(path);
     }
@@ -407,11 +452,7 @@ impl MediaRuntime {
             match packet {
                 Some((remote, len)) => {
                     drop(output);
-                    if stream
-                        .socket
-                        .try_send_to(&self.packet[..len], remote)
-                        .is_err()
-                    {
+                    if !stream.sink.send(&self.packet[..len], remote) {
                         metrics::counter!("madoguchi_rtp_send_errors_total").increment(1);
                     }
                 }

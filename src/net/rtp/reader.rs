@@ -19,19 +19,20 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::sink::Sink;
 use super::{lock, SharedOutput};
 use crate::engine::MediaEvent;
 
 /// Largest datagram read; G.711 at 20 ms is 172 bytes, anything near this is not audio.
 const DATAGRAM_MAX: usize = 2048;
 
-/// Where a bridged leg's packets go: the partner's stream and the socket it sends from.
+/// Where a bridged leg's packets go: the partner's stream and how it sends.
 pub(super) struct RelayTo {
     pub(super) output: SharedOutput,
-    pub(super) socket: Arc<UdpSocket>,
+    pub(super) sink: Sink,
 }
 
-enum Control {
+pub(super) enum Control {
     /// Start relaying to this partner (a fresh anchor), or stop.
     Relay(Option<RelayTo>),
 }
@@ -64,6 +65,19 @@ impl Reader {
         }
     }
 
+    /// A reader whose packets come from `task`, which takes its control channel.
+    pub(super) fn with_task<F, Fut>(task: F) -> Reader
+    where
+        F: FnOnce(mpsc::UnboundedReceiver<Control>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let (control, control_rx) = mpsc::unbounded_channel();
+        Reader {
+            task: tokio::spawn(task(control_rx)),
+            control,
+        }
+    }
+
     /// Relays this leg's packets to `to` from now on (`None`: stops relaying).
     pub(super) fn relay(&self, to: Option<RelayTo>) {
         // A task that ended (its socket kept failing) has nothing left to relay.
@@ -77,6 +91,74 @@ impl Drop for Reader {
     }
 }
 
+/// What a leg does with each packet it receives, whatever it arrived on: relay it to the
+/// partner while bridged, and turn RFC 4733 events into digits.
+pub(super) struct PacketPath {
+    leg: LegId,
+    format: LegFormat,
+    events: mpsc::UnboundedSender<MediaEvent>,
+    transcoder: Arc<Transcoder>,
+    relay: Option<(RelayRewriter, RelayTo)>,
+    dtmf: DtmfReceiver,
+    relayed: Vec<u8>,
+}
+
+impl PacketPath {
+    pub(super) fn new(
+        leg: LegId,
+        format: LegFormat,
+        events: mpsc::UnboundedSender<MediaEvent>,
+        transcoder: Arc<Transcoder>,
+    ) -> PacketPath {
+        PacketPath {
+            leg,
+            format,
+            events,
+            transcoder,
+            relay: None,
+            dtmf: DtmfReceiver::new(),
+            relayed: vec![0u8; DATAGRAM_MAX],
+        }
+    }
+
+    pub(super) fn leg(&self) -> LegId {
+        self.leg
+    }
+
+    pub(super) fn control(&mut self, command: Control) {
+        match command {
+            Control::Relay(to) => {
+                self.relay = to.map(|to| (RelayRewriter::new(self.format), to));
+            }
+        }
+    }
+
+    /// Handles one valid RTP packet; false once nobody listens to this leg's events.
+    pub(super) fn received(&mut self, header: &RtpHeader, payload: &[u8]) -> bool {
+        if let Some((rewriter, to)) = self.relay.as_mut() {
+            relay_packet(
+                rewriter,
+                to,
+                header,
+                payload,
+                &self.transcoder,
+                &mut self.relayed,
+            );
+        }
+        if Some(header.payload_type) == self.format.telephone_event_pt
+            && self.dtmf.handle_packet(header, payload).is_ok()
+        {
+            while let Some(DtmfEvent::Digit(digit)) = self.dtmf.poll_event() {
+                let leg = self.leg;
+                if self.events.send(MediaEvent::Digit { leg, digit }).is_err() {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+}
+
 async fn read_stream(setup: ReaderSetup, mut control: mpsc::UnboundedReceiver<Control>) {
     let ReaderSetup {
         leg,
@@ -87,11 +169,9 @@ async fn read_stream(setup: ReaderSetup, mut control: mpsc::UnboundedReceiver<Co
         events,
         transcoder,
     } = setup;
+    let mut path = PacketPath::new(leg, format, events, transcoder);
     let mut buf = vec![0u8; DATAGRAM_MAX];
-    let mut relayed = vec![0u8; DATAGRAM_MAX];
-    let mut relay: Option<(RelayRewriter, RelayTo)> = None;
     let mut latched: Option<SocketAddr> = None;
-    let mut dtmf = DtmfReceiver::new();
     let mut errors_in_a_row = 0u32;
     loop {
         let received = tokio::select! {
@@ -99,9 +179,7 @@ async fn read_stream(setup: ReaderSetup, mut control: mpsc::UnboundedReceiver<Co
             biased;
             command = control.recv() => {
                 match command {
-                    Some(Control::Relay(to)) => {
-                        relay = to.map(|to| (RelayRewriter::new(format), to));
-                    }
+                    Some(command) => path.control(command),
                     None => return,
                 }
                 continue;
@@ -136,17 +214,8 @@ async fn read_stream(setup: ReaderSetup, mut control: mpsc::UnboundedReceiver<Co
             latched = Some(source);
             lock(&own).remote = Some(source);
         }
-        if let Some((rewriter, to)) = relay.as_mut() {
-            relay_packet(rewriter, to, &header, payload, &transcoder, &mut relayed);
-        }
-        if Some(header.payload_type) == format.telephone_event_pt
-            && dtmf.handle_packet(&header, payload).is_ok()
-        {
-            while let Some(DtmfEvent::Digit(digit)) = dtmf.poll_event() {
-                if events.send(MediaEvent::Digit { leg, digit }).is_err() {
-                    return;
-                }
-            }
+        if !path.received(&header, payload) {
+            return;
         }
     }
 }
@@ -176,7 +245,7 @@ fn relay_packet(
         }
     };
     let (remote, len) = written;
-    if to.socket.try_send_to(&out[..len], remote).is_err() {
+    if !to.sink.send(&out[..len], remote) {
         metrics::counter!("madoguchi_rtp_send_errors_total").increment(1);
     }
 }

@@ -74,7 +74,12 @@ impl Harness {
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events_tx, events) = mpsc::unbounded_channel();
         let runtime = MediaRuntime::new(Arc::new(cache), LOCALHOST.into(), ports, events_tx);
-        tokio::spawn(runtime.run(commands_rx));
+        // The sender stays alive in the spawned task: no browser legs in these tests.
+        let (webrtc_tx, webrtc_rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let _webrtc = webrtc_tx;
+            runtime.run(commands_rx, webrtc_rx).await
+        });
         Harness {
             commands,
             events,

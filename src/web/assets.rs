@@ -1,0 +1,212 @@
+//! The operator console's static files, compiled into the binary: `GET /agent` is the page,
+//! `GET /agent/{file}` its stylesheet and ES modules (src/web/assets/agent/). No build step:
+//! the files are served as written, with `Cache-Control: no-cache` so a new binary's console
+//! reaches browsers at once (they revalidate instead of keeping a stale copy).
+//!
+//! ```text
+//! GET /agent              -> index.html (also /agent/ and /agent/index.html)
+//! GET /agent/console.mjs  -> text/javascript
+//! GET /agent/other        -> 404
+//! ```
+
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::AppState;
+
+/// One embedded file.
+struct Asset {
+    name: &'static str,
+    body: &'static str,
+}
+
+macro_rules! agent_asset {
+    ($name:literal) => {
+        Asset {
+            name: $name,
+            body: include_str!(concat!("assets/agent/", $name)),
+        }
+    };
+}
+
+const INDEX: &str = "index.html";
+
+/// Every file of the console. A test checks this list against the folder.
+const AGENT_ASSETS: &[Asset] = &[
+    agent_asset!("index.html"),
+    agent_asset!("console.css"),
+    agent_asset!("console.mjs"),
+    agent_asset!("console-state.mjs"),
+    agent_asset!("api.mjs"),
+    agent_asset!("socket.mjs"),
+    agent_asset!("backoff.mjs"),
+    agent_asset!("media.mjs"),
+    agent_asset!("spectrum.mjs"),
+    agent_asset!("ringer.mjs"),
+    agent_asset!("view.mjs"),
+    agent_asset!("i18n.mjs"),
+    agent_asset!("wrapup.mjs"),
+    agent_asset!("confirm.mjs"),
+    agent_asset!("shortcuts.mjs"),
+    agent_asset!("format.mjs"),
+];
+
+/// Same-origin everything; the audio needs no network permission from CSP (WebRTC is not
+/// governed by it), the socket is same-origin (`connect-src 'self'` covers ws: and wss:).
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; media-src 'self' blob:; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/agent", get(index))
+        .route("/agent/", get(index))
+        .route("/agent/{file}", get(file))
+}
+
+async fn index() -> Response {
+    respond(INDEX)
+}
+
+async fn file(Path(name): Path<String>) -> Response {
+    respond(&name)
+}
+
+/// The response for the console file `name`: the file, or 404 for any other name.
+fn respond(name: &str) -> Response {
+    let Some(asset) = AGENT_ASSETS.iter().find(|asset| asset.name == name) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = asset.body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(asset.name)),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if asset.name == INDEX {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        );
+    }
+    response
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, extension)| extension) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("mjs" | "js") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn folder() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/web/assets/agent")
+    }
+
+    fn header_of(response: &Response, name: header::HeaderName) -> Option<&str> {
+        response.headers().get(name).and_then(|v| v.to_str().ok())
+    }
+
+    #[test]
+    fn every_file_of_the_console_folder_is_served() {
+        let on_disk: BTreeSet<String> = std::fs::read_dir(folder())
+            .expect("the console's folder is part of the source tree")
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        let served: BTreeSet<String> = AGENT_ASSETS.iter().map(|a| a.name.to_owned()).collect();
+        assert_eq!(on_disk, served);
+    }
+
+    #[test]
+    fn the_page_and_its_modules_have_their_content_types_and_are_revalidated() {
+        let page = respond(INDEX);
+        assert_eq!(page.status(), StatusCode::OK);
+        assert_eq!(
+            header_of(&page, header::CONTENT_TYPE),
+            Some("text/html; charset=utf-8")
+        );
+        assert_eq!(header_of(&page, header::CACHE_CONTROL), Some("no-cache"));
+        assert!(header_of(&page, header::CONTENT_SECURITY_POLICY).is_some());
+
+        let module = respond("console.mjs");
+        assert_eq!(
+            header_of(&module, header::CONTENT_TYPE),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert_eq!(header_of(&module, header::CACHE_CONTROL), Some("no-cache"));
+        let style = respond("console.css");
+        assert_eq!(
+            header_of(&style, header::CONTENT_TYPE),
+            Some("text/css; charset=utf-8")
+        );
+    }
+
+    #[test]
+    fn names_outside_the_console_are_not_found() {
+        for name in ["", "missing.mjs", "../mod.rs", "..%2Fmod.rs", "INDEX.HTML"] {
+            assert_eq!(respond(name).status(), StatusCode::NOT_FOUND, "{name}");
+        }
+    }
+
+    /// Every `/agent/…` file the page loads and every module a module imports is served, so
+    /// a renamed file cannot leave the console broken in the browser only.
+    #[test]
+    fn references_between_the_console_files_resolve() {
+        let served: BTreeSet<&str> = AGENT_ASSETS.iter().map(|a| a.name).collect();
+        for asset in AGENT_ASSETS {
+            for reference in references(asset.body) {
+                assert!(
+                    served.contains(reference.as_str()),
+                    "{} refers to {reference}, which is not served",
+                    asset.name
+                );
+            }
+        }
+    }
+
+    /// `/agent/NAME` attributes of the page and `from './NAME'` of the modules.
+    fn references(text: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for (marker, end) in [("\"/agent/", '"'), ("from './", '\'')] {
+            let mut rest = text;
+            while let Some(at) = rest.find(marker) {
+                rest = &rest[at + marker.len()..];
+                if let Some(stop) = rest.find(end) {
+                    found.push(rest[..stop].to_owned());
+                }
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_reference_scan_sees_both_kinds_of_reference() {
+        let found =
+            references("<script src=\"/agent/a.mjs\"></script> import { x } from './b.mjs';");
+        assert_eq!(found, vec!["a.mjs".to_owned(), "b.mjs".to_owned()]);
+    }
+}

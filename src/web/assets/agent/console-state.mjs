@@ -1,0 +1,332 @@
+// The console's state machine, kept free of the DOM, the network and the clock so it can be
+// tested in node: `step(state, event, now)` returns the next state and the effects the shell
+// (console.mjs) carries out. Events are the engine's messages (docs/console-protocol.md) as
+// {type: 'server', message} and the console's own happenings (signed in, socket closed …).
+//
+// State:
+//   session     'unknown' (not checked yet) | 'signed_out' | 'signed_in' | 'taken_over'
+//   connection  'closed' | 'connecting' | 'open'
+//   operator    {state, reason, since} as the engine reports it (since: ms, browser clock)
+//   media       'none' | 'negotiating' | 'up' | 'failed'
+//   call        null | {callId, caller, queue, waitedS, menuChoice, offeredAt, phase
+//                ('offered' | 'connected' | 'ended'), answering, held, connectedAt, endedAt}
+//   wrapup      null | {callId, caller, status ('editing' | 'saving' | 'saved')}
+//   error       null | {request, message} (the engine's last refusal)
+//
+// Effects: {type: 'start_media'}, {type: 'apply_media_answer', sdp}, {type: 'announce', key,
+// params, urgent}, {type: 'focus_answer'}, {type: 'reset_wrapup_form'},
+// {type: 'refresh_history'}, {type: 'stop_session'}.
+
+export function initialState() {
+  return {
+    session: 'unknown',
+    login: null,
+    role: null,
+    connection: 'closed',
+    operator: { state: 'logged_out', reason: null, since: null },
+    media: 'none',
+    call: null,
+    wrapup: null,
+    error: null,
+  };
+}
+
+/** Operator states the engine reports. */
+export const OPERATOR_STATES = [
+  'logged_out', 'available', 'ringing', 'on_call', 'wrap_up', 'paused',
+];
+
+/** Pause reasons an operator can choose (the engine's no_answer is set by the engine only). */
+export const PAUSE_REASONS = ['break', 'lunch', 'training', 'meeting'];
+
+export function step(state, event, now) {
+  switch (event.type) {
+    case 'signed_in':
+      return done({
+        ...initialState(),
+        session: 'signed_in',
+        login: event.login ?? null,
+        role: event.role ?? null,
+      });
+    case 'signed_out':
+      return done({ ...initialState(), session: 'signed_out' }, [
+        announce(event.expired ? 'announce.session_expired' : 'announce.signed_out'),
+      ]);
+    case 'socket_connecting':
+      return done({ ...state, connection: 'connecting' });
+    case 'socket_closed': {
+      if (state.session !== 'signed_in') return done(state);
+      // An answer to an offer sent on the closed socket can no longer arrive.
+      const media = state.media === 'negotiating' ? 'none' : state.media;
+      return done({ ...state, connection: 'closed', media },
+        state.connection === 'open' ? [announce('announce.disconnected')] : []);
+    }
+    case 'media_negotiating':
+      return done({ ...state, media: 'negotiating' });
+    case 'media_up':
+      return done({ ...state, media: 'up' });
+    case 'media_failed':
+      return done({ ...state, media: 'failed' }, [announce('announce.media_failed', {}, true)]);
+    case 'answer_requested':
+      return done(updateCall(state, event.callId, (call) => ({ ...call, answering: true })));
+    case 'hold_requested':
+      return done(updateCall(state, event.callId, (call) => ({ ...call, held: Boolean(event.on) })));
+    case 'wrapup_open':
+      return openWrapupFromHistory(state, event);
+    case 'wrapup_saving':
+      return done(updateWrapup(state, event.callId, 'saving'));
+    case 'wrapup_failed':
+      return done(updateWrapup(state, event.callId, 'editing'));
+    case 'wrapup_saved':
+      return done(updateWrapup(state, event.callId, 'saved'), [
+        announce('announce.wrapup_saved'),
+        { type: 'refresh_history' },
+      ]);
+    case 'wrapup_closed':
+      return done({ ...state, wrapup: null });
+    case 'dismiss_error':
+      return done({ ...state, error: null });
+    case 'server':
+      return onServerMessage(state, event.message ?? {}, now);
+    default:
+      return done(state);
+  }
+}
+
+function onServerMessage(state, message, now) {
+  if (state.session !== 'signed_in') return done(state);
+  switch (message.type) {
+    case 'welcome':
+      return onWelcome(state, message, now);
+    case 'state':
+      return onOperatorState(state, message, now);
+    case 'offered':
+      return onOffered(state, message, now);
+    case 'connected':
+      return onConnected(state, message, now);
+    case 'ended':
+      return onEnded(state, message, now);
+    case 'media_answer':
+      if (typeof message.sdp !== 'string') return done(state);
+      return done(state, [{ type: 'apply_media_answer', sdp: message.sdp }]);
+    case 'taken_over':
+      return done({ ...state, session: 'taken_over', connection: 'closed', call: null }, [
+        { type: 'stop_session' },
+        announce('announce.taken_over', {}, true),
+      ]);
+    case 'error':
+      return onError(state, message);
+    default:
+      // pong and types this console does not know yet.
+      return done(state);
+  }
+}
+
+function onWelcome(state, message, now) {
+  const operator = operatorFrom(message, now, state.operator);
+  let next = { ...state, connection: 'open', operator, error: null };
+  if (typeof message.login === 'string') next.login = message.login;
+  const effects = [];
+  // `media: true` says the engine holds an audio leg for this operator; it is this page's
+  // only if this page set it up. A reloaded page or a second tab has none and offers its own
+  // (the engine then hands the calls to it and the other console is taken over). An offer
+  // still waiting for its answer on this socket is left to finish.
+  const ownAudioUp = state.media === 'up' && message.media === true;
+  if (!ownAudioUp && state.media !== 'negotiating') {
+    next.media = 'negotiating';
+    effects.push({ type: 'start_media' });
+  }
+  next = resyncCall(next, operator.state, now);
+  effects.push(announce('announce.connected'));
+  return done(next, effects);
+}
+
+/**
+ * After a reconnect the welcome is all the console learns of what it missed: a call it still
+ * shows that the operator's state no longer has is over.
+ */
+function resyncCall(state, operatorState, now) {
+  const call = state.call;
+  if (!call || call.phase === 'ended') return state;
+  if (operatorState === 'on_call') {
+    if (call.phase === 'offered' && call.answering) {
+      return connect(state, call, now);
+    }
+    return state;
+  }
+  if (operatorState === 'ringing' && call.phase === 'offered') return state;
+  if (call.phase === 'offered') return { ...state, call: null };
+  return { ...state, call: { ...call, phase: 'ended', endedAt: now, held: false } };
+}
+
+function onOperatorState(state, message, now) {
+  if (typeof message.state !== 'string') return done(state);
+  const operator = operatorFrom(message, now, state.operator);
+  const ready = operator.state === 'available' || operator.state === 'ringing';
+  // A filed classification and the finished call's card stay on screen until the operator
+  // is ready for the next call.
+  const wrapup = ready && state.wrapup?.status === 'saved' ? null : state.wrapup;
+  const call = ready && state.call?.phase === 'ended' ? null : state.call;
+  const changed = operator.state !== state.operator.state || operator.reason !== state.operator.reason;
+  return done({ ...state, operator, wrapup, call },
+    changed ? [announce('announce.state', { state: operator.state, reason: operator.reason })] : []);
+}
+
+function onOffered(state, message, now) {
+  if (typeof message.call_id !== 'string') return done(state);
+  const call = {
+    callId: message.call_id,
+    caller: typeof message.caller === 'string' ? message.caller : null,
+    queue: typeof message.queue === 'string' ? message.queue : null,
+    waitedS: Number.isFinite(message.waited_s) ? message.waited_s : 0,
+    menuChoice: typeof message.menu_choice === 'string' ? message.menu_choice : null,
+    offeredAt: now,
+    phase: 'offered',
+    answering: false,
+    held: false,
+    connectedAt: null,
+    endedAt: null,
+  };
+  const wrapup = state.wrapup?.status === 'saved' ? null : state.wrapup;
+  return done({ ...state, call, wrapup, error: null }, [
+    announce('announce.offered', { waited: call.waitedS, menu: call.menuChoice ?? '' }, true),
+    { type: 'focus_answer' },
+  ]);
+}
+
+function onConnected(state, message, now) {
+  if (typeof message.call_id !== 'string') return done(state);
+  const call = state.call?.callId === message.call_id
+    ? state.call
+    : { ...blankCall(message.call_id), offeredAt: now };
+  return done(connect(state, call, now), [
+    { type: 'reset_wrapup_form' },
+    announce('announce.call_connected'),
+  ]);
+}
+
+function connect(state, call, now) {
+  return {
+    ...state,
+    call: { ...call, phase: 'connected', answering: false, connectedAt: now },
+    wrapup: { callId: call.callId, caller: call.caller, status: 'editing' },
+  };
+}
+
+function onEnded(state, message, now) {
+  const call = state.call;
+  if (!call || call.callId !== message.call_id) return done(state);
+  if (call.phase === 'offered') {
+    return done({ ...state, call: null }, [announce('announce.withdrawn')]);
+  }
+  if (call.phase === 'ended') return done(state);
+  return done({ ...state, call: { ...call, phase: 'ended', endedAt: now, held: false } }, [
+    announce('announce.call_ended'),
+    { type: 'refresh_history' },
+  ]);
+}
+
+function onError(state, message) {
+  const request = typeof message.request === 'string' ? message.request : 'unknown';
+  const text = typeof message.message === 'string' ? message.message : '';
+  let next = { ...state, error: { request, message: text } };
+  if (next.call && request === 'answer') next.call = { ...next.call, answering: false };
+  // Hold is shown as requested; a refusal puts the display back.
+  if (next.call && request === 'hold') next.call = { ...next.call, held: !next.call.held };
+  if (request === 'media_offer') next.media = 'failed';
+  return done(next, [announce('announce.error', { message: text }, true)]);
+}
+
+function openWrapupFromHistory(state, event) {
+  if (typeof event.callId !== 'string') return done(state);
+  if (state.wrapup && state.wrapup.status !== 'saved' && state.wrapup.callId !== event.callId
+      && state.call?.phase === 'connected') {
+    // The form belongs to the call in progress; it is not given away.
+    return done(state);
+  }
+  return done({
+    ...state,
+    wrapup: { callId: event.callId, caller: event.caller ?? null, status: 'editing' },
+  }, [{ type: 'reset_wrapup_form' }]);
+}
+
+function operatorFrom(message, now, previous) {
+  const stateName = typeof message.state === 'string' ? message.state : previous.state;
+  const reason = typeof message.reason === 'string' ? message.reason : null;
+  const parsed = typeof message.since === 'string' ? Date.parse(message.since) : NaN;
+  // The engine's clock may run ahead of the browser's; a start in the future reads as now.
+  let since = Number.isFinite(parsed) ? Math.min(parsed, now) : null;
+  if (since === null) {
+    since = stateName === previous.state && previous.since !== null ? previous.since : now;
+  }
+  return { state: stateName, reason, since };
+}
+
+function blankCall(callId) {
+  return {
+    callId,
+    caller: null,
+    queue: null,
+    waitedS: 0,
+    menuChoice: null,
+    offeredAt: null,
+    phase: 'offered',
+    answering: false,
+    held: false,
+    connectedAt: null,
+    endedAt: null,
+  };
+}
+
+function updateCall(state, callId, change) {
+  if (!state.call || state.call.callId !== callId) return state;
+  return { ...state, call: change(state.call) };
+}
+
+function updateWrapup(state, callId, status) {
+  if (!state.wrapup || state.wrapup.callId !== callId) return state;
+  return { ...state, wrapup: { ...state.wrapup, status } };
+}
+
+function announce(key, params = {}, urgent = false) {
+  return { type: 'announce', key, params, urgent };
+}
+
+function done(state, effects = []) {
+  return { state, effects };
+}
+
+// ---- views of the state the page renders ----
+
+/** Which controls can be used now. */
+export function controls(state) {
+  const call = state.call;
+  const live = state.session === 'signed_in' && state.connection === 'open';
+  const offered = live && call?.phase === 'offered' && !call.answering;
+  const talking = live && call?.phase === 'connected';
+  const opState = state.operator.state;
+  return {
+    answer: offered,
+    decline: offered,
+    hold: talking,
+    transfer: talking,
+    hangup: talking,
+    mute: state.media === 'up' || state.media === 'negotiating',
+    available: live && opState !== 'available' && opState !== 'ringing' && opState !== 'on_call',
+    pause: live && opState !== 'ringing',
+    saveWrapup: state.wrapup?.status === 'editing',
+    useFaq: state.wrapup?.status === 'editing',
+  };
+}
+
+/** Seconds the call card's timer shows: waiting time while offered, talk time after. */
+export function callSeconds(call, now) {
+  if (!call) return null;
+  if (call.phase === 'offered') {
+    const since = Number.isFinite(call.offeredAt) ? call.offeredAt : now;
+    return call.waitedS + Math.max(0, Math.floor((now - since) / 1000));
+  }
+  if (!Number.isFinite(call.connectedAt)) return null;
+  const end = call.phase === 'ended' && Number.isFinite(call.endedAt) ? call.endedAt : now;
+  return Math.max(0, Math.floor((end - call.connectedAt) / 1000));
+}

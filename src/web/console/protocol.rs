@@ -1,0 +1,224 @@
+//! The console's JSON messages over `/ws/agent` (documented in docs/console-protocol.md).
+//! Every message is an object with a `type`; unknown types and malformed messages get an
+//! `error` reply naming what was wrong, and the socket stays open.
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::console::{ConsoleCommand, ConsoleEvent, OfferedCall};
+
+/// From the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// The browser's SDP offer for the session's audio (ICE candidates gathered into it).
+    MediaOffer {
+        sdp: String,
+    },
+    /// A trickled candidate; the engine is ICE-lite and answers with its own candidates in the
+    /// SDP, so the browser's are not needed — accepted and ignored.
+    IceCandidate {
+        #[allow(dead_code)]
+        candidate: serde_json::Value,
+    },
+    SetState {
+        state: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
+    Answer {
+        call_id: String,
+    },
+    Decline {
+        call_id: String,
+    },
+    Hangup {
+        call_id: String,
+    },
+    Hold {
+        call_id: String,
+        on: bool,
+    },
+    Transfer {
+        call_id: String,
+        target: String,
+    },
+    /// Ends the console session: a call it has ends, the operator is logged out.
+    SignOut,
+    Ping,
+}
+
+impl ClientMessage {
+    /// The engine command this message is, if it is one.
+    pub fn command(&self) -> Option<ConsoleCommand> {
+        Some(match self.clone() {
+            ClientMessage::Answer { call_id } => ConsoleCommand::Answer { call_id },
+            ClientMessage::Decline { call_id } => ConsoleCommand::Decline { call_id },
+            ClientMessage::Hangup { call_id } => ConsoleCommand::Hangup { call_id },
+            ClientMessage::Hold { call_id, on } => ConsoleCommand::Hold { call_id, on },
+            ClientMessage::Transfer { call_id, target } => {
+                ConsoleCommand::Transfer { call_id, target }
+            }
+            _ => return None,
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            ClientMessage::MediaOffer { .. } => "media_offer",
+            ClientMessage::IceCandidate { .. } => "ice_candidate",
+            ClientMessage::SetState { .. } => "set_state",
+            ClientMessage::Answer { .. } => "answer",
+            ClientMessage::Decline { .. } => "decline",
+            ClientMessage::Hangup { .. } => "hangup",
+            ClientMessage::Hold { .. } => "hold",
+            ClientMessage::Transfer { .. } => "transfer",
+            ClientMessage::SignOut => "sign_out",
+            ClientMessage::Ping => "ping",
+        }
+    }
+}
+
+/// A call as the console shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallCard {
+    pub call_id: String,
+    pub caller: String,
+    pub queue: String,
+    pub waited_s: u64,
+    pub menu_choice: Option<String>,
+}
+
+impl From<&OfferedCall> for CallCard {
+    fn from(offer: &OfferedCall) -> CallCard {
+        CallCard {
+            call_id: offer.call_id.clone(),
+            caller: offer.caller.clone(),
+            queue: offer.queue.clone(),
+            waited_s: offer.waited.as_secs(),
+            menu_choice: offer.menu_choice.clone(),
+        }
+    }
+}
+
+/// To the browser.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// First message on every connection, and the resync after a reconnect.
+    Welcome {
+        login: String,
+        state: String,
+        reason: Option<String>,
+        /// Whether this console's audio is up (after a reconnect it usually is).
+        media: bool,
+    },
+    MediaAnswer {
+        sdp: String,
+    },
+    State {
+        state: String,
+        reason: Option<String>,
+        since: chrono::DateTime<chrono::Utc>,
+    },
+    Offered {
+        #[serde(flatten)]
+        call: CallCard,
+    },
+    Connected {
+        call_id: String,
+    },
+    Ended {
+        call_id: String,
+        reason: String,
+    },
+    /// Another console of the same operator signed in; this one is closed.
+    TakenOver,
+    Error {
+        request: String,
+        message: String,
+    },
+    Pong,
+}
+
+impl ServerMessage {
+    /// The message for `login`'s console, if `event` is about it.
+    pub fn from_event(login: &str, event: &ConsoleEvent) -> Option<ServerMessage> {
+        match event {
+            ConsoleEvent::Offered { login: l, offer } if l == login => {
+                Some(ServerMessage::Offered { call: offer.into() })
+            }
+            ConsoleEvent::Connected { login: l, call_id } if l == login => {
+                Some(ServerMessage::Connected {
+                    call_id: call_id.clone(),
+                })
+            }
+            ConsoleEvent::Ended {
+                login: l,
+                call_id,
+                reason,
+            } if l == login => Some(ServerMessage::Ended {
+                call_id: call_id.clone(),
+                reason: (*reason).to_owned(),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn error(request: &str, message: impl Into<String>) -> ServerMessage {
+        ServerMessage::Error {
+            request: request.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn commands_parse_from_their_json_type() {
+        let message: ClientMessage =
+            serde_json::from_str(r#"{"type":"hold","call_id":"c1","on":true}"#).expect("parses");
+        assert_eq!(
+            message.command(),
+            Some(ConsoleCommand::Hold {
+                call_id: "c1".to_owned(),
+                on: true
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_types_and_missing_fields_are_refused() {
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"dance"}"#).is_err());
+        assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"answer"}"#).is_err());
+        assert!(
+            serde_json::from_str::<ClientMessage>(r#"{"type":"answer","call_id":"c","x":1}"#)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn an_offer_is_sent_only_to_the_console_of_its_operator() {
+        let event = ConsoleEvent::Offered {
+            login: "op1".to_owned(),
+            offer: OfferedCall {
+                call_id: "c1".to_owned(),
+                caller: "0467001234".to_owned(),
+                queue: "desk".to_owned(),
+                waited: Duration::from_secs(42),
+                menu_choice: Some("1".to_owned()),
+            },
+        };
+        assert_eq!(ServerMessage::from_event("op2", &event), None);
+        let json = serde_json::to_value(ServerMessage::from_event("op1", &event)).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "offered", "call_id": "c1", "caller": "0467001234",
+                "queue": "desk", "waited_s": 42, "menu_choice": "1"})
+        );
+    }
+}
