@@ -47,10 +47,11 @@ test('a wrong password is a 401 ApiError, a throttled sign-in 429', async () => 
     .signIn('suzuki', 'x'), (e) => e instanceof ApiError && e.status === 429);
 });
 
-test('a 422 keeps the server\'s message', async () => {
-  const api = createApi(fakeFetch(422, { error: 'unknown category "コ"' }).fetchImpl);
+test('a 422 keeps the server\'s message and the field it names', async () => {
+  const api = createApi(fakeFetch(422, { error: 'category: "コ" is not configured', field: 'category' }).fetchImpl);
   await assert.rejects(api.fileClassification('c1', {}),
-    (e) => e instanceof ApiError && e.status === 422 && e.serverMessage === 'unknown category "コ"');
+    (e) => e instanceof ApiError && e.status === 422
+      && e.serverMessage === 'category: "コ" is not configured' && e.field === 'category');
 });
 
 test('the classification is posted as JSON to the call\'s endpoint', async () => {

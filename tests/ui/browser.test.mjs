@@ -23,6 +23,7 @@ const text = (css) => `document.querySelector(${JSON.stringify(css)})?.textConte
 
 test('the operator console in a browser', {
   skip: !chromium || !chromedriver ? 'chromium and chromedriver are not installed' : false,
+  timeout: 180_000,
 }, async (t) => {
   await mkdir(SHOTS, { recursive: true });
   const fake = await startFakeEngine({ scenario: 'signin' });
@@ -98,6 +99,7 @@ test('the operator console in a browser', {
     fake.push({ type: 'offered', call_id: 'call-42', caller: '0467001234', queue: 'desk', waited_s: 37, menu_choice: '1' });
     fake.push({ type: 'state', state: 'ringing', reason: null, since: new Date().toISOString() });
     await browser.until(`document.activeElement?.id === 'answer'`);
+    await browser.until(`${text('#live-assertive')}.startsWith('着信です。')`);
     assert.equal(await browser.run(`return ${text('#call-caller')}`), '0467001234');
     assert.equal(await browser.run(`return ${text('#call-menu')}`), '1');
     await shot('offered');

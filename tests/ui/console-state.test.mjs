@@ -58,6 +58,21 @@ test('a page without its own audio offers even when the engine has a leg for the
   assert.ok(effects.some((e) => e.type === 'start_media'));
 });
 
+test('an engine that lost this page\'s audio (a restart) is offered it again', () => {
+  const { state, effects } = run([
+    signedIn, welcome(), { type: 'media_up' }, { type: 'socket_closed' }, welcome({ media: false }),
+  ]);
+  assert.equal(state.media, 'negotiating');
+  assert.ok(effects.some((e) => e.type === 'start_media'));
+});
+
+test('audio that failed is tried again on the next welcome', () => {
+  const { effects } = run([
+    signedIn, welcome(), { type: 'media_failed' }, { type: 'socket_closed' }, welcome({ media: false }),
+  ]);
+  assert.ok(effects.some((e) => e.type === 'start_media'));
+});
+
 test('an offer lost with its socket is made again after the reconnect', () => {
   const { state, effects } = run([
     signedIn, welcome(), { type: 'socket_closed' }, welcome({ media: false }),
@@ -255,6 +270,17 @@ test('a reconnect after the call ended meanwhile marks it ended and keeps the fo
   ]);
   assert.equal(state.call.phase, 'ended');
   assert.equal(state.wrapup.callId, 'c1');
+});
+
+test('a welcome that carries the call in progress restores it on a reloaded page', () => {
+  const card = { call_id: 'c9', caller: '0467001234', queue: 'desk', waited_s: 12, menu_choice: '2' };
+  const { state, effects } = run([signedIn, welcome({ state: 'on_call', call: card })]);
+  assert.equal(state.call.callId, 'c9');
+  assert.equal(state.call.phase, 'connected');
+  assert.equal(state.wrapup.callId, 'c9');
+  assert.ok(effects.some((e) => e.type === 'reset_wrapup_form'));
+  const ringing = run([signedIn, welcome({ state: 'ringing', call: card })]).state;
+  assert.equal(ringing.call.phase, 'offered');
 });
 
 test('while the socket is down no call control is enabled', () => {

@@ -19,6 +19,7 @@ import { join, extname } from 'node:path';
 const ASSETS = fileURLToPath(new URL('../../src/web/assets/agent/', import.meta.url));
 const TYPES = { '.html': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8' };
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const WAIT_LIMIT_MS = 10_000;
 
 /** The Content-Security-Policy the engine sends with the page (src/web/assets.rs), so the
  * console is tried under the policy it will live with. */
@@ -49,7 +50,7 @@ const OFFER = {
 /**
  * Starts the fake on `port` (0: any). Resolves to:
  *   url, received (every console message, API write and {ws: 'open'}, in order),
- *   waitFor(predicate) → the first received item it accepts (now or later),
+ *   waitFor(predicate) → the first received item it accepts (now or within 10 s),
  *   push(message) → sends an engine message to every open console socket,
  *   close().
  */
@@ -78,15 +79,21 @@ export async function startFakeEngine({ port = 0, scenario = 'offered', log = fa
   return {
     url: `http://127.0.0.1:${bound}`,
     received,
-    waitFor(predicate) {
+    waitFor(predicate, limitMs = WAIT_LIMIT_MS) {
       const found = received.find(predicate);
       if (found) return Promise.resolve(found);
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         const check = (item) => {
           if (!predicate(item)) return;
           arrivals.off('item', check);
+          clearTimeout(limit);
           resolve(item);
         };
+        // A console that never sends it fails the test instead of hanging it.
+        const limit = setTimeout(() => {
+          arrivals.off('item', check);
+          reject(new Error(`the fake engine never received: ${predicate}`));
+        }, limitMs);
         arrivals.on('item', check);
       });
     },
@@ -160,7 +167,7 @@ async function handle(req, res, { session, record, policy }) {
   const classify = path.match(/^\/api\/v1\/calls\/([^/]+)\/classification$/);
   if (classify && req.method === 'POST') {
     record({ http: 'classification', call: decodeURIComponent(classify[1]), body });
-    if (!CATEGORIES.some((c) => c.code === body?.category)) return json(422, { error: `unknown category ${JSON.stringify(body?.category)}` });
+    if (!CATEGORIES.some((c) => c.code === body?.category)) return json(422, { error: `category: ${JSON.stringify(body?.category)} is not a configured category`, field: 'category' });
     return json(201, { ok: true });
   }
   return json(404, { error: 'not found' });

@@ -10,13 +10,17 @@ export class SessionExpired extends Error {
   }
 }
 
-/** An answer other than success; `message` is the server's `error` text when it gave one. */
+/**
+ * An answer other than success; `serverMessage` is the server's `error` text and `field` the
+ * request field it names (a 422's `field`), when it gave them.
+ */
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, field = null) {
     super(message || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.serverMessage = message || '';
+    this.field = field;
   }
 }
 
@@ -40,7 +44,9 @@ export function createApi(fetchImpl = globalThis.fetch.bind(globalThis), base = 
   async function expectOk(method, path, body) {
     const answer = await request(method, path, body);
     if (answer.status === 401) throw new SessionExpired();
-    if (!answer.ok) throw new ApiError(answer.status, errorMessageOf(answer.data));
+    if (!answer.ok) {
+      throw new ApiError(answer.status, errorMessageOf(answer.data), errorFieldOf(answer.data));
+    }
     return answer.data;
   }
 
@@ -112,6 +118,11 @@ async function readJson(response) {
   } catch {
     return null;
   }
+}
+
+/** The request field an error body names, if any. */
+export function errorFieldOf(data) {
+  return data && typeof data === 'object' && typeof data.field === 'string' ? data.field : null;
 }
 
 /** The `error` (or `message`) text of an error body. */

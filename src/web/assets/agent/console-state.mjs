@@ -136,9 +136,27 @@ function onWelcome(state, message, now) {
     next.media = 'negotiating';
     effects.push({ type: 'start_media' });
   }
+  next = adoptWelcomeCall(next, message.call, operator.state, now, effects);
   next = resyncCall(next, operator.state, now);
   effects.push(announce('announce.connected'));
   return done(next, effects);
+}
+
+/**
+ * A welcome may carry the call in progress (`call`: the offered card's fields); a page that
+ * was reloaded during a call learns it from there. Without it, a call this page never saw
+ * stays unknown until the next one.
+ */
+function adoptWelcomeCall(state, card, operatorState, now, effects) {
+  if (!card || typeof card !== 'object' || typeof card.call_id !== 'string') return state;
+  if (state.call?.callId === card.call_id) return state;
+  const call = callFromCard(card, now);
+  if (operatorState === 'on_call') {
+    effects.push({ type: 'reset_wrapup_form' });
+    return connect(state, call, now);
+  }
+  if (operatorState === 'ringing') return { ...state, call };
+  return state;
 }
 
 /**
@@ -172,14 +190,13 @@ function onOperatorState(state, message, now) {
     changed ? [announce('announce.state', { state: operator.state, reason: operator.reason })] : []);
 }
 
-function onOffered(state, message, now) {
-  if (typeof message.call_id !== 'string') return done(state);
-  const call = {
-    callId: message.call_id,
-    caller: typeof message.caller === 'string' ? message.caller : null,
-    queue: typeof message.queue === 'string' ? message.queue : null,
-    waitedS: Number.isFinite(message.waited_s) ? message.waited_s : 0,
-    menuChoice: typeof message.menu_choice === 'string' ? message.menu_choice : null,
+function callFromCard(card, now) {
+  return {
+    callId: card.call_id,
+    caller: typeof card.caller === 'string' ? card.caller : null,
+    queue: typeof card.queue === 'string' ? card.queue : null,
+    waitedS: Number.isFinite(card.waited_s) ? card.waited_s : 0,
+    menuChoice: typeof card.menu_choice === 'string' ? card.menu_choice : null,
     offeredAt: now,
     phase: 'offered',
     answering: false,
@@ -187,6 +204,11 @@ function onOffered(state, message, now) {
     connectedAt: null,
     endedAt: null,
   };
+}
+
+function onOffered(state, message, now) {
+  if (typeof message.call_id !== 'string') return done(state);
+  const call = callFromCard(message, now);
   const wrapup = state.wrapup?.status === 'saved' ? null : state.wrapup;
   return done({ ...state, call, wrapup, error: null }, [
     announce('announce.offered', { waited: call.waitedS, menu: call.menuChoice ?? '' }, true),
@@ -198,7 +220,7 @@ function onConnected(state, message, now) {
   if (typeof message.call_id !== 'string') return done(state);
   const call = state.call?.callId === message.call_id
     ? state.call
-    : { ...blankCall(message.call_id), offeredAt: now };
+    : callFromCard({ call_id: message.call_id }, now);
   return done(connect(state, call, now), [
     { type: 'reset_wrapup_form' },
     announce('announce.call_connected'),
@@ -260,22 +282,6 @@ function operatorFrom(message, now, previous) {
     since = stateName === previous.state && previous.since !== null ? previous.since : now;
   }
   return { state: stateName, reason, since };
-}
-
-function blankCall(callId) {
-  return {
-    callId,
-    caller: null,
-    queue: null,
-    waitedS: 0,
-    menuChoice: null,
-    offeredAt: null,
-    phase: 'offered',
-    answering: false,
-    held: false,
-    connectedAt: null,
-    endedAt: null,
-  };
 }
 
 function updateCall(state, callId, change) {

@@ -121,12 +121,19 @@ function announcement(effect) {
   return translate(lang, effect.key, effect.params);
 }
 
+/** Texts waiting to be put in each live region; one step may announce several. */
+const announcing = { 'live-polite': [], 'live-assertive': [] };
+
 function announce(text, urgent) {
-  const region = $(urgent ? 'live-assertive' : 'live-polite');
+  const id = urgent ? 'live-assertive' : 'live-polite';
+  const queue = announcing[id];
+  queue.push(text);
+  if (queue.length > 1) return;
   // Emptied first, so the same words twice are announced twice.
-  region.textContent = '';
+  $(id).textContent = '';
   setTimeout(() => {
-    region.textContent = text;
+    $(id).textContent = queue.join(' ');
+    queue.length = 0;
   }, 50);
 }
 
@@ -418,7 +425,7 @@ async function saveWrapup(event) {
     dispatch({ type: 'wrapup_saved', callId });
   } catch (error) {
     if (error instanceof ApiError && error.status === 422) {
-      const field = fieldOfServerError(error.serverMessage);
+      const field = formField(error.field) ?? fieldOfServerError(error.serverMessage);
       if (field && field !== 'complaint') ui.wrapupErrors = { [field]: error.serverMessage };
     }
     ui.wrapupFormError = error instanceof ApiError && error.serverMessage
@@ -426,6 +433,11 @@ async function saveWrapup(event) {
       : translate(lang, 'wrapup.error.network');
     dispatch({ type: 'wrapup_failed', callId });
   }
+}
+
+/** The form field of a request field the server named. */
+function formField(requestField) {
+  return { category: 'category', outcome: 'outcome', note: 'note', faq_id: 'faq' }[requestField] ?? null;
 }
 
 function useFaqEntry(entry) {

@@ -12,7 +12,7 @@
 export function shortcutAction({ key, repeat, focus, call }) {
   if (repeat || !call || call.phase !== 'offered' || call.answering) return null;
   if (key === 'Escape' || key === 'Esc') return 'decline';
-  \| focus === 'control') return null;||| focus === 'control') return null;
+  if (focus === 'text' || focus === 'control') return null;
   if (key === 'Enter' || key === ' ' || key === 'Spacebar') return 'answer';
   return null;
 }
