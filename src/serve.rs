@@ -353,8 +353,8 @@ fn handle_request(engine: &mut Engine, request: EngineRequest) {
         }
         EngineRequest::ConsoleDetach { login } => engine.console_detach(now(), &login),
         EngineRequest::ClassificationFiled { login } => engine.classification_filed(now(), &login),
-        EngineRequest::ConsoleLeg { login, reply } => {
-            let _ = reply.send(engine.console_leg(&login));
+        EngineRequest::ConsoleView { login, reply } => {
+            let _ = reply.send(engine.console_view(now(), &login));
         }
         EngineRequest::Console {
             login,

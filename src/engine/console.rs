@@ -43,6 +43,8 @@ pub enum ConsoleEvent {
     },
     /// Another console of `login` signed in; the one on `leg` is no longer used.
     Replaced { login: String, leg: LegId },
+    /// `login`'s console on `leg` signed out (or its audio is gone): its sockets close.
+    SignedOut { login: String, leg: LegId },
 }
 
 /// The card the console shows while a call rings.
@@ -68,6 +70,14 @@ pub enum ConsoleError {
     Transfer(#[from] TransferError),
 }
 
+/// What a (re)connecting console is told: its audio leg and the call it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleView {
+    pub leg: LegId,
+    /// The call ringing at or connected with this console.
+    pub call: Option<(OfferedCall, bool)>,
+}
+
 /// A console's media leg and the call it serves, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Console {
@@ -91,6 +101,8 @@ impl Engine {
         match replaced {
             Some(old) => {
                 self.console_gone(now, old.leg);
+                self.media_out
+                    .push_back(super::MediaCommand::Close { leg: old.leg });
                 self.console_events.push_back(ConsoleEvent::Replaced {
                     login: login.to_owned(),
                     leg: old.leg,
@@ -117,6 +129,12 @@ impl Engine {
             return;
         };
         self.console_gone(now, console.leg);
+        self.media_out
+            .push_back(super::MediaCommand::Close { leg: console.leg });
+        self.console_events.push_back(ConsoleEvent::SignedOut {
+            login: login.to_owned(),
+            leg: console.leg,
+        });
         self.operators.endpoint_left(&mut self.acd, now.mono, login);
         self.live_changed = true;
         self.pump(now);
@@ -130,6 +148,18 @@ impl Engine {
     /// The media leg of `login`'s console, if it has one.
     pub fn console_leg(&self, login: &str) -> Option<LegId> {
         self.consoles.get(login).map(|c| c.leg)
+    }
+
+    /// `login`'s console as a reconnecting socket needs it: its leg, and the call ringing at
+    /// it (false) or connected with it (true).
+    pub fn console_view(&self, now: Now, login: &str) -> Option<ConsoleView> {
+        let leg = self.console_leg(login)?;
+        let call = self
+            .owners
+            .get(&leg)
+            .and_then(|caller| self.calls.get(caller))
+            .and_then(|call| call.console_view(now, leg));
+        Some(ConsoleView { leg, call })
     }
 
     pub fn console_command(

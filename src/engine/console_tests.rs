@@ -355,6 +355,14 @@ fn signing_out_during_a_call_ends_it_and_logs_the_operator_out() {
     h.drain();
     assert_eq!(h.sent_to_starting(Harness::source(), "BYE ").len(), 1);
     assert_eq!(h.engine.console_leg("op1"), None);
+    assert!(
+        h.media.contains(&MediaCommand::Close { leg: CONSOLE }),
+        "the browser's audio leg is released"
+    );
+    assert!(h.console.contains(&ConsoleEvent::SignedOut {
+        login: "op1".to_owned(),
+        leg: CONSOLE
+    }));
     h.advance(Duration::from_secs(1));
     assert_eq!(state_of(&h, "op1"), "logged_out");
 }
@@ -423,4 +431,57 @@ fn filing_the_classification_ends_the_wrap_up_at_once() {
     h.engine.classification_filed(now, "op1");
     h.drain();
     assert_eq!(state_of(&h, "op1"), "available");
+}
+
+#[test]
+fn a_reconnecting_console_learns_the_call_it_has() {
+    let mut h = desk_with_console();
+    call_in(&mut h, 1);
+    let call_id = offered(&h);
+    h.advance(Duration::from_secs(2));
+
+    let view = h.engine.console_view(h.now, "op1").expect("a console");
+    assert_eq!(view.leg, CONSOLE);
+    let (card, connected) = view.call.expect("the ringing call");
+    assert_eq!(
+        (card.call_id.as_str(), connected),
+        (call_id.as_str(), false)
+    );
+    assert_eq!(card.waited, Duration::from_secs(2));
+
+    answer(&mut h);
+    h.advance(Duration::from_secs(30));
+    let (card, connected) = h
+        .engine
+        .console_view(h.now, "op1")
+        .and_then(|v| v.call)
+        .expect("the connected call");
+    assert!(connected);
+    assert_eq!(
+        card.waited,
+        Duration::from_secs(2),
+        "the wait ended at the answer"
+    );
+}
+
+#[test]
+fn the_live_board_names_the_call_an_operator_took() {
+    let mut h = desk_with_console();
+    let mut caller = call_in(&mut h, 1);
+    let call_id = answer(&mut h);
+    let on_call = |h: &Harness| {
+        h.engine
+            .live(h.now)
+            .operators
+            .into_iter()
+            .find(|o| o.login == "op1")
+            .and_then(|o| o.call_id)
+    };
+    assert_eq!(on_call(&h).as_deref(), Some(call_id.as_str()));
+    h.sip(&caller.request("BYE", 2, "", false));
+    assert_eq!(
+        on_call(&h).as_deref(),
+        Some(call_id.as_str()),
+        "kept through the wrap-up, for the classification"
+    );
 }

@@ -739,6 +739,9 @@ impl Engine {
                 }
             }
             AcdEvent::Connected { caller, operator } => {
+                if let Some(call) = self.calls.get(&caller_leg(caller)) {
+                    self.operators.connected(operator, call.id());
+                }
                 self.drive(now, caller_leg(caller), CallInput::Connected { operator })
             }
             AcdEvent::Announce {

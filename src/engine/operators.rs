@@ -91,6 +91,8 @@ struct Seat {
     status: OperatorStatus,
     state: OperatorState,
     since: DateTime<Utc>,
+    /// The call the operator is on, or took last (classified during and after it).
+    last_call: Option<String>,
 }
 
 /// See the module docs.
@@ -126,6 +128,7 @@ impl Operators {
             status: OperatorStatus::LoggedOut,
             state: OperatorState::Idle,
             since: now,
+            last_call: None,
         });
         id
     }
@@ -175,6 +178,13 @@ impl Operators {
             if let Err(error) = acd.logout(now, id) {
                 tracing::debug!(%error, "logout after the last phone left refused");
             }
+        }
+    }
+
+    /// `operator` is connected with the call `call_id`.
+    pub fn connected(&mut self, operator: OperatorId, call_id: &str) {
+        if let Some(seat) = self.seats.get_mut(operator.0 as usize) {
+            seat.last_call = Some(call_id.to_owned());
         }
     }
 
@@ -268,6 +278,7 @@ impl Operators {
                     since: s.since,
                     seconds_in_state: (now - s.since).num_seconds().max(0),
                     phones: s.phones,
+                    call_id: s.last_call.clone(),
                 }
             })
             .collect();
@@ -287,6 +298,8 @@ pub struct OperatorView {
     pub seconds_in_state: i64,
     /// Registered SIP phones.
     pub phones: usize,
+    /// The call the operator is on, or took last.
+    pub call_id: Option<String>,
 }
 
 fn op_state(acd: &Acd, id: OperatorId) -> Option<OperatorState> {

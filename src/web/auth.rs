@@ -391,6 +391,14 @@ pub async fn sign_out(
             return store_unavailable(&e);
         }
     }
+    // Signing out of the browser ends its console too (its audio, a call it has).
+    let _ = state
+        .engine
+        .requests
+        .send(super::live::EngineRequest::ConsoleDetach {
+            login: caller.login.clone(),
+        })
+        .await;
     tracing::info!(login = %caller.login, "signed out");
     let mut response = StatusCode::NO_CONTENT.into_response();
     response

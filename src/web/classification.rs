@@ -138,17 +138,28 @@ fn check_fields(body: &Map<String, Value>, categories: &[String]) -> Result<Fiel
     })
 }
 
-/// Whether the engine has the call in progress: its record is written only when it ends.
-/// The live snapshot lists waiting callers; calls with an operator are not in it yet, so
-/// until the engine answers for them those are classified once their record exists.
-fn in_progress(state: &AppState, call_id: &str) -> bool {
-    state
-        .engine
-        .live
-        .borrow()
-        .queues
-        .iter()
-        .any(|q| q.waiting.iter().any(|w| w.call_id == call_id))
+/// Whether `caller` may classify the call `call_id` that has no record yet (records are
+/// written when calls end): its operator may while on it or right after it; a manager may
+/// classify any call the engine has in progress.
+fn may_classify_in_progress(state: &AppState, caller: &Authenticated, call_id: &str) -> bool {
+    let live = state.engine.live.borrow();
+    let taken_by = |login: &str| {
+        live.operators
+            .iter()
+            .any(|o| o.login == login && o.call_id.as_deref() == Some(call_id))
+    };
+    if taken_by(&caller.login) {
+        return true;
+    }
+    caller.is_manager()
+        && (live
+            .operators
+            .iter()
+            .any(|o| o.call_id.as_deref() == Some(call_id))
+            || live
+                .queues
+                .iter()
+                .any(|q| q.waiting.iter().any(|w| w.call_id == call_id)))
 }
 
 /// Files the classification of a call (replacing an earlier one; every filing is kept in
@@ -183,7 +194,7 @@ pub async fn classify(
         Err(e) => return store_unavailable(&e),
     };
     match &record {
-        None if !in_progress(&state, &call_id) => {
+        None if !may_classify_in_progress(&state, &caller, &call_id) => {
             return error(StatusCode::NOT_FOUND, "no such call")
         }
         Some(record)

@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 
 use super::api::{error, ApiError};
 use super::AppState;
-use crate::engine::console::{ConsoleCommand, ConsoleError, ConsoleEvent};
+use crate::engine::console::{ConsoleCommand, ConsoleError, ConsoleEvent, ConsoleView};
 use crate::engine::{DirectoryEntry, LiveState, OperatorError, StatusRequest, TransferError};
 use crate::net::rtp::WebRtcRequest;
 
@@ -54,10 +54,10 @@ pub enum EngineRequest {
     },
     /// `login`'s console signed out, or its audio is gone.
     ConsoleDetach { login: String },
-    /// The media leg of `login`'s console, if it has one (a reconnecting socket asks).
-    ConsoleLeg {
+    /// `login`'s console, if it has its audio up, and its call (a reconnecting socket asks).
+    ConsoleView {
         login: String,
-        reply: oneshot::Sender<Option<LegId>>,
+        reply: oneshot::Sender<Option<ConsoleView>>,
     },
     Console {
         login: String,

@@ -229,6 +229,13 @@ test('taken_over ends the session on this page and stops it', () => {
   assert.ok(effects.some((e) => e.type === 'stop_session'));
 });
 
+test('signed_out from the engine returns this page to the sign-in form', () => {
+  const { state, effects } = run([signedIn, welcome(), offer, server({ type: 'signed_out' })]);
+  assert.equal(state.session, 'signed_out');
+  assert.equal(state.call, null);
+  assert.ok(effects.some((e) => e.type === 'stop_session'));
+});
+
 test('a refused hold puts the hold display back', () => {
   const { state } = run([
     signedIn, welcome(), offer, server({ type: 'connected', call_id: 'c1' }),

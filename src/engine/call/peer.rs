@@ -177,6 +177,29 @@ impl Call {
         out.push(CallOutput::Media(MediaCommand::Open { leg }));
     }
 
+    /// The call as the console on `leg` shows it, and whether it is connected there.
+    pub(crate) fn console_view(&self, now: Now, leg: LegId) -> Option<(OfferedCall, bool)> {
+        let peer = self
+            .peers
+            .iter()
+            .find(|p| p.leg == leg && p.endpoint == PeerEndpoint::Console)?;
+        let queue = self.queue.queue.clone().unwrap_or_default();
+        // Once connected the wait is over; while ringing it still grows.
+        let waited = self.queue.waited.unwrap_or_else(|| {
+            self.queue
+                .joined
+                .map_or(Duration::ZERO, |at| now.mono.saturating_duration_since(at))
+        });
+        let offer = OfferedCall {
+            call_id: self.setup.id.clone(),
+            caller: self.setup.caller.clone(),
+            queue,
+            waited,
+            menu_choice: self.dtmf.last().cloned(),
+        };
+        Some((offer, peer.phase == PeerPhase::Up))
+    }
+
     /// The ACD offers the caller to an operator working in a browser console.
     pub(super) fn ring_console(&mut self, now: Now, ring: ConsoleRing, out: &mut Vec<CallOutput>) {
         let Stage::Queued { queue } = &self.stage else {

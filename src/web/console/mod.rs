@@ -19,10 +19,10 @@ use super::api::error;
 use super::auth::Authenticated;
 use super::live::{EngineLink, EngineRequest};
 use super::AppState;
-use crate::engine::console::{ConsoleError, ConsoleEvent};
+use crate::engine::console::{ConsoleError, ConsoleEvent, ConsoleView};
 use crate::engine::{LiveState, StatusRequest};
 use crate::net::rtp::WebRtcRequest;
-use protocol::{ClientMessage, ServerMessage};
+use protocol::{CallState, ClientMessage, ServerMessage};
 
 /// Largest message the console sends (an SDP offer with candidates is a few KiB).
 pub const MAX_MESSAGE: usize = 64 * 1024;
@@ -36,9 +36,9 @@ pub async fn serve(mut socket: WebSocket, login: String, link: EngineLink) {
         link,
         leg: None,
     };
-    console.leg = console.current_leg().await;
     let mut shown = console.operator_state(&live.borrow());
-    if send(&mut socket, &console.welcome(&shown)).await.is_err() {
+    let welcome = console.welcome(&shown).await;
+    if send(&mut socket, &welcome).await.is_err() {
         return;
     }
     loop {
@@ -67,6 +67,11 @@ pub async fn serve(mut socket: WebSocket, login: String, link: EngineLink) {
                         let _ = socket.send(Message::Close(None)).await;
                         break;
                     }
+                    if console.signed_out_by(&event) {
+                        let _ = send(&mut socket, &ServerMessage::SignedOut).await;
+                        let _ = socket.send(Message::Close(None)).await;
+                        break;
+                    }
                     if let Some(message) = ServerMessage::from_event(&console.login, &event) {
                         if send(&mut socket, &message).await.is_err() {
                             break;
@@ -76,7 +81,8 @@ pub async fn serve(mut socket: WebSocket, login: String, link: EngineLink) {
                 // Fell behind: start over from the current state, as after a reconnect.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     shown = console.operator_state(&live.borrow());
-                    if send(&mut socket, &console.welcome(&shown)).await.is_err() {
+                    let welcome = console.welcome(&shown).await;
+                    if send(&mut socket, &welcome).await.is_err() {
                         break;
                     }
                 }
@@ -146,12 +152,24 @@ struct Session {
 }
 
 impl Session {
-    fn welcome(&self, shown: &ShownState) -> ServerMessage {
+    /// The greeting and resync: the operator's state, whether the session's audio is up and
+    /// the call ringing at or connected with this console.
+    async fn welcome(&mut self, shown: &ShownState) -> ServerMessage {
+        let view = self.view().await;
+        self.leg = view.as_ref().map(|v| v.leg);
+        let call = view
+            .and_then(|v| v.call)
+            .map(|(offer, connected)| CallState {
+                call: (&offer).into(),
+                connected,
+            });
         ServerMessage::Welcome {
             login: self.login.clone(),
             state: shown.state.clone(),
             reason: shown.reason.clone(),
+            since: shown.since,
             media: self.leg.is_some(),
+            call,
         }
     }
 
@@ -162,6 +180,10 @@ impl Session {
             reason: operator.and_then(|o| o.reason.clone()),
             since: operator.map_or(live.at, |o| o.since),
         }
+    }
+
+    fn signed_out_by(&self, event: &ConsoleEvent) -> bool {
+        matches!(event, ConsoleEvent::SignedOut { login, .. } if *login == self.login)
     }
 
     fn replaced_by(&self, event: &ConsoleEvent) -> bool {
@@ -234,9 +256,9 @@ impl Session {
             .map_err(|_| "the engine is stopping".to_owned())
     }
 
-    async fn current_leg(&self) -> Option<LegId> {
+    async fn view(&self) -> Option<ConsoleView> {
         let login = self.login.clone();
-        self.ask(|reply| EngineRequest::ConsoleLeg { login, reply })
+        self.ask(|reply| EngineRequest::ConsoleView { login, reply })
             .await
             .ok()
             .flatten()

@@ -100,6 +100,14 @@ impl From<&OfferedCall> for CallCard {
     }
 }
 
+/// A call in the welcome: the card, and whether it is connected (else it rings).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallState {
+    #[serde(flatten)]
+    pub call: CallCard,
+    pub connected: bool,
+}
+
 /// To the browser.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -109,8 +117,11 @@ pub enum ServerMessage {
         login: String,
         state: String,
         reason: Option<String>,
+        since: chrono::DateTime<chrono::Utc>,
         /// Whether this console's audio is up (after a reconnect it usually is).
         media: bool,
+        /// The call ringing at or connected with this console.
+        call: Option<CallState>,
     },
     MediaAnswer {
         sdp: String,
@@ -133,6 +144,8 @@ pub enum ServerMessage {
     },
     /// Another console of the same operator signed in; this one is closed.
     TakenOver,
+    /// The session ended (signed out elsewhere, or the audio is gone); this socket closes.
+    SignedOut,
     Error {
         request: String,
         message: String,

@@ -114,6 +114,12 @@ function onServerMessage(state, message, now) {
         { type: 'stop_session' },
         announce('announce.taken_over', {}, true),
       ]);
+    case 'signed_out':
+      // The session ended elsewhere (another tab signed out) or the audio is gone for good.
+      return done({ ...initialState(), session: 'signed_out' }, [
+        { type: 'stop_session' },
+        announce('announce.signed_out'),
+      ]);
     case 'error':
       return onError(state, message);
     default:

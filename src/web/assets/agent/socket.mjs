@@ -56,7 +56,7 @@ export function keepSocket({
       if (!message || typeof message !== 'object') return;
       // Greeted: the next drop starts the schedule from its first step again.
       if (message.type === 'welcome') attempt = 0;
-      if (message.type === 'taken_over') stopped = true;
+      if (message.type === 'taken_over' || message.type === 'signed_out') stopped = true;
       onMessage(message);
     };
     ws.onclose = () => {
