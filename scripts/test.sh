@@ -11,9 +11,13 @@ command -v faketime >/dev/null || need+=(faketime)
 command -v sox >/dev/null || need+=(sox)
 command -v psql >/dev/null || need+=(postgresql-client)
 command -v node >/dev/null || need+=(nodejs)
+# tests/jssip.rs installs the JsSIP browser phone (and a bundler) from the npm registry once.
+command -v npm >/dev/null || need+=(npm)
 # The WebRTC leg is tested against headless Chromium driven over WebDriver.
 command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
+# Japanese glyphs in the console's screenshots (target/test-artifacts/console/).
+fc-list :lang=ja 2>/dev/null | grep -q . || need+=(fonts-ipafont-gothic)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   as_root=""
@@ -33,6 +37,7 @@ fi
 export MADOGUCHI_TEST_PG_URL="${MADOGUCHI_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
 cargo test --workspace --locked "$@"
-# The console's own logic; tests/ui/browser.test.mjs (the console in headless Chromium) is
-# still being written for issue 4 and is run by hand until it passes reliably.
-node --test $(ls tests/ui/*.test.mjs | grep -v '/browser\.test\.mjs$')
+# The browser-console load tool's own tests (examples are built, not tested, by the line above).
+cargo test --locked --example console_load
+# The console page's own logic, and the page in headless Chromium against a stand-in engine.
+node --test tests/ui/*.test.mjs

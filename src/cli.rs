@@ -150,6 +150,11 @@ pub struct ServeArgs {
     /// several hundred bridged calls.
     #[arg(long, env = "MADOGUCHI_MEDIA_THREADS", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub media_threads: Option<u16>,
+    /// Mark the session cookie Secure: set it when browsers reach the engine over HTTPS (a
+    /// TLS proxy in front). Without it the cookie is still Secure on requests the proxy marks
+    /// with X-Forwarded-Proto: https.
+    #[arg(long, env = "MADOGUCHI_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, Subcommand)]

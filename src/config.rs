@@ -33,6 +33,8 @@ pub struct Settings {
     pub sip_digest: Vec<DigestAlgorithm>,
     /// Worker threads of the media runtime.
     pub media_threads: u16,
+    /// The session cookie is always marked Secure.
+    pub secure_cookies: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +73,7 @@ struct FileSettings {
     sip_realm: Option<String>,
     sip_digest: Option<String>,
     media_threads: Option<u16>,
+    secure_cookies: Option<bool>,
 }
 
 impl Settings {
@@ -133,6 +136,7 @@ impl Settings {
                 .or(file.media_threads)
                 .unwrap_or(1)
                 .clamp(1, 64),
+            secure_cookies: args.secure_cookies || file.secure_cookies.unwrap_or(false),
         })
     }
 }
@@ -218,6 +222,15 @@ mod media_threads {
         assert_eq!(
             settings(&["--media-threads", "3"]).map(|s| s.media_threads),
             Ok(3)
+        );
+    }
+
+    #[test]
+    fn cookies_are_marked_secure_only_when_asked() {
+        assert_eq!(settings(&[]).map(|s| s.secure_cookies), Ok(false));
+        assert_eq!(
+            settings(&["--secure-cookies"]).map(|s| s.secure_cookies),
+            Ok(true)
         );
     }
 

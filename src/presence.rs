@@ -133,6 +133,8 @@ pub fn spawn_writer(store: Store) -> mpsc::UnboundedSender<PresenceWrite> {
                             transport: match transport {
                                 Transport::Udp => "udp",
                                 Transport::Tcp => "tcp",
+                                // Never saved: the engine keeps WebSocket bindings in memory.
+                                Transport::Ws => "ws",
                             }
                             .to_owned(),
                             call_id: call_id.clone(),

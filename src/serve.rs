@@ -180,11 +180,13 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             console: console_tx.clone(),
             webrtc: webrtc_tx,
         },
-        auth: Arc::new(web::AuthState::new(false)),
+        auth: Arc::new(web::AuthState::new(settings.secure_cookies)),
         categories,
         time_zone,
         complaints: tokio::sync::broadcast::channel(64).0,
-    });
+    })
+    // SIP over WebSocket (/ws/sip) hands its connections to the SIP transport.
+    .layer(axum::Extension(transport.websockets()));
     let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
         // The peer address keys the sign-in throttle per login and address.
@@ -266,11 +268,11 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
         let timeout = engine.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
             Some(message) = io.inbound.recv() => {
-                engine.handle_sip(now(), message.transport, message.source, &message.payload);
+                feed_sip(&mut engine, message);
                 // Take what else is already queued before draining outputs once.
                 for _ in 0..64 {
                     let Ok(message) = io.inbound.try_recv() else { break };
-                    engine.handle_sip(now(), message.transport, message.source, &message.payload);
+                    feed_sip(&mut engine, message);
                 }
             }
             Some(event) = io.media_events.recv() => engine.handle_media(now(), event),
@@ -326,6 +328,19 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
         }
     }
     export_sip_stats(engine.sip_stats(), &mut exported);
+}
+
+fn feed_sip(engine: &mut Engine, inbound: sip_transport::Inbound) {
+    match inbound {
+        sip_transport::Inbound::Message {
+            transport,
+            source,
+            payload,
+        } => engine.handle_sip(now(), transport, source, &payload),
+        sip_transport::Inbound::FlowClosed { transport, source } => {
+            engine.handle_flow_closed(now(), transport, source)
+        }
+    }
 }
 
 fn handle_request(engine: &mut Engine, request: EngineRequest) {

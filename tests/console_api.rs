@@ -7,6 +7,8 @@ mod support;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use madoguchi_store::{CallRecord, Disposition, Store};
+use std::io::{BufRead, Write};
+
 use serde_json::{json, Value};
 use support::center::{register, wait_for_state, Center, SippProcess};
 use support::{create_token, ensure_user, madoguchi_cli, request, sipp, EngineProcess};
@@ -209,10 +211,21 @@ fn sign_in_sets_an_http_only_strict_cookie_that_authenticates_the_browser() {
     );
     assert_eq!(
         console
-            .with_cookie(&value, "GET", "/api/v1/calls", None)
+            .with_cookie(&value, "GET", "/api/v1/agents/me/calls", None)
             .status,
         200
     );
+}
+
+#[test]
+fn an_operator_may_not_list_every_call_record() {
+    let console = console();
+    let response = console.sign_in("op1", AGENT_PASSWORD);
+    let cookie = session_cookie(&response);
+    let all = console.with_cookie(&cookie, "GET", "/api/v1/calls", None);
+    assert_eq!(all.status, 403, "{}", all.body);
+    let other = console.with_cookie(&cookie, "GET", "/api/v1/calls/someone-elses", None);
+    assert_eq!(other.status, 404, "no record: 404 before the role matters");
 }
 
 #[test]
@@ -634,6 +647,23 @@ fn a_real_call_is_classified_by_its_operator_and_the_record_shows_it() {
     );
     assert_eq!(mine.json()["calls"][0]["classified"], false);
 
+    // A manager watching complaints (the admin's token of the test engine).
+    let mut alerts = std::net::TcpStream::connect(engine.http).expect("connect");
+    alerts
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    write!(
+        alerts,
+        "GET /api/v1/complaints/stream HTTP/1.0\r\nAccept: text/event-stream\r\n\
+         Authorization: Bearer {}\r\n\r\n",
+        engine.token
+    )
+    .expect("request");
+    let mut alerts = std::io::BufReader::new(alerts);
+    let mut status_line = String::new();
+    alerts.read_line(&mut status_line).expect("status");
+    assert!(status_line.contains(" 200 "), "{status_line}");
+
     let form = json!({"category": "オ", "outcome": "callback_needed", "complaint": true,
                       "faq_id": null, "note": "折り返し希望。対応に不満あり。"});
     let path = format!("/api/v1/calls/{call_id}/classification");
@@ -654,8 +684,19 @@ fn a_real_call_is_classified_by_its_operator_and_the_record_shows_it() {
     assert_eq!(record["classification"]["outcome"], "callback_needed");
     assert_eq!(record["classification"]["complaint"], true);
     assert_eq!(record["classification"]["revision"], 1);
+    // The manager hears of it at once, without the note.
+    let alert = loop {
+        let mut line = String::new();
+        alerts.read_line(&mut line).expect("an alert within 10 s");
+        if let Some(data) = line.strip_prefix("data:") {
+            break data.trim().to_owned();
+        }
+    };
+    let alert: Value = serde_json::from_str(&alert).expect("json");
+    assert_eq!(alert["call_id"], call_id.as_str());
+    assert_eq!(alert["operator"], "op1");
+    assert!(!alert.to_string().contains("折り返し希望"), "{alert}");
     let log = engine.log();
-    assert!(log.contains("complaint filed"), "managers are told");
     assert!(
         !log.contains("折り返し希望"),
         "the note never reaches the log"

@@ -81,11 +81,28 @@ fn answer(h: &mut Harness) -> String {
     call_id
 }
 
+/// The reasons of the `Ended` events so far; each must name the call that was offered.
 fn ended(h: &Harness) -> Vec<&'static str> {
+    let offered: Vec<&str> = h
+        .console
+        .iter()
+        .filter_map(|e| match e {
+            ConsoleEvent::Offered { offer, .. } => Some(offer.call_id.as_str()),
+            _ => None,
+        })
+        .collect();
     h.console
         .iter()
         .filter_map(|e| match e {
-            ConsoleEvent::Ended { reason, .. } => Some(*reason),
+            ConsoleEvent::Ended {
+                reason, call_id, ..
+            } => {
+                assert!(
+                    offered.contains(&call_id.as_str()),
+                    "ended names call {call_id:?}, offered were {offered:?}"
+                );
+                Some(*reason)
+            }
             _ => None,
         })
         .collect()

@@ -2,7 +2,10 @@
 //!
 //! The shell owns RTP sockets and the 20 ms tick; the core decides what each call hears.
 //! A leg's media goes through `Open` → (`Opened` | `OpenFailed`) → `Start` → any number of
-//! `Play`/`StopPlayback`/`SetSending`/`Bridge`/`Unbridge` → `Close`.
+//! `Play`/`StopPlayback`/`SetSending`/`Bridge`/`Unbridge` → `Close`. A browser phone's leg
+//! (a SIP phone on a WebSocket, its audio WebRTC) goes `OpenWebRtc` → (`WebRtcOffer` |
+//! `OpenFailed`) → `AnswerWebRtc` → the same commands → `Close`; `BrowserGone` when its
+//! connection fails or the answer does not fit.
 
 use std::net::SocketAddr;
 
@@ -15,6 +18,18 @@ pub enum MediaCommand {
     /// Bind an RTP port for this leg and answer with `MediaEvent::Opened`.
     Open {
         leg: LegId,
+    },
+    /// Make a WebRTC offer (ICE-lite, DTLS-SRTP, `codec` alone plus telephone-event) on a
+    /// port of the RTP range and answer with `MediaEvent::WebRtcOffer`.
+    OpenWebRtc {
+        leg: LegId,
+        codec: Codec,
+    },
+    /// The browser's SDP answer to that offer: the leg connects and runs like a started one
+    /// (its format is what the answer agreed to); a bad answer gives `BrowserGone`.
+    AnswerWebRtc {
+        leg: LegId,
+        answer: String,
     },
     /// The negotiated session: where to send (until the caller's packets show where they come
     /// from: symmetric RTP), in which codec, and which payload type carries RFC 4733 events.
@@ -69,6 +84,11 @@ pub enum MediaEvent {
     OpenFailed {
         leg: LegId,
     },
+    /// The SDP offer made for `OpenWebRtc`.
+    WebRtcOffer {
+        leg: LegId,
+        sdp: String,
+    },
     /// The last frame of that playback went out.
     PromptFinished {
         leg: LegId,
@@ -78,7 +98,8 @@ pub enum MediaEvent {
         leg: LegId,
         digit: char,
     },
-    /// A browser console's audio connection failed or closed for good.
+    /// A browser's audio connection (console or phone) failed or closed for good, or a
+    /// phone's answer could not be applied.
     BrowserGone {
         leg: LegId,
     },

@@ -5,7 +5,8 @@
 //! per caller, the ACD (queues and operators) and the dialplan. It never touches a socket, a
 //! timer, the database or the clock: the shell feeds it
 //! ```text
-//!   handle_sip(now, transport, source, bytes)   a datagram or a framed TCP message
+//!   handle_sip(now, transport, source, bytes)   a datagram, a framed TCP or a WebSocket message
+//!   handle_flow_closed(now, transport, source)  a WebSocket connection ended
 //!   handle_media(now, MediaEvent)               port bound, prompt finished, DTMF digit
 //!   handle_timeout(now)                         when poll_timeout() is due
 //!   set_directory / restore / request_status / transfer   from the store and the API
@@ -196,6 +197,13 @@ impl Engine {
         self.pump(now);
     }
 
+    /// A WebSocket connection closed: the phones registered over it cannot be rung any more
+    /// (their operators log out) and a ring in progress to one of them fails at once.
+    pub fn handle_flow_closed(&mut self, now: Now, transport: Transport, source: SocketAddr) {
+        self.sip.handle_flow_closed(now.mono, transport, source);
+        self.pump(now);
+    }
+
     pub fn handle_media(&mut self, now: Now, event: MediaEvent) {
         let (leg, input) = match event {
             MediaEvent::Opened { leg, port } => (leg, CallInput::MediaOpened { port }),
@@ -204,10 +212,19 @@ impl Engine {
                 (leg, CallInput::PromptFinished { playback })
             }
             MediaEvent::Digit { leg, digit } => (leg, CallInput::Digit(digit)),
+            MediaEvent::WebRtcOffer { leg, sdp } => {
+                self.peer(now, leg, PeerEvent::WebRtcOffered { sdp });
+                self.pump(now);
+                return;
+            }
             MediaEvent::BrowserGone { leg } => {
                 // The operator closed the tab or lost the network: like signing out.
                 if let Some(login) = self.console_login(leg) {
                     self.console_detach(now, &login);
+                } else {
+                    // A browser phone's audio: its call leg cannot go on without it.
+                    self.peer(now, leg, PeerEvent::MediaLost);
+                    self.pump(now);
                 }
                 return;
             }
@@ -645,11 +662,14 @@ impl Engine {
                         operators::Resume::Login,
                     );
                 }
+                // A WebSocket phone's binding dies with its connection: a restart has
+                // nothing to restore.
                 if let Some(b) = self
                     .sip
                     .bindings(login)
                     .iter()
                     .find(|b| &b.contact == contact)
+                    .filter(|b| !b.source.transport.is_connection_bound())
                 {
                     let left = b.expires_at.saturating_duration_since(now.mono);
                     self.registrations.push_back(RegistrationChange::Save {

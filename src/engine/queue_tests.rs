@@ -15,6 +15,7 @@ use madoguchi_store::Disposition;
 use super::test_harness::*;
 use super::*;
 
+mod browser_phones;
 mod transfers;
 mod variants;
 

@@ -23,6 +23,10 @@ pub(super) const CALLER: &str = "127.0.0.1:5555";
 pub(super) const CITY_LINE: &str = "127.0.0.1:5080";
 pub(super) const CITY_LINE_URI: &str = "sip:0462521111@127.0.0.1:5080";
 pub(super) const RTP_PORT: u16 = 40_000;
+/// What the harness's media shell offers a browser phone (the core passes it on untouched).
+pub(super) const WEBRTC_OFFER: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+     a=ice-lite\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0 101\r\nc=IN IP4 0.0.0.0\r\n\
+     a=setup:actpass\r\na=candidate:1 1 udp 2130706431 127.0.0.1 40002 typ host\r\n";
 /// The digest realm of the harness's registrar.
 pub(super) const REALM: &str = "madoguchi";
 
@@ -66,9 +70,13 @@ pub(super) struct Harness {
     pub engine: Engine,
     pub now: Now,
     pub prompts: Arc<PromptIndex>,
-    /// Every SIP message sent, in order; `sent_to[i]` is where `sent[i]` went.
+    /// Every SIP message sent, in order; `sent_to[i]` is where `sent[i]` went, over
+    /// `sent_over[i]`.
     pub sent: Vec<String>,
     pub sent_to: Vec<SocketAddr>,
+    pub sent_over: Vec<Transport>,
+    /// Sources that are WebSocket connections (browser phones); the others speak UDP.
+    pub websockets: Vec<SocketAddr>,
     pub media: Vec<MediaCommand>,
     pub records: Vec<CallRecord>,
     pub history: Vec<OperatorHistory>,
@@ -127,6 +135,8 @@ impl Harness {
             prompts,
             sent: Vec::new(),
             sent_to: Vec::new(),
+            sent_over: Vec::new(),
+            websockets: Vec::new(),
             media: Vec::new(),
             records: Vec::new(),
             history: Vec::new(),
@@ -145,8 +155,13 @@ impl Harness {
     }
 
     pub fn sip_from(&mut self, source: SocketAddr, text: &str) {
+        let transport = if self.websockets.contains(&source) {
+            Transport::Ws
+        } else {
+            Transport::Udp
+        };
         self.engine
-            .handle_sip(self.now, Transport::Udp, source, text.as_bytes());
+            .handle_sip(self.now, transport, source, text.as_bytes());
         self.drain();
     }
 
@@ -155,7 +170,8 @@ impl Harness {
         self.drain();
     }
 
-    /// Collects every output; binds the RTP port at once when asked, as the shell does.
+    /// Collects every output; binds the RTP port (or makes the WebRTC offer, [`WEBRTC_OFFER`])
+    /// at once when asked, as the shell does.
     pub fn drain(&mut self) {
         loop {
             let mut progressed = false;
@@ -163,6 +179,7 @@ impl Harness {
                 self.sent
                     .push(String::from_utf8_lossy(&transmit.payload).into_owned());
                 self.sent_to.push(transmit.destination);
+                self.sent_over.push(transmit.transport);
                 progressed = true;
             }
             while let Some(record) = self.engine.poll_record() {
@@ -183,20 +200,22 @@ impl Harness {
             }
             let mut opened = Vec::new();
             while let Some(command) = self.engine.poll_media() {
-                if let MediaCommand::Open { leg } = command {
-                    opened.push(leg);
+                match command {
+                    MediaCommand::Open { leg } => opened.push(MediaEvent::Opened {
+                        leg,
+                        port: RTP_PORT,
+                    }),
+                    MediaCommand::OpenWebRtc { leg, .. } => opened.push(MediaEvent::WebRtcOffer {
+                        leg,
+                        sdp: WEBRTC_OFFER.to_owned(),
+                    }),
+                    _ => {}
                 }
                 self.media.push(command);
                 progressed = true;
             }
-            for leg in opened {
-                self.engine.handle_media(
-                    self.now,
-                    MediaEvent::Opened {
-                        leg,
-                        port: RTP_PORT,
-                    },
-                );
+            for event in opened {
+                self.engine.handle_media(self.now, event);
             }
             if !progressed {
                 return;

@@ -1,8 +1,9 @@
-//! SIP over UDP and TCP on one port.
+//! SIP over UDP and TCP on one port, and the hand-over to SIP WebSockets ([`super::ws_sip`]).
 //!
-//! Inbound datagrams and framed TCP messages go to the engine task through one bounded channel
-//! (a flood fills it and is dropped at the socket, counted, instead of growing memory).
-//! Outbound messages go out on UDP, or on the TCP connection to that peer (opened if needed).
+//! Inbound datagrams, framed TCP messages and WebSocket messages go to the engine task through
+//! one bounded channel (a flood fills it and is dropped at the socket, counted, instead of
+//! growing memory). Outbound messages go out on UDP, on the TCP connection to that peer
+//! (opened if needed), or on the WebSocket that peer opened (never opened by us).
 
 use std::collections::HashMap;
 use std::io;
@@ -15,12 +16,23 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
-/// One SIP message as it arrived.
+use super::ws_sip::WsSipHub;
+
+/// What the transports hand the engine task.
 #[derive(Debug)]
-pub struct Inbound {
-    pub transport: Transport,
-    pub source: SocketAddr,
-    pub payload: Vec<u8>,
+pub enum Inbound {
+    /// One SIP message as it arrived.
+    Message {
+        transport: Transport,
+        source: SocketAddr,
+        payload: Vec<u8>,
+    },
+    /// A connection only its peer can open (a WebSocket) closed: nothing reaches the phones
+    /// registered over it any more.
+    FlowClosed {
+        transport: Transport,
+        source: SocketAddr,
+    },
 }
 
 /// Messages waiting for the engine; beyond this the socket readers drop and count.
@@ -34,6 +46,7 @@ type Connections = Arc<Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>
 pub struct SipTransport {
     udp: Arc<UdpSocket>,
     connections: Connections,
+    websockets: WsSipHub,
     inbound: mpsc::Sender<Inbound>,
 }
 
@@ -59,6 +72,7 @@ impl SipTransport {
         let transport = SipTransport {
             udp: Arc::new(udp),
             connections: Arc::default(),
+            websockets: WsSipHub::new(inbound.clone()),
             inbound,
         };
         tokio::spawn(transport.clone().read_udp());
@@ -78,7 +92,13 @@ impl SipTransport {
                 }
             }
             Transport::Tcp => self.send_tcp(transmit.destination, transmit.payload),
+            Transport::Ws => self.websockets.send(transmit.destination, transmit.payload),
         }
+    }
+
+    /// The SIP WebSockets, for the HTTP server's `/ws/sip` ([`super::ws_sip::upgrade`]).
+    pub fn websockets(&self) -> WsSipHub {
+        self.websockets.clone()
     }
 
     fn send_tcp(&self, destination: SocketAddr, payload: Vec<u8>) {
@@ -114,7 +134,7 @@ impl SipTransport {
                 Ok((len, source)) => {
                     if self
                         .inbound
-                        .try_send(Inbound {
+                        .try_send(Inbound::Message {
                             transport: Transport::Udp,
                             source,
                             payload: buf[..len].to_vec(),
@@ -179,7 +199,7 @@ impl SipTransport {
                         // TCP peers never retransmit (RFC 3261 §17): wait for room
                         // in the queue rather than drop, slowing this connection only.
                         Ok(Some(StreamItem::Message(message))) => {
-                            let message = Inbound {
+                            let message = Inbound::Message {
                                 transport: Transport::Tcp,
                                 source: peer,
                                 payload: message,

@@ -33,7 +33,8 @@ use super::AppState;
         super::faq::search,
         super::faq::get_entry,
         super::faq::create,
-        super::faq::update
+        super::faq::update,
+        super::alerts::complaints_stream
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -63,6 +64,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(super::classification::get_classification).post(super::classification::classify),
         )
         .route("/categories", get(super::classification::categories))
+        .route("/complaints/stream", get(super::alerts::complaints_stream))
         .route("/agents/me/calls", get(super::classification::my_calls))
         .route("/faq", get(super::faq::search).post(super::faq::create))
         .route(
@@ -118,10 +120,13 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response 
         .into_response()
 }
 
-/// Recent call records, newest first.
+/// Recent call records, newest first (managers and admins: the records hold caller numbers;
+/// operators see their own calls at /api/v1/agents/me/calls).
 #[utoipa::path(get, path = "/api/v1/calls", params(ListParams),
-    responses((status = 200, body = CallPage), (status = 400, body = ApiError)))]
+    responses((status = 200, body = CallPage), (status = 400, body = ApiError),
+        (status = 403, body = ApiError)))]
 async fn list_calls(
+    _manager: super::auth::ManagerOrAdmin,
     State(state): State<AppState>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
@@ -167,8 +172,21 @@ async fn list_calls(
 /// One call record with its events and its classification (`null` until filed).
 #[utoipa::path(get, path = "/api/v1/calls/{id}", params(("id" = String, Path, description = "call id")),
     responses((status = 200, body = Object), (status = 404, body = ApiError)))]
-async fn get_call(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+async fn get_call(
+    caller: super::auth::Authenticated,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
     match state.store.get_call(&id).await {
+        // An operator sees the calls they took; managers and admins see all.
+        Ok(Some(call))
+            if !caller.is_manager() && call.operator.as_deref() != Some(caller.login.as_str()) =>
+        {
+            error(
+                StatusCode::FORBIDDEN,
+                "operators see only the calls they took",
+            )
+        }
         Ok(Some(call)) => super::classification::call_with_classification(&state, call).await,
         Ok(None) => error(StatusCode::NOT_FOUND, "no such call"),
         Err(err) => {

@@ -1,6 +1,7 @@
 //! The HTTP edge (axum): health, Prometheus metrics, the call-record API and its OpenAPI
 //! document. Handlers translate between HTTP and the store; they hold no call state.
 
+mod alerts;
 mod api;
 mod assets;
 mod auth;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
         .route("/ws/agent", get(console::upgrade))
+        .route("/ws/sip", get(crate::net::ws_sip::upgrade))
         .nest("/api/v1", api::router(&state))
         .merge(assets::router())
         .with_state(state)

@@ -1,8 +1,10 @@
 //! Shared pieces of the end-to-end tests: the real binary as a child process, a minimal HTTP
-//! client for its API, and a test phone (SIP over UDP + RTP) that records what it hears.
+//! client for its API, a test phone (SIP over UDP + RTP) that records what it hears, and a
+//! headless Chromium for the browser console.
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod browser;
 pub mod center;
 pub mod pcap;
 pub mod phone;

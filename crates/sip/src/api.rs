@@ -13,18 +13,29 @@ pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFE
 pub enum Transport {
     Udp,
     Tcp,
+    /// SIP over WebSocket (RFC 7118): one message per frame on a connection the browser
+    /// opened. The address is that connection's peer; nothing can be sent to a WebSocket
+    /// phone except over the connection its REGISTER came on (§5).
+    Ws,
 }
 
 impl Transport {
     /// Reliable transports run no retransmission timers.
     pub fn is_reliable(self) -> bool {
-        matches!(self, Self::Tcp)
+        matches!(self, Self::Tcp | Self::Ws)
+    }
+
+    /// Only the connection a peer opened reaches it: its Contact names no address we could
+    /// open one to (RFC 7118 §5: hosts such as `df7jal23ls0d.invalid`).
+    pub fn is_connection_bound(self) -> bool {
+        matches!(self, Self::Ws)
     }
 
     pub(crate) fn via_name(self) -> &'static str {
         match self {
             Self::Udp => "UDP",
             Self::Tcp => "TCP",
+            Self::Ws => "WS",
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The SIP core: owns every transaction and dialog and is the only type the engine talks to.
 //!
-//! Inputs: [`Endpoint::handle_input`] (one datagram or one framed TCP message),
-//! [`Endpoint::handle_timeout`], and the TU commands (`send_provisional`, `accept`, `reject`,
+//! Inputs: [`Endpoint::handle_input`] (one datagram, one framed TCP message or one WebSocket
+//! message), [`Endpoint::handle_timeout`], [`Endpoint::handle_flow_closed`] (a WebSocket
+//! connection ended), and the TU commands (`send_provisional`, `accept`, `reject`,
 //! `answer_reinvite`, `hangup`, `invite`, `answer_refer`, `notify_refer`). Outputs:
 //! [`Endpoint::poll_transmit`], [`Endpoint::poll_event`], [`Endpoint::poll_timeout`]. Drain
 //! both queues after every input.
@@ -13,7 +14,9 @@
 //! absorbs retransmissions. Incoming requests are handled in `uas.rs`, REFER in `refer.rs`.
 //!
 //! Responses go to the request's source address and port (§18.2.2 with RFC 3581 rport), over
-//! the transport the request came on; the shell maps a TCP destination to its connection.
+//! the transport the request came on; the shell maps a TCP or WebSocket destination to its
+//! connection. Requests to a phone registered over a WebSocket go over that connection only
+//! (RFC 7118 §5), whatever its Contact says.
 
 pub use crate::api::{
     EndpointConfig, EndpointError, HangupOutcome, OutboundCall, SipEvent, Transmit, Transport,
@@ -691,6 +694,7 @@ impl Endpoint {
         match transport {
             Transport::Udp => format!("<sip:{}>", self.host_port()),
             Transport::Tcp => format!("<sip:{};transport=tcp>", self.host_port()),
+            Transport::Ws => format!("<sip:{};transport=ws>", self.host_port()),
         }
     }
 
@@ -734,9 +738,11 @@ impl Endpoint {
 /// given as a host name falls back to `peer`, the address the dialog's INVITE came from or
 /// went to. Over TCP a next hop on that peer's IP reuses its connection (a Contact port is
 /// usually a listening port that a NAT or firewall would not let us open a second
-/// connection to).
+/// connection to). A WebSocket peer is reached over its connection only, whatever its
+/// Contact says.
 pub(crate) fn hop_address(transport: Transport, next_hop: &str, peer: SocketAddr) -> SocketAddr {
     match (transport, uri_socket_addr(next_hop)) {
+        _ if transport.is_connection_bound() => peer,
         (Transport::Tcp, Some(hop)) if hop.ip() == peer.ip() => peer,
         (_, Some(hop)) => hop,
         (_, None) => peer,

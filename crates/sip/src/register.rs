@@ -5,6 +5,8 @@
 //! login (the address of record). Without valid credentials for that login the answer is
 //! `401` with one `WWW-Authenticate` per algorithm, SHA-256 first (RFC 8760 §2.4). An unknown
 //! login is checked against a dummy secret, so its `401` is the same as a wrong password's.
+//! A browser phone on a WebSocket gets a single challenge, MD5 when allowed (see
+//! `RegisterService::algorithms_for`).
 //! Once authorized, the Contact list goes to [`Registrar::apply`] and the `200` lists every
 //! binding of the login with its remaining `expires`.
 //!
@@ -34,13 +36,14 @@
 //! ```
 
 use crate::digest::{self, Challenger, Credentials, DigestAlgorithm, Verdict};
-use crate::endpoint::{cseq_number, Endpoint, EndpointConfig, SipEvent};
+use crate::endpoint::{cseq_number, Endpoint, EndpointConfig, SipEvent, Transport};
 use crate::message::{uri_user, Reply};
 use crate::registrar::{Binding, BindingSource, ContactRequest, Registrar, RegistrarError};
 use crate::uas::Incoming;
 use rsip::prelude::*;
 use rsip::{Header, Request};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::Instant;
 
 /// Digest secrets of one login, as the store keeps them (HA1 hex per algorithm).
@@ -131,13 +134,28 @@ impl RegisterService {
         }
     }
 
-    fn challenge(&self, stale: bool) -> Vec<String> {
+    fn challenge(&self, stale: bool, transport: Transport) -> Vec<String> {
+        let algorithms = self.algorithms_for(transport);
         if stale {
-            self.challenger
-                .stale_challenge(self.unix_time, &self.algorithms)
+            self.challenger.stale_challenge(self.unix_time, algorithms)
         } else {
-            self.challenger.challenge(self.unix_time, &self.algorithms)
+            self.challenger.challenge(self.unix_time, algorithms)
         }
+    }
+
+    /// The challenges a REGISTER over `transport` gets. Browser phones (WebSocket) get one:
+    /// their SIP stacks (JsSIP, SIP.js) know MD5 only and read a single WWW-Authenticate,
+    /// JsSIP the last one. So MD5 alone when the site allows it, else the site's first choice.
+    fn algorithms_for(&self, transport: Transport) -> &[DigestAlgorithm] {
+        if !transport.is_connection_bound() {
+            return &self.algorithms;
+        }
+        let md5 = self
+            .algorithms
+            .iter()
+            .position(|a| *a == DigestAlgorithm::Md5)
+            .unwrap_or(0);
+        self.algorithms.get(md5..=md5).unwrap_or(&self.algorithms)
     }
 
     fn authenticate(&self, request: &Request, login: &str) -> Auth {
@@ -210,6 +228,19 @@ impl Endpoint {
         self.register.registrar.all_bindings()
     }
 
+    /// A connection-bound flow (a WebSocket, [`Transport::is_connection_bound`]) closed:
+    /// the phones registered over it cannot be reached any more, so their bindings go
+    /// (reported as [`SipEvent::Registration`]) and INVITEs to it without a final response
+    /// fail with 408 at once, ringing or not.
+    pub fn handle_flow_closed(&mut self, now: Instant, transport: Transport, peer: SocketAddr) {
+        self.register.registrar.remove_source(BindingSource {
+            addr: peer,
+            transport,
+        });
+        self.drain_registrar();
+        self.fail_invites(now, transport, peer, true);
+    }
+
     /// Wall-clock unix seconds for digest nonces; the shell calls this before each input.
     pub fn set_unix_time(&mut self, unix_secs: u64) {
         self.register.unix_time = unix_secs;
@@ -248,7 +279,7 @@ impl Endpoint {
         match self.register.authenticate(request, &login) {
             Auth::Authorized => {}
             Auth::Challenge { stale } => {
-                let challenges = self.register.challenge(stale);
+                let challenges = self.register.challenge(stale, inc.transport);
                 return self.reply(now, inc, unauthorized(challenges));
             }
             Auth::Failed => {
@@ -257,7 +288,7 @@ impl Endpoint {
                     login,
                     source: inc.source,
                 });
-                let challenges = self.register.challenge(false);
+                let challenges = self.register.challenge(false, inc.transport);
                 return self.reply(now, inc, unauthorized(challenges));
             }
             Auth::UriMismatch => {

@@ -134,7 +134,7 @@ pub enum RegistrarEvent {
         login: String,
         contact: String,
     },
-    /// Removed by the phone (expires=0 or `Contact: *`).
+    /// Removed by the phone (expires=0 or `Contact: *`), or its WebSocket connection closed.
     BindingRemoved {
         login: String,
         contact: String,
@@ -315,6 +315,25 @@ impl Registrar {
     /// Current bindings of `login`, in registration order.
     pub fn bindings(&self, login: &str) -> &[Binding] {
         self.bindings.get(login).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Drops every binding reached through `source` (a WebSocket connection that closed:
+    /// nothing can reach those phones any more) and reports each as removed.
+    pub fn remove_source(&mut self, source: BindingSource) {
+        let events = &mut self.events;
+        self.bindings.retain(|login, list| {
+            list.retain(|b| {
+                let gone = b.source == source;
+                if gone {
+                    events.push_back(RegistrarEvent::BindingRemoved {
+                        login: login.clone(),
+                        contact: b.contact.clone(),
+                    });
+                }
+                !gone
+            });
+            !list.is_empty()
+        });
     }
 
     /// Every binding of every login, logins in order.

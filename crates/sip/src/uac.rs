@@ -181,11 +181,25 @@ impl Endpoint {
         transport: Transport,
         destination: SocketAddr,
     ) {
+        self.fail_invites(now, transport, destination, false);
+    }
+
+    /// INVITEs to `destination` without a final response fail (408, or 487 after our
+    /// CANCEL): those that heard nothing yet, and with `ringing_too` those ringing as well.
+    pub(crate) fn fail_invites(
+        &mut self,
+        now: Instant,
+        transport: Transport,
+        destination: SocketAddr,
+        ringing_too: bool,
+    ) {
         let keys: Vec<TransactionKey> = self
             .invite_client_txs
             .iter()
             .filter(|(_, tx)| {
-                tx.transport == transport && tx.peer == destination && tx.machine.is_calling()
+                let unanswered =
+                    tx.machine.is_calling() || (ringing_too && !tx.machine.is_terminated());
+                tx.transport == transport && tx.peer == destination && unanswered
             })
             .map(|(key, _)| key.clone())
             .collect();
@@ -620,6 +634,7 @@ impl Endpoint {
         match transport {
             Transport::Udp => format!("<sip:madoguchi@{}>", self.host_port()),
             Transport::Tcp => format!("<sip:madoguchi@{};transport=tcp>", self.host_port()),
+            Transport::Ws => format!("<sip:madoguchi@{};transport=ws>", self.host_port()),
         }
     }
 

@@ -274,9 +274,20 @@ pub(crate) struct UserInsert<'a> {
 const DECOY_SALT: &[u8] = b"madoguchi-no-such-user";
 
 /// Runs argon2 off the async threads: one hash takes tens of milliseconds.
+/// Password hashes computed at once. Each argon2 run holds its memory cost (19 MiB by
+/// default) while it runs: a burst of sign-ins (a shift starting, or someone guessing
+/// passwords) waits its turn instead of growing the heap by 19 MiB per request.
+const CONCURRENT_HASHES: usize = 2;
+
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(CONCURRENT_HASHES);
+
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, StoreError> {
+    let _turn = HASHING
+        .acquire()
+        .await
+        .map_err(|_| StoreError::PasswordHash)?;
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|_| StoreError::PasswordHash)

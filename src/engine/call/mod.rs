@@ -75,6 +75,13 @@ pub(crate) struct RingTarget {
     pub transport: Transport,
 }
 
+impl RingTarget {
+    /// A phone registered over a WebSocket is a browser (RFC 7118): its audio is WebRTC.
+    pub fn is_browser_phone(&self) -> bool {
+        self.transport == Transport::Ws
+    }
+}
+
 /// Where the ACD wants an operator rung: the operator's browser console, on its media leg.
 #[derive(Debug, Clone)]
 pub(crate) struct ConsoleRing {
@@ -90,7 +97,13 @@ pub(crate) enum PeerEvent {
     MediaOpened {
         port: u16,
     },
+    /// A browser phone's WebRTC offer is ready (the INVITE waited for it).
+    WebRtcOffered {
+        sdp: String,
+    },
     MediaOpenFailed,
+    /// A browser phone's audio connection failed, or its answer did not fit our offer.
+    MediaLost,
     Progress {
         status: u16,
         sdp: Option<Vec<u8>>,

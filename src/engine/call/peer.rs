@@ -1,9 +1,13 @@
 //! The call's second legs: operator phones the ACD rings, and the leg to a transfer target.
 //! Each is a SIP dialog we place (UAC) with its own RTP port; when it answers, the media shell
-//! bridges it to the caller's leg.
+//! bridges it to the caller's leg. A phone registered over a WebSocket is a browser (JsSIP,
+//! SIP.js): its INVITE carries a WebRTC offer the media shell makes (ICE-lite, DTLS-SRTP, the
+//! caller's G.711 law, so the bridge needs no transcoding), and its 200 OK's answer goes back
+//! to the media shell instead of naming an RTP address. An operator's browser console rings
+//! without SIP at all.
 
 use madoguchi_acd::{OfferId, OperatorId};
-use madoguchi_media::sdp;
+use madoguchi_media::{sdp, Codec};
 use madoguchi_sip::{LegId, OutboundCall};
 use madoguchi_store::HangupSide;
 use serde_json::json;
@@ -52,6 +56,9 @@ pub(crate) enum PeerPhase {
 pub(crate) enum PeerEndpoint {
     /// A SIP dialog we place, with an RTP port of its own.
     Sip,
+    /// A SIP dialog we place to a browser phone on a WebSocket, with a WebRTC leg of its own
+    /// (we offer, its 200 OK answers).
+    WebRtcPhone,
     /// An operator's browser console: its media leg outlives the call, only the bridge goes.
     Console,
 }
@@ -102,6 +109,14 @@ impl Peer {
             early: false,
             sdp_version: 0,
             ended_in_acd: false,
+        }
+    }
+
+    /// A browser phone: the INVITE waits for the media shell's WebRTC offer.
+    pub fn webrtc_phone(leg: LegId, role: PeerRole, pending: OutboundCall) -> Peer {
+        Peer {
+            endpoint: PeerEndpoint::WebRtcPhone,
+            ..Peer::new(leg, role, pending)
         }
     }
 
@@ -164,17 +179,22 @@ impl Call {
             "offered",
             json!({ "operator": target.login, "offer": target.offer.0 }),
         );
-        self.peers.push(Peer::new(
-            leg,
-            PeerRole::Operator {
-                offer: target.offer,
-                operator: target.operator,
-                login: target.login,
-            },
-            invite,
-        ));
+        let browser = target.is_browser_phone();
+        let role = PeerRole::Operator {
+            offer: target.offer,
+            operator: target.operator,
+            login: target.login,
+        };
         out.push(CallOutput::AdoptLeg { leg });
-        out.push(CallOutput::Media(MediaCommand::Open { leg }));
+        if browser {
+            self.peers.push(Peer::webrtc_phone(leg, role, invite));
+            // The caller's own law: the relay then passes packets through untouched.
+            let codec = self.session.map_or(Codec::Pcmu, |s| s.codec);
+            out.push(CallOutput::Media(MediaCommand::OpenWebRtc { leg, codec }));
+        } else {
+            self.peers.push(Peer::new(leg, role, invite));
+            out.push(CallOutput::Media(MediaCommand::Open { leg }));
+        }
     }
 
     /// The call as the console on `leg` shows it, and whether it is connected there.
@@ -382,6 +402,12 @@ impl Call {
         };
         match event {
             PeerEvent::MediaOpened { port } => self.send_invite(index, port, out),
+            PeerEvent::WebRtcOffered { sdp } => self.send_webrtc_invite(index, sdp, out),
+            PeerEvent::MediaLost if self.peers[index].phase == PeerPhase::Up => {
+                tracing::debug!(call = %self.setup.id, "a browser phone's audio is gone");
+                self.peer_hung_up(now, index, "operator_media_lost", out);
+            }
+            PeerEvent::MediaLost => self.peer_failed(now, ctx, index, 488, out),
             // Our own port shortage is no fault of the operator's phone.
             PeerEvent::MediaOpenFailed => {
                 let peer = self.peers.remove(index);
@@ -396,7 +422,7 @@ impl Call {
             PeerEvent::Progress { status, sdp } => self.peer_progress(now, index, status, sdp, out),
             PeerEvent::Answered { sdp } => self.peer_answered(now, ctx, index, sdp, out),
             PeerEvent::Failed { status } => self.peer_failed(now, ctx, index, status, out),
-            PeerEvent::RemoteHangup => self.peer_hung_up(now, index, out),
+            PeerEvent::RemoteHangup => self.peer_hung_up(now, index, "operator_bye", out),
             PeerEvent::ReInvite { request, sdp } => {
                 self.peer_reinvite(now, index, request, sdp, out)
             }
@@ -463,6 +489,19 @@ impl Call {
         });
     }
 
+    fn send_webrtc_invite(&mut self, index: usize, offer: String, out: &mut Vec<CallOutput>) {
+        let peer = &mut self.peers[index];
+        let Some(mut invite) = peer.pending.take() else {
+            return;
+        };
+        peer.phase = PeerPhase::Inviting;
+        invite.sdp = offer.into_bytes();
+        out.push(CallOutput::Dial {
+            leg: peer.leg,
+            call: Box::new(invite),
+        });
+    }
+
     fn peer_progress(
         &mut self,
         now: Now,
@@ -512,21 +551,42 @@ impl Call {
         sdp: Option<Vec<u8>>,
         out: &mut Vec<CallOutput>,
     ) {
-        let answer = sdp.as_deref().map(sdp::accept_answer);
-        match answer {
+        let endpoint = self.peers[index].endpoint;
+        let answer = sdp
+            .as_deref()
+            .filter(|_| endpoint == PeerEndpoint::Sip)
+            .map(sdp::accept_answer);
+        match (endpoint, sdp) {
             // A console's audio is up before it rings: nothing to negotiate.
-            _ if self.peers[index].endpoint == PeerEndpoint::Console => {}
-            Some(Ok(answer)) => self.start_peer_media(index, Session::from(&answer), out),
-            // An answer already came with early media.
-            _ if self.peers[index].session.is_some() => {}
-            _ => {
-                tracing::debug!("answer without usable SDP from a placed leg");
+            (PeerEndpoint::Console, _) => {}
+            // The browser's WebRTC answer is for the media shell to apply.
+            (PeerEndpoint::WebRtcPhone, Some(sdp)) => {
+                out.push(CallOutput::Media(MediaCommand::AnswerWebRtc {
+                    leg: self.peers[index].leg,
+                    answer: String::from_utf8_lossy(&sdp).into_owned(),
+                }));
+            }
+            (PeerEndpoint::WebRtcPhone, None) => {
+                tracing::debug!("a browser phone answered without SDP");
                 out.push(CallOutput::HangupPeer {
                     leg: self.peers[index].leg,
                 });
                 self.peer_failed(now, ctx, index, 488, out);
                 return;
             }
+            (PeerEndpoint::Sip, _) => match answer {
+                Some(Ok(answer)) => self.start_peer_media(index, Session::from(&answer), out),
+                // An answer already came with early media.
+                _ if self.peers[index].session.is_some() => {}
+                _ => {
+                    tracing::debug!("answer without usable SDP from a placed leg");
+                    out.push(CallOutput::HangupPeer {
+                        leg: self.peers[index].leg,
+                    });
+                    self.peer_failed(now, ctx, index, 488, out);
+                    return;
+                }
+            },
         }
         self.peers[index].phase = PeerPhase::Up;
         match self.peers[index].role.clone() {
@@ -566,8 +626,15 @@ impl Call {
         }
     }
 
-    /// The far side of a second leg sent BYE.
-    fn peer_hung_up(&mut self, now: Now, index: usize, out: &mut Vec<CallOutput>) {
+    /// The far side of a second leg sent BYE, or a browser phone lost its audio: `cause` goes
+    /// into the record when that ends the caller's call.
+    fn peer_hung_up(
+        &mut self,
+        now: Now,
+        index: usize,
+        cause: &'static str,
+        out: &mut Vec<CallOutput>,
+    ) {
         let peer = self.peers.remove(index);
         release(&peer, out);
         match (&self.stage, &peer.role) {
@@ -584,13 +651,7 @@ impl Call {
                     .map(|at| now.mono.saturating_duration_since(at));
                 self.event(now, "operator_hangup", json!({}));
                 out.push(CallOutput::Hangup);
-                self.finish(
-                    now,
-                    Disposition::Answered,
-                    HangupSide::Engine,
-                    "operator_bye",
-                    out,
-                );
+                self.finish(now, Disposition::Answered, HangupSide::Engine, cause, out);
             }
             (Stage::Transfer(_), PeerRole::Target { .. }) => {
                 self.event(now, "target_hangup", json!({}));
@@ -624,10 +685,16 @@ impl Call {
         let leg = self.peers[index].leg;
         self.peers[index].sdp_version += 1;
         let Some(port) = self.peers[index].port else {
+            // A browser phone's WebRTC session is not renegotiated (its hold): refused for
+            // good, where an RTP port still being bound is only "try again".
+            let status = match self.peers[index].endpoint {
+                PeerEndpoint::WebRtcPhone => 488,
+                _ => 491,
+            };
             out.push(CallOutput::AnswerReinvite {
                 leg,
                 request,
-                result: Err(491),
+                result: Err(status),
             });
             return;
         };
@@ -699,7 +766,7 @@ impl Call {
 /// Ends a second leg: hang up the dialog, release its port, forget its events.
 pub(super) fn release(peer: &Peer, out: &mut Vec<CallOutput>) {
     match peer.endpoint {
-        PeerEndpoint::Sip => {
+        PeerEndpoint::Sip | PeerEndpoint::WebRtcPhone => {
             out.push(CallOutput::HangupPeer { leg: peer.leg });
             // The shell handles commands in order, so a Close behind a pending Open still
             // releases.

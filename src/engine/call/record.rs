@@ -52,7 +52,9 @@ impl Call {
                 .map(|at| now.mono.saturating_duration_since(at))
         });
         let record = CallRecord {
-            id: std::mem::take(&mut self.setup.id),
+            // Cloned, not taken: the outputs of this step (a console's `Ended`) and the
+            // engine's clean-up of its call-id index still name the call by it.
+            id: self.setup.id.clone(),
             sip_call_id: std::mem::take(&mut self.setup.sip_call_id),
             caller: std::mem::take(&mut self.setup.caller),
             called: std::mem::take(&mut self.setup.called),
@@ -92,5 +94,99 @@ pub(super) fn closed_disposition(branch: &str) -> Option<Disposition> {
         "closed_year_end" => Some(Disposition::ClosedYearEnd),
         "closed_special" => Some(Disposition::ClosedSpecial),
         _ => None,
+    }
+}
+
+/// Regressions of `finish` moving the call's id into the record: the engine reads the id of
+/// a finished call once more, after `handle` returns, to address the call's last outputs
+/// and to drop it from its call-id index.
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use madoguchi_sip::LegId;
+
+    use crate::engine::console::{ConsoleCommand, ConsoleEvent};
+    use crate::engine::test_harness::*;
+    use crate::engine::{StatusRequest, TransferError};
+
+    const CONSOLE: LegId = LegId(900_000);
+
+    /// queue.toml with op1 at a console, talking with caller 1; returns the call id.
+    fn call_with_console(h: &mut Harness) -> (Caller, String) {
+        let now = h.now;
+        h.engine
+            .set_directory(now, vec![Phone::new("op1", "127.0.0.1:5070").entry()]);
+        h.engine
+            .console_attach(now, "op1", CONSOLE)
+            .expect("op1 is an operator");
+        h.engine
+            .request_status(now, "op1", &StatusRequest::Available)
+            .expect("available");
+        h.drain();
+        let mut caller = Caller::new(1);
+        caller.call(h);
+        let call_id = h
+            .console
+            .iter()
+            .find_map(|e| match e {
+                ConsoleEvent::Offered { offer, .. } => Some(offer.call_id.clone()),
+                _ => None,
+            })
+            .expect("the call is offered to the console");
+        h.engine
+            .console_command(
+                now,
+                "op1",
+                ConsoleCommand::Answer {
+                    call_id: call_id.clone(),
+                },
+            )
+            .expect("the console answers");
+        h.drain();
+        h.advance(Duration::from_secs(2));
+        (caller, call_id)
+    }
+
+    fn harness() -> Harness {
+        Harness::with_targets(
+            queue_dialplan(),
+            city_line_targets(),
+            jst(2026, 11, 25, 10, 0),
+        )
+    }
+
+    /// The console's `ended` named no call, so the page kept showing the call connected.
+    #[test]
+    fn a_caller_hanging_up_tells_the_console_which_call_ended() {
+        let mut h = harness();
+        let (mut caller, call_id) = call_with_console(&mut h);
+
+        h.sip(&caller.request("BYE", 2, "", false));
+        let ended: Vec<(&str, &str)> = h
+            .console
+            .iter()
+            .filter_map(|e| match e {
+                ConsoleEvent::Ended {
+                    call_id, reason, ..
+                } => Some((call_id.as_str(), *reason)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ended, vec![(call_id.as_str(), "ended")]);
+    }
+
+    /// The call-id index kept every finished call (a leak, and a wrong answer for it).
+    #[test]
+    fn a_finished_call_is_forgotten_by_its_id() {
+        let mut h = harness();
+        let (mut caller, call_id) = call_with_console(&mut h);
+
+        h.sip(&caller.request("BYE", 2, "", false));
+        let now = h.now;
+        assert_eq!(
+            h.engine.transfer(now, &call_id, "city_line"),
+            Err(TransferError::UnknownCall(call_id.clone()))
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! Browser legs in the media runtime: an operator console's WebRTC connection
-//! ([`crate::net::webrtc`]) as one more stream. Its packets leave through the connection
+//! Browser legs in the media runtime: an operator console's WebRTC connection, or a browser
+//! SIP phone's (we offer, its 200 OK answers) ([`crate::net::webrtc`]), as one more stream. Its packets leave through the connection
 //! (encrypted there) instead of a UDP socket, and a reader task takes the plain RTP the
 //! connection decrypts through the same [`PacketPath`] as any leg: relay to the partner,
 //! digits out. When the browser goes for good, the engine hears [`MediaEvent::BrowserGone`].
@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use madoguchi_media::relay::{LegFormat, LegOutput};
 use madoguchi_media::rtp::{RtpHeader, RtpSender};
+use madoguchi_media::Codec;
 use madoguchi_sip::LegId;
 use rand::Rng;
 use tokio::sync::mpsc;
@@ -26,7 +27,7 @@ const THROUGH_THE_CONNECTION: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::
 impl MediaRuntime {
     /// Answers a browser's offer with a WebRTC leg on a port of the RTP range, known as `leg`.
     pub(super) async fn open_browser(&mut self, leg: LegId, offer: &str) -> Result<String, String> {
-        if self.streams.contains_key(&leg) {
+        if self.streams.contains_key(&leg) || self.offers.contains_key(&leg) {
             return Err("this leg is open already".to_owned());
         }
         let Some((socket, port)) = self.ports.bind(self.bind_ip).await else {
@@ -39,6 +40,53 @@ impl MediaRuntime {
                 return Err(error.to_string());
             }
         };
+        self.insert_browser(leg, port, browser);
+        Ok(answer)
+    }
+
+    /// Offers `codec` to a browser phone on a port of the RTP range; the offer goes to the
+    /// engine (`WebRtcOffer`), the leg waits for [`Self::answer_browser`].
+    pub(super) async fn offer_browser(&mut self, leg: LegId, codec: Codec) {
+        if self.streams.contains_key(&leg) || self.offers.contains_key(&leg) {
+            tracing::debug!(?leg, "WebRTC offer for a leg already open ignored");
+            return;
+        }
+        let Some((socket, port)) = self.ports.bind(self.bind_ip).await else {
+            tracing::warn!("no free RTP port in the configured range for a browser phone");
+            let _ = self.events.send(MediaEvent::OpenFailed { leg });
+            return;
+        };
+        match webrtc::offer_on(socket, self.candidate_ip, codec) {
+            Ok((pending, sdp)) => {
+                self.offers.insert(leg, (pending, port));
+                let _ = self.events.send(MediaEvent::WebRtcOffer { leg, sdp });
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot make a WebRTC offer");
+                self.ports.release(port);
+                let _ = self.events.send(MediaEvent::OpenFailed { leg });
+            }
+        }
+    }
+
+    /// The phone's answer to our offer: the leg connects and is bridged like any stream.
+    pub(super) fn answer_browser(&mut self, leg: LegId, answer: &str) {
+        let Some((pending, port)) = self.offers.remove(&leg) else {
+            tracing::debug!(?leg, "WebRTC answer without an offer ignored");
+            return;
+        };
+        match pending.answer(answer) {
+            Ok(browser) => self.insert_browser(leg, port, browser),
+            Err(error) => {
+                tracing::debug!(%error, "a browser phone's answer refused");
+                self.ports.release(port);
+                let _ = self.events.send(MediaEvent::BrowserGone { leg });
+            }
+        }
+    }
+
+    /// A connected (or connecting) browser leg becomes the stream of `leg`.
+    fn insert_browser(&mut self, leg: LegId, port: u16, browser: WebRtcLeg) {
         let format = LegFormat {
             codec: browser.codec(),
             payload_type: browser.payload_type(),
@@ -68,7 +116,6 @@ impl MediaRuntime {
                 reader: Some(reader),
             },
         );
-        Ok(answer)
     }
 }
 

@@ -124,6 +124,8 @@ pub struct MediaRuntime {
     candidate_ip: IpAddr,
     ports: PortPool,
     streams: HashMap<LegId, Stream>,
+    /// Browser phones' legs between our offer and their answer, with their port.
+    offers: HashMap<LegId, (crate::net::webrtc::PendingOffer, u16)>,
     events: mpsc::UnboundedSender<MediaEvent>,
     transcoder: Arc<Transcoder>,
     packet: Vec<u8>,
@@ -142,6 +144,7 @@ impl MediaRuntime {
             candidate_ip: bind_ip,
             ports: PortPool::new(ports),
             streams: HashMap::new(),
+            offers: HashMap::new(),
             events,
             transcoder: Arc::new(Transcoder::new()),
             packet: vec![0u8; 12 + 1024],
@@ -222,6 +225,8 @@ impl MediaRuntime {
     async fn handle(&mut self, command: MediaCommand) {
         match command {
             MediaCommand::Open { leg } => self.open(leg).await,
+            MediaCommand::OpenWebRtc { leg, codec } => self.offer_browser(leg, codec).await,
+            MediaCommand::AnswerWebRtc { leg, answer } => self.answer_browser(leg, &answer),
             MediaCommand::Start {
                 leg,
                 remote,
@@ -279,6 +284,9 @@ impl MediaRuntime {
         // Dropping the stream stops its reader (and a browser's connection with it).
         if let Some(stream) = self.streams.remove(&leg) {
             self.ports.release(stream.port);
+        }
+        if let Some((_, port)) = self.offers.remove(&leg) {
+            self.ports.release(port);
         }
     }
 

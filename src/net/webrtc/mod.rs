@@ -11,12 +11,19 @@
 //! Our side is ICE-lite with one host candidate (the configured address): the browser checks,
 //! we answer. The answer carries exactly one G.711 codec — PCMU when the offer has it, else
 //! PCMA — and telephone-event/8000 when offered, so what the relay writes and reads needs no
-//! transcoding here.
+//! transcoding here. A browser SIP phone (JsSIP, SIP.js) is called instead: [`offer_on`] makes
+//! the offer (one law, the caller's, and telephone-event; `a=setup:actpass`, so the browser
+//! picks the DTLS client role) and [`PendingOffer::answer`] starts the leg once the phone's
+//! 200 OK brings the answer. Until then the socket only buffers the browser's ICE checks,
+//! which it repeats.
 //!
 //! # Use
 //! ```ignore
 //! let (mut leg, answer_sdp) = webrtc::accept(&offer_sdp, &config).await?;
 //! // answer_sdp goes back to the browser over signalling.
+//! // Or, offering to a phone: the offer goes out in the INVITE, the 200 OK's answer comes back.
+//! let (pending, offer_sdp) = webrtc::offer_on(socket, candidate_ip, Codec::Pcmu)?;
+//! let mut leg = pending.answer(&answer_sdp)?;
 //! let to_browser = leg.browser_sender(); // cheap clone for the relay path
 //! to_browser.send_rtp(&rtp_packet);      // never awaits; drops when the leg is congested
 //! while let Some(packet) = leg.recv_rtp().await { /* plain RTP from the browser */ }
@@ -72,9 +79,11 @@ impl WebRtcConfig {
 pub enum WebRtcError {
     #[error("the offer is not a valid SDP offer: {0}")]
     InvalidOffer(rtc::shared::error::Error),
+    #[error("the answer is not a valid SDP answer to our offer: {0}")]
+    InvalidAnswer(rtc::shared::error::Error),
     #[error("the offer has no audio section")]
     NoAudio,
-    #[error("the offer has neither PCMU nor PCMA")]
+    #[error("the offer has neither PCMU nor PCMA, or the answer dropped the offered law")]
     NoCommonCodec,
     #[error("no host candidate address: the bind address is unspecified and none is configured")]
     NoCandidateAddress,
@@ -218,12 +227,60 @@ pub async fn accept_on(
     socket: UdpSocket,
     candidate_ip: IpAddr,
 ) -> Result<(WebRtcLeg, String), WebRtcError> {
+    let local = candidate_address(&socket, candidate_ip)?;
+    let (negotiated, answer) = negotiation::answer(offer, local)?;
+    Ok((start(socket, local, negotiated), answer))
+}
+
+/// Our offer to a browser phone, made on a socket of the caller's pool; the leg starts with
+/// the phone's answer.
+pub struct PendingOffer {
+    socket: UdpSocket,
+    local: SocketAddr,
+    offered: negotiation::Offered,
+}
+
+impl PendingOffer {
+    /// Applies the phone's SDP answer and starts the leg (needs a tokio runtime). On error
+    /// the socket is dropped with the offer.
+    pub fn answer(self, answer: &str) -> Result<WebRtcLeg, WebRtcError> {
+        let negotiated = self.offered.accept(answer)?;
+        Ok(start(self.socket, self.local, negotiated))
+    }
+}
+
+/// Offers `codec` (and telephone-event) on `socket`, with `candidate_ip` announced in the
+/// host candidate: returns the pending leg and the offer SDP for the INVITE.
+pub fn offer_on(
+    socket: UdpSocket,
+    candidate_ip: IpAddr,
+    codec: Codec,
+) -> Result<(PendingOffer, String), WebRtcError> {
+    let local = candidate_address(&socket, candidate_ip)?;
+    let offered = negotiation::offer(codec, local)?;
+    let sdp = offered.offer.clone();
+    tracing::debug!(%local, ?codec, "WebRTC offer made");
+    Ok((
+        PendingOffer {
+            socket,
+            local,
+            offered,
+        },
+        sdp,
+    ))
+}
+
+/// The host candidate's address: `candidate_ip` on the socket's port.
+fn candidate_address(socket: &UdpSocket, candidate_ip: IpAddr) -> Result<SocketAddr, WebRtcError> {
     if candidate_ip.is_unspecified() {
         return Err(WebRtcError::NoCandidateAddress);
     }
     let port = socket.local_addr().map_err(WebRtcError::Socket)?.port();
-    let local = SocketAddr::new(candidate_ip, port);
-    let negotiated = negotiation::answer(offer, local)?;
+    Ok(SocketAddr::new(candidate_ip, port))
+}
+
+/// Starts the task of a negotiated leg on `socket`.
+fn start(socket: UdpSocket, local: SocketAddr, negotiated: negotiation::Negotiated) -> WebRtcLeg {
     let (to_browser, outgoing) = mpsc::channel(TO_BROWSER_QUEUE);
     let (incoming, from_browser) = mpsc::channel(FROM_BROWSER_QUEUE);
     let (state_tx, state) = watch::channel(LegState::Connecting);
@@ -239,8 +296,8 @@ pub async fn accept_on(
         state: state_tx,
         stopped,
     }));
-    tracing::debug!(%local, codec = ?negotiated.codec, "WebRTC leg accepted");
-    let leg = WebRtcLeg {
+    tracing::debug!(%local, codec = ?negotiated.codec, "WebRTC leg started");
+    WebRtcLeg {
         codec: negotiated.codec,
         payload_type: negotiated.payload_type,
         telephone_event_pt: negotiated.telephone_event_pt,
@@ -250,8 +307,7 @@ pub async fn accept_on(
         state,
         stop: Some(stop),
         task: Some(task),
-    };
-    Ok((leg, negotiated.answer))
+    }
 }
 
 /// Binds a UDP socket on a port of `range`, starting at a random one so a port just released

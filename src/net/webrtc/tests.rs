@@ -1,6 +1,6 @@
 //! Specifications of the WebRTC leg: what the answer agrees to, that audio crosses a real
 //! DTLS-SRTP connection both ways (with a `webrtc`-crate peer, and with headless Chromium in
-//! [`browser`]), and that a leg lets go of its socket.
+//! [`browser`]), that a leg lets go of its socket, and the leg as the offerer ([`offer`]).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -8,6 +8,7 @@ use super::*;
 
 mod audio;
 mod browser;
+mod offer;
 mod peer;
 // The project's own tone checks (Goertzel, μ-law written from the ITU tables), shared with the
 // integration tests rather than copied.

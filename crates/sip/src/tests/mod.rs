@@ -2,7 +2,8 @@
 //!
 //! `call_flow` covers INVITE/CANCEL/BYE/re-INVITE flows of one leg, `requests` the
 //! out-of-dialog answers, malformed input, statistics and the randomised robustness tests,
-//! `uac` the calls we place, `refer` blind transfers by REFER and our NOTIFYs.
+//! `uac` the calls we place, `refer` blind transfers by REFER and our NOTIFYs, `websocket`
+//! browser phones over RFC 7118.
 //! The helpers below build requests the way sipp and softphones send them.
 
 mod call_flow;
@@ -11,6 +12,7 @@ mod refer;
 mod register;
 mod requests;
 mod uac;
+mod websocket;
 
 use crate::{Endpoint, EndpointConfig, LegId, SipEvent, Transmit, Transport};
 use std::net::SocketAddr;

@@ -92,6 +92,62 @@ pub(super) struct Peer {
 impl Peer {
     /// Builds the stand-in and its complete (non-trickle) offer.
     pub(super) async fn offer(offering: Offering) -> (Peer, String) {
+        let (peer, mut gathering) = Peer::build(offering).await;
+        let offer = peer
+            .connection
+            .create_offer(None)
+            .await
+            .expect("the stand-in offers");
+        peer.connection
+            .set_local_description(offer)
+            .await
+            .expect("the stand-in applies its offer");
+        let offer = peer.complete_description(&mut gathering).await;
+        (peer, offer)
+    }
+
+    /// Builds the stand-in as a browser phone does when our INVITE arrives: it takes our
+    /// offer and makes its complete (non-trickle) answer, as JsSIP puts in its 200 OK.
+    pub(super) async fn answering(offering: Offering, offer: String) -> (Peer, String) {
+        let (peer, mut gathering) = Peer::build(offering).await;
+        let offer = RTCSessionDescription::offer(offer).expect("the offer is SDP");
+        peer.connection
+            .set_remote_description(offer)
+            .await
+            .expect("the stand-in accepts our offer");
+        let answer = peer
+            .connection
+            .create_answer(None)
+            .await
+            .expect("the stand-in answers");
+        peer.connection
+            .set_local_description(answer)
+            .await
+            .expect("the stand-in applies its answer");
+        let answer = peer.complete_description(&mut gathering).await;
+        (peer, answer)
+    }
+
+    /// The local description once every candidate is gathered.
+    async fn complete_description(
+        &self,
+        gathering: &mut watch::Receiver<RTCIceGatheringState>,
+    ) -> String {
+        tokio::time::timeout(
+            GUARD,
+            gathering.wait_for(|state| *state == RTCIceGatheringState::Complete),
+        )
+        .await
+        .expect("the stand-in gathers its candidates in time")
+        .expect("the stand-in is alive");
+        self.connection
+            .local_description()
+            .await
+            .expect("the description is applied")
+            .sdp
+    }
+
+    async fn build(offering: Offering) -> (Peer, watch::Receiver<RTCIceGatheringState>) {
         let mut media = MediaEngine::default();
         let mut offered = vec![codec("audio/opus", 48_000, 2, 111)];
         if offering.pcmu {
@@ -113,7 +169,7 @@ impl Peer {
                 .register_codec(codec, RtpCodecKind::Audio)
                 .expect("the test's codecs are valid");
         }
-        let (gathering_tx, mut gathering) = watch::channel(RTCIceGatheringState::New);
+        let (gathering_tx, gathering) = watch::channel(RTCIceGatheringState::New);
         let (connection_tx, state) = watch::channel(RTCPeerConnectionState::New);
         let (received_tx, received) = mpsc::unbounded_channel();
         let connection = PeerConnectionBuilder::new()
@@ -146,26 +202,6 @@ impl Peer {
             .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
             .await
             .expect("the stand-in adds its track");
-        let offer = connection
-            .create_offer(None)
-            .await
-            .expect("the stand-in offers");
-        connection
-            .set_local_description(offer)
-            .await
-            .expect("the stand-in applies its offer");
-        tokio::time::timeout(
-            GUARD,
-            gathering.wait_for(|state| *state == RTCIceGatheringState::Complete),
-        )
-        .await
-        .expect("the stand-in gathers its candidates in time")
-        .expect("the stand-in is alive");
-        let offer = connection
-            .local_description()
-            .await
-            .expect("the offer is applied")
-            .sdp;
         let peer = Peer {
             connection: Box::new(connection),
             track,
@@ -174,7 +210,7 @@ impl Peer {
             payload_type: sending.payload_type,
             sequence: 0,
         };
-        (peer, offer)
+        (peer, gathering)
     }
 
     pub(super) async fn answer(&self, sdp: String) {
