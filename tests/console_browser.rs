@@ -400,3 +400,49 @@ async fn a_transfer_from_the_console_reaches_the_city_line() {
     assert_eq!(record["transfer_result"], "answered", "{record}");
     desk.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_socket_during_a_call_keeps_the_caller_and_the_console_resyncs() {
+    let desk = Desk::open("reconnect", Vec::new()).await;
+    desk.sign_in().await;
+    desk.go_available().await;
+    let (mut caller, _) = desk.call_in().await;
+    desk.answer_by_keyboard().await;
+    let (heard, _) = hear(&mut caller, OPERATOR_HZ).await;
+    assert!(heard > HEARD, "the call is up: {heard:.1}x");
+
+    // The control socket drops (a network blip); the audio is a connection of its own.
+    desk.browser.eval("window.madoguchi.dropSocket()").await;
+    let welcome = desk
+        .browser
+        .until(
+            "(() => { const m = window.madoguchi.lastMessage; \
+               return m && m.type === 'welcome' && m.call && m.call.connected ? m : null; })()",
+            "the reconnected console is greeted with its connected call",
+        )
+        .await;
+    assert_eq!(welcome["media"], true, "{welcome}");
+    assert_eq!(welcome["state"], "on_call", "{welcome}");
+    let (heard, _) = hear(&mut caller, OPERATOR_HZ).await;
+    assert!(
+        heard > HEARD,
+        "the caller still hears the operator after the socket dropped: {heard:.1}x\n{}",
+        desk.engine.log()
+    );
+    desk.screenshot("1-after-reconnect").await;
+
+    // The console still controls the call through its new socket.
+    desk.browser
+        .until(
+            "window.madoguchi.state().connection === 'open' \
+             && window.madoguchi.state().call?.phase === 'connected'",
+            "the console shows the call connected again",
+        )
+        .await;
+    desk.browser.click("#hangup").await;
+    caller.until_bye(Duration::from_secs(10)).await;
+    let record = desk.record(&caller.call_id);
+    assert_eq!(record["disposition"], "answered", "{record}");
+    assert_eq!(record["hangup_cause"], "operator_bye", "{record}");
+    desk.close().await;
+}

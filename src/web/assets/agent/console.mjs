@@ -3,7 +3,7 @@
 // Every change goes through `dispatch`, which steps the state machine, carries out its
 // effects and renders. Caller numbers and notes are personal data: nothing here logs them.
 //
-// For the browser test: window.madoguchi = { state(), lastMessage, remoteLevel(hz) }.
+// For the browser test: window.madoguchi = { state(), lastMessage, remoteLevel(hz), dropSocket() }.
 
 import { initialState, step, controls } from './console-state.mjs';
 import { keepSocket } from './socket.mjs';
@@ -61,6 +61,8 @@ window.madoguchi = {
     return ui.lastMessage;
   },
   remoteLevel: (hz) => media.remoteLevel(hz),
+  // For the browser test: the socket drops as on a network failure (the audio stays up).
+  dropSocket: () => socket?.drop(),
 };
 
 function dispatch(event) {

@@ -121,6 +121,11 @@ export function keepSocket({
     if (ws) ws.close();
   }
 
+  /** Closes the current connection as a network failure would: the schedule reconnects. */
+  function drop() {
+    if (socket) socket.close();
+  }
+
   open();
-  return { send, stop, attempt: () => attempt };
+  return { send, stop, drop, attempt: () => attempt };
 }
