@@ -340,27 +340,7 @@ async fn a_transfer_from_the_console_reaches_the_city_line() {
     );
     let _talking = caller.send_tone(caller_media, CALLER_HZ);
 
-    // One press arms the button, the second (within 3 s) transfers.
-    let armed = "document.getElementById('transfer').dataset.armed === 'true'";
-    desk.browser.click("#transfer").await;
-    desk.browser
-        .until(armed, "the first press arms the transfer")
-        .await;
-    assert_eq!(
-        desk.browser
-            .eval("window.madoguchi.state().call?.phase")
-            .await,
-        "connected",
-        "one press alone transfers nothing"
-    );
-    desk.screenshot("1-armed").await;
-    if desk.browser.eval(armed).await != true {
-        // A machine slow enough to take the screenshot past the window: arm it again.
-        desk.browser.click("#transfer").await;
-        desk.browser
-            .until(armed, "the press re-arms the transfer")
-            .await;
-    }
+    // One click transfers.
     desk.browser.click("#transfer").await;
     desk.browser
         .until(
@@ -375,7 +355,7 @@ async fn a_transfer_from_the_console_reaches_the_city_line() {
         true,
         "the wrap-up form takes the transfer as the outcome"
     );
-    desk.screenshot("2-transferred").await;
+    desk.screenshot("1-transferred").await;
 
     // The caller is with the city line now: its own tone comes back from the echo.
     let (heard, level) = hear(&mut caller, CALLER_HZ).await;

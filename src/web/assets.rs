@@ -49,7 +49,6 @@ const AGENT_ASSETS: &[Asset] = &[
     agent_asset!("view.mjs"),
     agent_asset!("i18n.mjs"),
     agent_asset!("wrapup.mjs"),
-    agent_asset!("confirm.mjs"),
     agent_asset!("shortcuts.mjs"),
     agent_asset!("format.mjs"),
 ];

@@ -1,4 +1,4 @@
-// The wrap-up form's checks and request body, the transfer button's two-press confirmation
+// The wrap-up form's checks and request body
 // and the keyboard shortcuts.
 
 import { test } from 'node:test';
@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import {
   validateWrapup, classificationPayload, fieldOfServerError, NOTE_MAX_CHARS, noteLength,
 } from '../../src/web/assets/agent/wrapup.mjs';
-import { pressConfirm, isArmed, CONFIRM_WINDOW_MS } from '../../src/web/assets/agent/confirm.mjs';
 import { shortcutAction, focusKind } from '../../src/web/assets/agent/shortcuts.mjs';
 
 const CODES = ['ア', 'イ', 'ウ', 'エ', 'オ', 'カ', 'キ', 'ク', 'ケ'];
@@ -66,21 +65,6 @@ test('a server refusal is shown next to the field it names', () => {
   assert.equal(fieldOfServerError('faq_id 99 does not exist'), 'faq');
   assert.equal(fieldOfServerError('note is longer than 2000 characters'), 'note');
   assert.equal(fieldOfServerError('call not found'), null);
-});
-
-test('the first press on transfer only arms it', () => {
-  assert.deepEqual(pressConfirm(null, 1000), { fire: false, armedAt: 1000 });
-});
-
-test('a second press within three seconds transfers', () => {
-  assert.deepEqual(pressConfirm(1000, 1000 + CONFIRM_WINDOW_MS), { fire: true, armedAt: null });
-});
-
-test('a second press after the window arms again instead of transferring', () => {
-  assert.deepEqual(pressConfirm(1000, 1001 + CONFIRM_WINDOW_MS),
-    { fire: false, armedAt: 1001 + CONFIRM_WINDOW_MS });
-  assert.equal(isArmed(1000, 1001 + CONFIRM_WINDOW_MS), false);
-  assert.equal(isArmed(1000, 2000), true);
 });
 
 const offered = { phase: 'offered', answering: false };

@@ -11,7 +11,6 @@ import { createApi, SessionExpired, ApiError } from './api.mjs';
 import { createMedia } from './media.mjs';
 import { createRinger } from './ringer.mjs';
 import { translate, initialLanguage, otherLanguage, stateLabel, STORAGE_KEY } from './i18n.mjs';
-import { pressConfirm, CONFIRM_WINDOW_MS } from './confirm.mjs';
 import { shortcutAction, focusKind } from './shortcuts.mjs';
 import { validateWrapup, classificationPayload, fieldOfServerError } from './wrapup.mjs';
 import {
@@ -36,13 +35,12 @@ let socket = null;
 let mediaGeneration = 0;
 let pendingFocus = null;
 
-/** What only the page knows: form state, loaded lists, the transfer button's arming. */
+/** What only the page knows: form state, loaded lists, the transfer sent. */
 const ui = {
   signingIn: false,
   signInError: null,
   signInNotice: null,
   muted: false,
-  transferArmedAt: null,
   transferSentFor: null,
   categories: [],
   faqChoice: null,
@@ -337,17 +335,12 @@ function toggleMute() {
 function transfer() {
   const call = state.call;
   if (!call || !controls(state).transfer || ui.transferSentFor === call.callId) return;
-  const press = pressConfirm(ui.transferArmedAt, Date.now());
-  ui.transferArmedAt = press.armedAt;
-  if (press.fire) {
-    if (send({ type: 'transfer', call_id: call.callId, target: CITY_LINE })) {
-      ui.transferSentFor = call.callId;
-      const checked = document.querySelector('input[name="outcome"]:checked');
-      if (!checked) $('wu-outcome-transferred_city').checked = true;
-    }
-  } else {
-    // Put the label back once the window has passed.
-    setTimeout(refresh, CONFIRM_WINDOW_MS + 50);
+  // One click: the issue asks for the transfer in one click; the button is disabled once sent,
+  // so a double click sends it once.
+  if (send({ type: 'transfer', call_id: call.callId, target: CITY_LINE })) {
+    ui.transferSentFor = call.callId;
+    const checked = document.querySelector('input[name="outcome"]:checked');
+    if (!checked) $('wu-outcome-transferred_city').checked = true;
   }
   refresh();
 }

@@ -6,7 +6,6 @@
 import { translate, stateLabel } from './i18n.mjs';
 import { controls, callSeconds } from './console-state.mjs';
 import { formatDuration, elapsedSeconds, formatClock } from './format.mjs';
-import { isArmed } from './confirm.mjs';
 import { OUTCOMES, NOTE_MAX_CHARS, noteLength } from './wrapup.mjs';
 
 const $ = (id) => document.getElementById(id);
@@ -113,12 +112,10 @@ function renderCall(state, ui, lang, now, can) {
   mute.textContent = t(ui.muted ? 'call.unmute' : 'call.mute');
 
   const transfer = $('transfer');
-  const armed = isArmed(ui.transferArmedAt, now);
   transfer.disabled = !can.transfer || ui.transferSentFor === call.callId;
-  transfer.dataset.armed = String(armed);
   transfer.textContent = ui.transferSentFor === call.callId
     ? t('call.transferring')
-    : t(armed ? 'call.transfer_confirm' : 'call.transfer');
+    : t('call.transfer');
   $('hangup').disabled = !can.hangup;
 
   const flags = [];
