@@ -18,6 +18,9 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v chromedriver >/dev/null || need+=(chromium-driver)
 # Japanese glyphs in the console's screenshots (target/test-artifacts/console/).
 fc-list :lang=ja 2>/dev/null | grep -q . || need+=(fonts-ipafont-gothic)
+# tests/report.rs reads the report XLSX with openpyxl, pip-installed into a venv under target/.
+command -v python3 >/dev/null || need+=(python3)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   as_root=""

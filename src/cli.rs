@@ -37,6 +37,15 @@ pub enum Command {
     /// The FAQ operators consult during calls.
     #[command(subcommand)]
     Faq(FaqCommand),
+    /// The monthly and final reports for the city, as CSV or XLSX.
+    #[command(subcommand)]
+    Report(crate::reports::ReportCommand),
+    /// Fill a database with generated history, for trying the reports.
+    #[command(subcommand)]
+    Seed(crate::reports::SeedCommand),
+    /// Erlang C: the fewest agents answering a share of calls within a threshold, with the
+    /// service level, ASA and occupancy they give.
+    Staffing(crate::staffing::StaffingArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +80,33 @@ pub enum FaqCommand {
     },
     /// Print every entry: id, uses, active, category and question, tab-separated.
     List {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Publish the active entries as the next edition (初版, 第2版, …), immutable from then
+    /// on; operators' search shows the latest edition.
+    Publish {
+        /// Why this edition (shown in its exports).
+        #[arg(long)]
+        note: Option<String>,
+        /// The login recorded as publisher.
+        #[arg(long, default_value = "cli")]
+        by: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Write an edition as Markdown or XLSX, with its changes since the previous edition.
+    Export {
+        #[arg(long)]
+        edition: i64,
+        /// md or xlsx.
+        #[arg(long)]
+        format: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// The dialplan whose categories (labels, order) and time zone the export uses.
+        #[arg(long, env = "MADOGUCHI_DIALPLAN", default_value = DEFAULT_DIALPLAN)]
+        dialplan: PathBuf,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
@@ -155,6 +191,12 @@ pub struct ServeArgs {
     /// with X-Forwarded-Proto: https.
     #[arg(long, env = "MADOGUCHI_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Service level: calls answered within this many seconds are answered in time (20).
+    #[arg(long, env = "MADOGUCHI_SERVICE_LEVEL_SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub service_level_seconds: Option<u64>,
+    /// Calls abandoned within this many seconds are left out of the service level (5).
+    #[arg(long, env = "MADOGUCHI_SHORT_ABANDON_SECONDS", value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub short_abandon_seconds: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

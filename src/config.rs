@@ -35,6 +35,8 @@ pub struct Settings {
     pub media_threads: u16,
     /// The session cookie is always marked Secure.
     pub secure_cookies: bool,
+    /// What the manager's board counts as answered in time and as a short abandon.
+    pub service_level: crate::engine::board::ServiceLevelSettings,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,8 @@ struct FileSettings {
     sip_digest: Option<String>,
     media_threads: Option<u16>,
     secure_cookies: Option<bool>,
+    service_level_seconds: Option<u64>,
+    short_abandon_seconds: Option<u64>,
 }
 
 impl Settings {
@@ -137,6 +141,18 @@ impl Settings {
                 .unwrap_or(1)
                 .clamp(1, 64),
             secure_cookies: args.secure_cookies || file.secure_cookies.unwrap_or(false),
+            service_level: crate::engine::board::ServiceLevelSettings {
+                threshold: std::time::Duration::from_secs(
+                    args.service_level_seconds
+                        .or(file.service_level_seconds)
+                        .unwrap_or(20),
+                ),
+                short_abandon: std::time::Duration::from_secs(
+                    args.short_abandon_seconds
+                        .or(file.short_abandon_seconds)
+                        .unwrap_or(5),
+                ),
+            },
         })
     }
 }

@@ -10,10 +10,14 @@
 mod cli;
 mod config;
 mod engine;
+mod faq_cli;
+mod faq_export;
 mod faq_import;
 mod net;
 mod presence;
+mod reports;
 mod serve;
+mod staffing;
 mod web;
 
 use std::process::ExitCode;
@@ -92,6 +96,21 @@ fn main() -> ExitCode {
                 Ok(())
             })
         }
+        Command::Faq(FaqCommand::Publish {
+            note,
+            by,
+            database_url,
+        }) => faq_cli::publish(note.as_deref(), &by, &database_url),
+        Command::Faq(FaqCommand::Export {
+            edition,
+            format,
+            out,
+            dialplan,
+            database_url,
+        }) => faq_cli::export(edition, &format, &out, &dialplan, &database_url),
+        Command::Staffing(args) => staffing::run(&args),
+        Command::Report(command) => reports::run_report(command),
+        Command::Seed(command) => reports::run_seed(command),
         Command::Holidays { year } => {
             for holiday in madoguchi_calendar::holidays_in_year(year) {
                 println!("{}\t{}", holiday.date.format("%Y-%m-%d"), holiday.name);

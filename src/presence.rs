@@ -100,6 +100,27 @@ pub async fn load_counters(
     })
 }
 
+/// The call records that arrived since `since` (today's, replayed into the board at start).
+pub async fn load_records_since(
+    store: &Store,
+    since: DateTime<Utc>,
+) -> Result<Vec<madoguchi_store::CallRecord>, StoreError> {
+    let mut records = Vec::new();
+    let mut query = madoguchi_store::CallQuery {
+        from: Some(since),
+        limit: madoguchi_store::MAX_PAGE_SIZE,
+        ..madoguchi_store::CallQuery::default()
+    };
+    loop {
+        let page = store.list_calls(&query).await?;
+        records.extend(page.items);
+        match page.next {
+            Some(cursor) => query.start = madoguchi_store::PageStart::After(cursor),
+            None => return Ok(records),
+        }
+    }
+}
+
 pub enum PresenceWrite {
     History(OperatorHistory),
     Registration(RegistrationChange),

@@ -119,6 +119,13 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         public_address(settings.public_address.as_deref(), sip_addr).await?;
     let targets = resolve_targets(&settings).await?;
     let categories: Arc<[madoguchi_dialplan::Category]> = dialplan.categories().into();
+    let wrap_ups = Arc::new(web::QueueWrapUps::from_dialplan(&dialplan));
+    let counter_calendar = dialplan.calendar("counter").cloned();
+    let report_settings = Arc::new(crate::reports::settings_from_dialplan(
+        &dialplan,
+        settings.service_level.threshold,
+        settings.service_level.short_abandon,
+    ));
     let time_zone = dialplan
         .calendars()
         .first()
@@ -139,6 +146,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             node_id: settings.node_id.clone(),
             rng_seed: rand::thread_rng().gen(),
             targets,
+            service_level: settings.service_level,
         },
         Arc::new(dialplan),
         Arc::new(index),
@@ -150,6 +158,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     engine.restore(now(), bindings, last_status);
     let (midnight, date) = engine.local_midnight(Utc::now());
     engine.seed_counters(presence::load_counters(&store, midnight, date).await?);
+    engine.seed_board(&presence::load_records_since(&store, midnight).await?);
     let presence_writer = presence::spawn_writer(store.clone());
     let (requests_tx, requests) = mpsc::channel(256);
     let (live_tx, live_rx) = watch::channel(Arc::new(engine.live(now())));
@@ -184,9 +193,17 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         categories,
         time_zone,
         complaints: tokio::sync::broadcast::channel(64).0,
+        wrap_ups,
+        counter: Arc::new(web::CounterDesk::new(
+            counter_calendar,
+            time_zone,
+            settings.node_id.clone(),
+        )),
     })
     // SIP over WebSocket (/ws/sip) hands its connections to the SIP transport.
-    .layer(axum::Extension(transport.websockets()));
+    .layer(axum::Extension(transport.websockets()))
+    // The reports over HTTP use the dialplan's titles, targets and wrap-ups, as the CLI does.
+    .layer(axum::Extension(report_settings));
     let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
         // The peer address keys the sign-in throttle per login and address.
@@ -296,6 +313,7 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
                     .increment(failures.saturating_sub(exported_auth_failures));
                 exported_auth_failures = failures;
                 metrics::gauge!("madoguchi_active_calls").set(engine.active_calls() as f64);
+                export_live_gauges(&engine.live(now()));
             }
         }
         while let Some(transmit) = engine.poll_transmit() {
@@ -377,6 +395,44 @@ fn handle_request(engine: &mut Engine, request: EngineRequest) {
             reply,
         } => {
             let _ = reply.send(engine.console_command(now(), &login, command));
+        }
+    }
+}
+
+/// The live board as Prometheus gauges, once a second: callers waiting and the longest wait
+/// per queue, operators by state, and the service level today and over the last 30 minutes
+/// (absent while nothing was offered).
+fn export_live_gauges(live: &LiveState) {
+    for queue in &live.queues {
+        let name = queue.name.clone();
+        metrics::gauge!("madoguchi_queue_waiting", "queue" => name.clone())
+            .set(queue.waiting.len() as f64);
+        let longest = queue
+            .waiting
+            .iter()
+            .map(|w| (live.at - w.since).num_milliseconds().max(0))
+            .max()
+            .unwrap_or(0);
+        metrics::gauge!("madoguchi_queue_longest_wait_seconds", "queue" => name)
+            .set(longest as f64 / 1000.0);
+    }
+    for state in [
+        "logged_out",
+        "available",
+        "paused",
+        "ringing",
+        "on_call",
+        "wrap_up",
+    ] {
+        let count = live.operators.iter().filter(|o| o.state == state).count();
+        metrics::gauge!("madoguchi_operators", "state" => state).set(count as f64);
+    }
+    for (window, figures) in [
+        ("today", &live.board.today),
+        ("30m", &live.board.last_30_min),
+    ] {
+        if let Some(level) = figures.service_level {
+            metrics::gauge!("madoguchi_service_level", "window" => window).set(level);
         }
     }
 }

@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-const CORE_CRATES: [&str; 5] = [
+const CORE_CRATES: [&str; 6] = [
     "crates/sip",
     "crates/media",
     "crates/calendar",
     "crates/dialplan",
     "crates/acd",
+    "crates/staffing",
 ];
 const FORBIDDEN: [&str; 8] = [
     "tokio",

@@ -558,3 +558,26 @@ fn a_phone_of_an_unknown_login_is_not_registered() {
     assert_eq!(code, 0, "{output}");
     assert!(operator(&engine, "ghost").is_null());
 }
+
+#[test]
+fn prometheus_shows_the_queue_and_the_operators_by_state() {
+    let center = Center::with_operators(&["op1"]);
+    let engine = center.start(&city_line(free_udp_port()));
+    register(&engine, "op1");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, metrics) = engine.get("/metrics");
+        assert_eq!(status, 200);
+        if metrics.contains("madoguchi_operators{state=\"available\"} 1")
+            && metrics.contains("madoguchi_queue_waiting{queue=\"desk\"} 0")
+            && metrics.contains("madoguchi_queue_longest_wait_seconds{queue=\"desk\"} 0")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gauges never showed op1 available and nobody waiting:\n{metrics}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

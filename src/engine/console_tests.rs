@@ -502,3 +502,38 @@ fn the_live_board_names_the_call_an_operator_took() {
         "kept through the wrap-up, for the classification"
     );
 }
+
+#[test]
+fn the_board_counts_service_level_asa_and_aht_from_the_days_calls() {
+    let mut h = desk_with_console();
+    let mut first = call_in(&mut h, 1);
+    h.advance(Duration::from_secs(3));
+    answer(&mut h);
+    h.advance(Duration::from_secs(60));
+    h.sip(&first.request("BYE", 2, "", false));
+    h.advance(Duration::from_secs(1)); // the queue's 1 s wrap-up
+    let mut second = call_in(&mut h, 2);
+    h.advance(Duration::from_secs(2)); // rings the console, then the caller gives up
+    h.sip(&second.request("BYE", 2, "", false));
+
+    let board = h.engine.live(h.now).board;
+    let today = board.today;
+    assert_eq!(
+        (
+            today.tally.offered,
+            today.tally.answered,
+            today.tally.abandoned
+        ),
+        (2, 1, 1)
+    );
+    assert_eq!(today.tally.abandoned_short, 1, "gave up after 2 s");
+    assert_eq!(
+        today.service_level,
+        Some(1.0),
+        "1 in 20 s of 2 offered less 1 short"
+    );
+    assert_eq!(today.asa_s, Some(3.0));
+    assert_eq!(today.aht_s, Some(61.0), "60 s talk + 1 s wrap-up");
+    assert_eq!(board.last_30_min.tally.offered, 2);
+    assert_eq!(board.threshold_s, 20);
+}

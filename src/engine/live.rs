@@ -8,6 +8,7 @@ use madoguchi_dialplan::Dialplan;
 use madoguchi_store::{CallRecord, Disposition};
 use serde::Serialize;
 
+use super::board::BoardView;
 use super::operators::OperatorView;
 use super::{caller_leg, Engine, Now};
 
@@ -17,6 +18,9 @@ pub struct LiveState {
     pub queues: Vec<QueueView>,
     pub operators: Vec<OperatorView>,
     pub today: Counters,
+    /// Service level, ASA, AHT and rates, today and for the last 30 minutes; calls per
+    /// half-hour today.
+    pub board: BoardView,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -72,6 +76,14 @@ impl Counters {
             _ => {}
         }
     }
+}
+
+/// The hotline's time zone: that of the dialplan's first calendar (UTC without one).
+pub fn local_tz(dialplan: &Dialplan) -> chrono_tz::Tz {
+    dialplan
+        .calendars()
+        .first()
+        .map_or(chrono_tz::UTC, |calendar| calendar.tz)
 }
 
 /// The reports' day is the hotline's local day: the time zone of the dialplan's first
@@ -152,5 +164,6 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
         queues,
         operators: engine.operators.live(now.wall),
         today: engine.counters.clone(),
+        board: engine.board.view(now.wall),
     }
 }

@@ -18,6 +18,7 @@
 //!
 //! No tokio, sqlx or axum may be imported below this module (tests/core_is_sans_io.rs checks).
 
+pub mod board;
 mod call;
 pub mod clock;
 pub mod console;
@@ -69,6 +70,8 @@ pub struct EngineConfig {
     pub rng_seed: u64,
     /// Resolved addresses of the dialplan's transfer targets.
     pub targets: Targets,
+    /// What the board counts as answered in time and as a short abandon.
+    pub service_level: board::ServiceLevelSettings,
 }
 
 /// A registration to keep in (or drop from) the store, so phones survive a restart.
@@ -140,6 +143,7 @@ pub struct Engine {
     history: VecDeque<OperatorHistory>,
     registrations: VecDeque<RegistrationChange>,
     counters: Counters,
+    board: board::Board,
     live_changed: bool,
     /// REGISTERs with a wrong password (exported as a metric by the shell).
     auth_failures: u64,
@@ -176,6 +180,7 @@ impl Engine {
             history: VecDeque::new(),
             registrations: VecDeque::new(),
             counters: Counters::default(),
+            board: board::Board::new(config.service_level),
             live_changed: true,
             auth_failures: 0,
             rng,
@@ -322,6 +327,17 @@ impl Engine {
     /// The digest algorithms REGISTER challenges offer, in order.
     pub fn set_digest_algorithms(&mut self, algorithms: &[madoguchi_sip::DigestAlgorithm]) {
         self.sip.set_digest_algorithms(algorithms);
+    }
+
+    /// Today's calls so far, as the store has them at start: the board's figures go on
+    /// from there (wrap-ups before the start are not known: AHT counts the new ones).
+    pub fn seed_board(&mut self, records: &[CallRecord]) {
+        self.board.reset();
+        let tz = live::local_tz(&self.dialplan);
+        for record in records {
+            self.board.add_call(record, tz);
+        }
+        self.live_changed = true;
     }
 
     /// Today's counters as the store has them at start (the engine counts on from there).
@@ -797,6 +813,9 @@ impl Engine {
             } => {
                 let ago = now.mono.saturating_duration_since(at);
                 let wall = now.wall - chrono::Duration::from_std(ago).unwrap_or_default();
+                if let Some(length) = self.operators.wrap_up_ending(operator, &change, wall) {
+                    self.board.add_wrap_up(wall, length);
+                }
                 if let Some(row) = self.operators.observe(operator, &change, wall) {
                     self.history.push_back(row);
                 }
@@ -849,6 +868,7 @@ impl Engine {
             }
             CallOutput::Record(record) => {
                 self.counters.count(&record);
+                self.board.add_call(&record, live::local_tz(&self.dialplan));
                 self.records.push_back(*record);
                 Ok(())
             }
@@ -986,6 +1006,7 @@ impl Engine {
                 date: Some(today),
                 ..Counters::default()
             };
+            self.board.reset();
             self.live_changed = true;
         }
     }

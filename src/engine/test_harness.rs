@@ -122,6 +122,7 @@ impl Harness {
                 node_id: "test".to_owned(),
                 targets,
                 rng_seed: 7,
+                service_level: board::ServiceLevelSettings::default(),
             },
             Arc::new(dialplan),
             Arc::clone(&prompts),

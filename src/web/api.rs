@@ -34,7 +34,20 @@ use super::AppState;
         super::faq::get_entry,
         super::faq::create,
         super::faq::update,
-        super::alerts::complaints_stream
+        super::faq_editions::publish,
+        super::faq_editions::list,
+        super::faq_editions::get_edition,
+        super::alerts::complaints_stream,
+        super::reports::monthly,
+        super::reports::final_report,
+        super::staffing::week,
+        super::staffing::erlang,
+        super::counter::record_case,
+        super::counter::list_cases,
+        super::counter::get_case,
+        super::counter::correct_case,
+        super::counter::kinds,
+        super::counter_hours::hours
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -66,11 +79,30 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/categories", get(super::classification::categories))
         .route("/complaints/stream", get(super::alerts::complaints_stream))
         .route("/agents/me/calls", get(super::classification::my_calls))
+        .route("/reports/monthly", get(super::reports::monthly))
+        .route("/reports/final", get(super::reports::final_report))
         .route("/faq", get(super::faq::search).post(super::faq::create))
+        .route(
+            "/faq/editions",
+            get(super::faq_editions::list).post(super::faq_editions::publish),
+        )
+        .route("/faq/editions/{n}", get(super::faq_editions::get_edition))
         .route(
             "/faq/{id}",
             get(super::faq::get_entry).put(super::faq::update),
         )
+        .route(
+            "/counter/cases",
+            get(super::counter::list_cases).post(super::counter::record_case),
+        )
+        .route(
+            "/counter/cases/{id}",
+            get(super::counter::get_case).put(super::counter::correct_case),
+        )
+        .route("/counter/kinds", get(super::counter::kinds))
+        .route("/counter/hours", get(super::counter_hours::hours))
+        .route("/staffing", get(super::staffing::week))
+        .route("/staffing/erlang", get(super::staffing::erlang))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::auth::require_auth,

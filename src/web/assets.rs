@@ -8,6 +8,10 @@
 //! GET /agent/console.mjs  -> text/javascript
 //! GET /agent/other        -> 404
 //! ```
+//!
+//! The counter support log's page is served the same way from `/counter`
+//! (src/web/assets/counter/), and the manager's live board from `/manager`
+//! (src/web/assets/manager/; the page is public, its data needs a manager's session).
 
 use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -28,6 +32,24 @@ macro_rules! agent_asset {
         Asset {
             name: $name,
             body: include_str!(concat!("assets/agent/", $name)),
+        }
+    };
+}
+
+macro_rules! counter_asset {
+    ($name:literal) => {
+        Asset {
+            name: $name,
+            body: include_str!(concat!("assets/counter/", $name)),
+        }
+    };
+}
+
+macro_rules! manager_asset {
+    ($name:literal) => {
+        Asset {
+            name: $name,
+            body: include_str!(concat!("assets/manager/", $name)),
         }
     };
 }
@@ -53,6 +75,30 @@ const AGENT_ASSETS: &[Asset] = &[
     agent_asset!("format.mjs"),
 ];
 
+/// Every file of the counter page. A test checks this list against the folder.
+const COUNTER_ASSETS: &[Asset] = &[
+    counter_asset!("index.html"),
+    counter_asset!("counter.css"),
+    counter_asset!("counter.mjs"),
+    counter_asset!("api.mjs"),
+    counter_asset!("entry.mjs"),
+    counter_asset!("today.mjs"),
+    counter_asset!("i18n.mjs"),
+];
+
+/// Every file of the manager's board. A test checks this list against the folder.
+const MANAGER_ASSETS: &[Asset] = &[
+    manager_asset!("index.html"),
+    manager_asset!("board.css"),
+    manager_asset!("board.mjs"),
+    manager_asset!("format.mjs"),
+    manager_asset!("i18n.mjs"),
+    manager_asset!("live.mjs"),
+    manager_asset!("chart.mjs"),
+    manager_asset!("alerts.mjs"),
+    manager_asset!("session.mjs"),
+];
+
 /// Same-origin everything; the audio needs no network permission from CSP (WebRTC is not
 /// governed by it), the socket is same-origin (`connect-src 'self'` covers ws: and wss:).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -64,6 +110,12 @@ pub fn router() -> Router<AppState> {
         .route("/agent", get(index))
         .route("/agent/", get(index))
         .route("/agent/{file}", get(file))
+        .route("/counter", get(counter_index))
+        .route("/counter/", get(counter_index))
+        .route("/counter/{file}", get(counter_file))
+        .route("/manager", get(manager_index))
+        .route("/manager/", get(manager_index))
+        .route("/manager/{file}", get(manager_file))
 }
 
 async fn index() -> Response {
@@ -74,9 +126,30 @@ async fn file(Path(name): Path<String>) -> Response {
     respond(&name)
 }
 
+async fn counter_index() -> Response {
+    respond_from(COUNTER_ASSETS, INDEX)
+}
+
+async fn counter_file(Path(name): Path<String>) -> Response {
+    respond_from(COUNTER_ASSETS, &name)
+}
+
+async fn manager_index() -> Response {
+    respond_from(MANAGER_ASSETS, INDEX)
+}
+
+async fn manager_file(Path(name): Path<String>) -> Response {
+    respond_from(MANAGER_ASSETS, &name)
+}
+
 /// The response for the console file `name`: the file, or 404 for any other name.
 fn respond(name: &str) -> Response {
-    let Some(asset) = AGENT_ASSETS.iter().find(|asset| asset.name == name) else {
+    respond_from(AGENT_ASSETS, name)
+}
+
+/// The response for the file `name` of one page's `assets`, or 404 for any other name.
+fn respond_from(assets: &[Asset], name: &str) -> Response {
+    let Some(asset) = assets.iter().find(|asset| asset.name == name) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let mut response = asset.body.into_response();
@@ -189,8 +262,13 @@ mod tests {
 
     /// `/agent/NAME` attributes of the page and `from './NAME'` of the modules.
     fn references(text: &str) -> Vec<String> {
+        references_under(text, "\"/agent/")
+    }
+
+    /// `PREFIX NAME"` attributes (PREFIX as `"/agent/`) and `from './NAME'` of the modules.
+    fn references_under(text: &str, prefix: &str) -> Vec<String> {
         let mut found = Vec::new();
-        for (marker, end) in [("\"/agent/", '"'), ("from './", '\'')] {
+        for (marker, end) in [(prefix, '"'), ("from './", '\'')] {
             let mut rest = text;
             while let Some(at) = rest.find(marker) {
                 rest = &rest[at + marker.len()..];
@@ -207,5 +285,98 @@ mod tests {
         let found =
             references("<script src=\"/agent/a.mjs\"></script> import { x } from './b.mjs';");
         assert_eq!(found, vec!["a.mjs".to_owned(), "b.mjs".to_owned()]);
+    }
+
+    #[test]
+    fn every_file_of_the_counter_folder_is_served() {
+        let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/web/assets/counter");
+        let on_disk: BTreeSet<String> = std::fs::read_dir(folder)
+            .expect("the counter page's folder is part of the source tree")
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        let served: BTreeSet<String> = COUNTER_ASSETS.iter().map(|a| a.name.to_owned()).collect();
+        assert_eq!(on_disk, served);
+    }
+
+    #[test]
+    fn the_counter_page_is_html_with_its_policy_and_its_modules_are_javascript() {
+        let page = respond_from(COUNTER_ASSETS, INDEX);
+        assert_eq!(
+            header_of(&page, header::CONTENT_TYPE),
+            Some("text/html; charset=utf-8")
+        );
+        assert!(header_of(&page, header::CONTENT_SECURITY_POLICY).is_some());
+        let module = respond_from(COUNTER_ASSETS, "entry.mjs");
+        assert_eq!(
+            header_of(&module, header::CONTENT_TYPE),
+            Some("text/javascript; charset=utf-8")
+        );
+        // The console's files are not the counter's.
+        assert_eq!(
+            respond_from(COUNTER_ASSETS, "console.mjs").status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    /// Every `/counter/…` file the page loads and every module a module imports is served.
+    #[test]
+    fn references_between_the_counter_files_resolve() {
+        let served: BTreeSet<&str> = COUNTER_ASSETS.iter().map(|a| a.name).collect();
+        for asset in COUNTER_ASSETS {
+            for reference in references_under(asset.body, "\"/counter/") {
+                assert!(
+                    served.contains(reference.as_str()),
+                    "{} refers to {reference}, which is not served",
+                    asset.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_file_of_the_manager_folder_is_served() {
+        let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/web/assets/manager");
+        let on_disk: BTreeSet<String> = std::fs::read_dir(folder)
+            .expect("the board's folder is part of the source tree")
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        let served: BTreeSet<String> = MANAGER_ASSETS.iter().map(|a| a.name.to_owned()).collect();
+        assert_eq!(on_disk, served);
+    }
+
+    #[test]
+    fn the_board_is_html_with_its_policy_and_its_modules_are_javascript() {
+        let page = respond_from(MANAGER_ASSETS, INDEX);
+        assert_eq!(
+            header_of(&page, header::CONTENT_TYPE),
+            Some("text/html; charset=utf-8")
+        );
+        assert!(header_of(&page, header::CONTENT_SECURITY_POLICY).is_some());
+        let module = respond_from(MANAGER_ASSETS, "board.mjs");
+        assert_eq!(
+            header_of(&module, header::CONTENT_TYPE),
+            Some("text/javascript; charset=utf-8")
+        );
+        assert_eq!(
+            respond_from(MANAGER_ASSETS, "console.mjs").status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    /// Every `/manager/…` file the page loads and every module a module imports is served.
+    #[test]
+    fn references_between_the_board_files_resolve() {
+        let served: BTreeSet<&str> = MANAGER_ASSETS.iter().map(|a| a.name).collect();
+        for asset in MANAGER_ASSETS {
+            for reference in references_under(asset.body, "\"/manager/") {
+                assert!(
+                    served.contains(reference.as_str()),
+                    "{} refers to {reference}, which is not served",
+                    asset.name
+                );
+            }
+        }
     }
 }

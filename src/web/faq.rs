@@ -2,6 +2,11 @@
 //! FAQ panel), `GET /api/v1/faq/{id}`, and for managers and admins `POST /api/v1/faq` and
 //! `PUT /api/v1/faq/{id}`. Search semantics are the store's (`madoguchi_store::faq`):
 //! every term occurs as a substring, most-used first.
+//!
+//! Once an FAQ edition is published (`super::faq_editions`), search reads the latest
+//! edition's texts, so operators see what was handed to the city rather than a manager's
+//! unpublished edit; managers and admins search the live entries (the draft) with
+//! `draft=true`. Before the first edition, search reads the live entries.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::api::{error, ApiError};
-use super::auth::ManagerOrAdmin;
+use super::auth::{Authenticated, ManagerOrAdmin};
 use super::AppState;
 
 const DEFAULT_LIMIT: u32 = 20;
@@ -28,6 +33,9 @@ pub struct SearchParams {
     q: Option<String>,
     /// 1–100 (default 20).
     limit: Option<u32>,
+    /// Managers and admins: search the live (unpublished) entries instead of the latest
+    /// published edition.
+    draft: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -85,12 +93,14 @@ fn check_category(state: &AppState, category: Option<&str>) -> Result<(), Respon
     }
 }
 
-/// Searches the active FAQ entries.
+/// Searches the latest published FAQ edition (the live entries before the first one, or
+/// with `draft=true` for managers and admins).
 #[utoipa::path(get, path = "/api/v1/faq", params(SearchParams),
     responses((status = 200, body = FaqResults), (status = 400, body = ApiError),
-        (status = 401, body = ApiError)))]
+        (status = 401, body = ApiError), (status = 403, body = ApiError)))]
 pub async fn search(
     State(state): State<AppState>,
+    caller: Authenticated,
     params: Result<Query<SearchParams>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Query(params) = match params {
@@ -111,7 +121,21 @@ pub async fn search(
             format!("q is longer than {MAX_QUERY_CHARS} characters"),
         );
     }
-    match state.store.search_faq(&query, limit).await {
+    let draft = params.draft.unwrap_or(false);
+    if draft && !caller.is_manager() {
+        return error(StatusCode::FORBIDDEN, "draft FAQ search is for managers");
+    }
+    let published = if draft {
+        Ok(None)
+    } else {
+        state.store.search_published_faq(&query, limit).await
+    };
+    let entries = match published {
+        Ok(Some(entries)) => Ok(entries),
+        Ok(None) => state.store.search_faq(&query, limit).await,
+        Err(e) => Err(e),
+    };
+    match entries {
         Ok(entries) => Json(FaqResults { entries }).into_response(),
         Err(e) => store_unavailable(&e),
     }

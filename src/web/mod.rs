@@ -7,9 +7,14 @@ mod assets;
 mod auth;
 mod classification;
 mod console;
+mod counter;
+mod counter_hours;
 mod faq;
+mod faq_editions;
 mod live;
 mod login_throttle;
+mod reports;
+mod staffing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,7 +29,9 @@ use tokio::sync::broadcast;
 
 pub use auth::AuthState;
 pub use classification::ComplaintFiled;
+pub use counter_hours::CounterDesk;
 pub use live::{EngineLink, EngineRequest};
+pub use staffing::QueueWrapUps;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -39,6 +46,10 @@ pub struct AppState {
     pub time_zone: chrono_tz::Tz,
     /// Complaints as they are filed, for whoever tells the managers at once.
     pub complaints: broadcast::Sender<ComplaintFiled>,
+    /// Each queue's configured wrap-up, added to measured talk time for staffing.
+    pub wrap_ups: Arc<QueueWrapUps>,
+    /// The in-person counter: its calendar, time zone and this node's id for its cases.
+    pub counter: Arc<CounterDesk>,
 }
 
 pub fn router(state: AppState) -> Router {

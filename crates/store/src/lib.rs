@@ -10,29 +10,47 @@
 //! - [`counts`]: [`DispositionCounts`], the "today's counters" the engine starts from.
 //! - [`users`]: users with hashed passwords and SIP HA1 values, operator state history and
 //!   persistent SIP registrations, as further [`Store`] methods.
+//! - [`arrivals`]: queue arrivals and talk time per UTC half-hour, for staffing.
 //! - [`auth`]: browser sessions and API tokens (only their hashes are stored).
 //! - [`classification`]: what operators file for each call, one per call, with history.
+//! - [`counter`]: the counter support log, in-person cases by kind, corrected the same day.
 //! - [`faq`]: the FAQ with substring search in Japanese text (trigram indexes).
+//! - [`faq_edition`]: published, immutable FAQ editions (初版, 第N版) and their changes.
+//! - [`report`]: the monthly and final reports' figures, summed in SQL on both backends.
+//! - [`seed`]: bulk loading of generated history (the month generator).
 //!
 //! This crate is part of the IO shell: it uses tokio and sqlx, and the sans-IO core hands
 //! it records as values. Schemas live in `migrations/{sqlite,postgres}` at the repository
 //! root and are embedded at build time.
 
+pub mod arrivals;
 pub mod auth;
 mod auth_postgres;
 mod auth_sqlite;
 pub mod classification;
 mod classification_postgres;
 mod classification_sqlite;
+pub mod counter;
+mod counter_postgres;
+mod counter_sqlite;
 pub mod counts;
 mod error;
 pub mod faq;
+pub mod faq_edition;
+mod faq_edition_postgres;
+mod faq_edition_sqlite;
 mod faq_postgres;
 mod faq_sqlite;
 mod postgres;
 pub mod query;
 pub mod record;
+pub mod report;
+mod report_postgres;
+mod report_sqlite;
 mod rows;
+pub mod seed;
+mod seed_postgres;
+mod seed_sqlite;
 mod sqlite;
 mod store;
 mod timefmt;
@@ -41,6 +59,7 @@ mod users_postgres;
 mod users_sqlite;
 mod writer;
 
+pub use arrivals::HalfHourArrivals;
 pub use auth::{
     ApiToken, Principal, Secret, Session, API_TOKEN_PREFIX, SESSION_IDLE_TIMEOUT, SESSION_LIFETIME,
 };
@@ -48,11 +67,25 @@ pub use classification::{
     Classification, ClassificationError, Filed, NewClassification, Outcome, UnknownOutcome,
     MAX_NOTE_CHARS,
 };
+pub use counter::{
+    CaseDetails, Corrector, CounterCase, CounterError, CounterKind, CounterOutcome, CounterPage,
+    CounterQuery, KindCount, NewCounterCase, UnknownCounterKind, UnknownCounterOutcome,
+    MAX_COUNTER_NOTE_CHARS, MAX_COUNTER_PAGE, MAX_SEAT_CHARS,
+};
 pub use counts::DispositionCounts;
 pub use error::StoreError;
 pub use faq::{FaqEntry, FaqError, FaqUpdate, ImportSummary, NewFaq, MAX_FAQ_RESULTS};
+pub use faq_edition::{
+    edition_changes, edition_label, EditionChanges, EditionEntry, FaqEdition, FaqEditionError,
+    MAX_EDITION_NOTE_CHARS,
+};
 pub use query::{BadCursor, CallQuery, Cursor, Page, PageStart, MAX_PAGE_SIZE};
 pub use record::{CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord, UnknownVariant};
+pub use report::{
+    CategoryFigures, CounterFigures, ReportFigures, ReportQuery, SlotFigures, TransferFigures,
+    TransferOrigin, DEFAULT_ANSWERED_WITHIN, DEFAULT_SHORT_ABANDON, SLOT_SECONDS,
+};
+pub use seed::SeededClassification;
 pub use store::{Backend, Store};
 pub use timefmt::truncate_to_millis;
 pub use users::{

@@ -1,0 +1,493 @@
+// The manager's live board: signs in, then follows two event streams — the live state
+// (/api/v1/queues/stream, `state`) and complaint alerts (/api/v1/complaints/stream,
+// `complaint`) — and draws them. No polling: the engine pushes a state on every change and at
+// least every 5 s; waits and times in state tick here every second from their `since`.
+// EventSource reconnects by itself; a stream the server refused (a session gone) is checked
+// against GET /api/v1/session and the sign-in form comes back if needed.
+//
+// `window.madoguchiBoard.state()` tells the end-to-end tests what the board shows.
+
+import { formatClockTime, formatCount, formatDuration, formatPercent, serviceLevelGrade } from './format.mjs';
+import { initialLanguage, otherLanguage, outcomeLabel, stateLabel, STORAGE_KEY, translate } from './i18n.mjs';
+import { groupOperators, queueLongestWait, readSnapshot, secondsSince, STATE_ORDER, waitingSummary } from './live.mjs';
+import { chartModel, SERIES } from './chart.mjs';
+import { addAlert, categoryText, readCategories, readComplaint } from './alerts.mjs';
+import { createSession, mayWatch, signInErrorKey } from './session.mjs';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
+
+const session = createSession();
+const board = {
+  lang: initialLanguage(readStorage(STORAGE_KEY)),
+  wall: new URLSearchParams(window.location.search).get('wall') === '1',
+  view: 'loading',
+  user: null,
+  connection: 'closed',
+  snapshot: null,
+  states: 0,
+  alerts: [],
+  banner: null,
+  categories: [],
+};
+let streams = [];
+let retry = 0;
+let retryTimer = null;
+let recovering = false;
+
+const $ = (id) => document.getElementById(id);
+const fields = (name) => document.querySelectorAll(`[data-field="${name}"]`);
+const t = (key, params) => translate(board.lang, key, params);
+
+function readStorage(key) {
+  try {
+    return window.localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function setField(name, text) {
+  for (const element of fields(name)) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+}
+
+// ---- views ----
+
+function show(view) {
+  board.view = view;
+  $('loading').hidden = view !== 'loading';
+  $('sign-in-view').hidden = view !== 'sign_in';
+  $('forbidden-view').hidden = view !== 'forbidden';
+  $('board-view').hidden = view !== 'board';
+  $('sign-out').hidden = !board.user;
+  $('who').hidden = !board.user;
+  $('connection').hidden = view !== 'board';
+  $('updated').hidden = view !== 'board' || !board.snapshot;
+  if (board.user) $('who').textContent = t('who', { login: board.user.login });
+  if (view === 'sign_in') $('sign-in-login').focus();
+}
+
+function applyLanguage() {
+  document.documentElement.lang = board.lang;
+  document.title = `madoguchi ${t('app.title')}`;
+  for (const element of document.querySelectorAll('[data-i18n]')) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  $('lang-toggle').textContent = t('lang.toggle');
+  show(board.view);
+  setConnection(board.connection);
+  renderAll();
+}
+
+function applyWall() {
+  document.body.classList.toggle('wall', board.wall);
+  $('wall-toggle').setAttribute('aria-pressed', String(board.wall));
+  renderChart();
+}
+
+function setConnection(connection) {
+  board.connection = connection;
+  const element = $('connection');
+  element.dataset.state = connection;
+  element.textContent = t(`connection.${connection}`);
+}
+
+// ---- session ----
+
+async function start() {
+  applyLanguage();
+  applyWall();
+  try {
+    board.user = await session.current();
+  } catch {
+    board.user = null;
+  }
+  enter();
+}
+
+function enter(notice = null) {
+  if (!board.user) {
+    closeStreams();
+    $('sign-in-notice').hidden = !notice;
+    if (notice) $('sign-in-notice').textContent = t(notice);
+    show('sign_in');
+  } else if (!mayWatch(board.user.role)) {
+    closeStreams();
+    show('forbidden');
+  } else {
+    show('board');
+    openStreams();
+    loadCategories();
+  }
+}
+
+async function loadCategories() {
+  try {
+    board.categories = readCategories(await session.categories());
+    renderAlerts();
+  } catch {
+    // The alerts show the bare code instead.
+  }
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const login = $('sign-in-login').value.trim();
+  const password = $('sign-in-password').value;
+  const error = $('sign-in-error');
+  if (!login || !password) {
+    error.textContent = t('signin.error.required');
+    error.hidden = false;
+    return;
+  }
+  const submit = $('sign-in-submit');
+  submit.disabled = true;
+  submit.textContent = t('signin.submitting');
+  try {
+    board.user = await session.signIn(login, password);
+    error.hidden = true;
+    $('sign-in-password').value = '';
+    enter();
+  } catch (failure) {
+    error.textContent = t(signInErrorKey(failure));
+    error.hidden = false;
+  } finally {
+    submit.disabled = false;
+    submit.textContent = t('signin.submit');
+  }
+}
+
+async function signOut() {
+  closeStreams();
+  await session.signOut().catch(() => {});
+  board.user = null;
+  enter('signin.signed_out');
+}
+
+// ---- streams ----
+
+function openStreams() {
+  closeStreams();
+  setConnection('connecting');
+  const live = new EventSource('/api/v1/queues/stream');
+  live.addEventListener('open', () => {
+    retry = 0;
+    setConnection('open');
+  });
+  live.addEventListener('state', (event) => {
+    try {
+      board.snapshot = readSnapshot(JSON.parse(event.data), Date.now());
+    } catch {
+      return;
+    }
+    board.states += 1;
+    setConnection('open');
+    renderAll();
+  });
+  live.addEventListener('error', () => streamFailed(live));
+  const complaints = new EventSource('/api/v1/complaints/stream');
+  complaints.addEventListener('complaint', (event) => {
+    let data;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return;
+    }
+    const alert = readComplaint(data, Date.now());
+    if (!alert) return;
+    board.alerts = addAlert(board.alerts, alert);
+    board.banner = alert;
+    renderAlerts();
+    announce(t('alerts.announce', {
+      operator: alert.operator,
+      category: categoryText(alert.category, board.categories),
+    }));
+  });
+  complaints.addEventListener('error', () => streamFailed(complaints));
+  streams = [live, complaints];
+}
+
+function closeStreams() {
+  for (const stream of streams) stream.close();
+  streams = [];
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  setConnection('closed');
+}
+
+/** EventSource retries a dropped stream itself; one the server refused is closed for good. */
+async function streamFailed(stream) {
+  if (stream.readyState !== EventSource.CLOSED) {
+    setConnection('connecting');
+    return;
+  }
+  // Both streams fail together when the session ends: one of them recovers for both.
+  if (recovering || retryTimer || !streams.includes(stream)) return;
+  recovering = true;
+  setConnection('closed');
+  let user = board.user;
+  try {
+    user = await session.current();
+  } catch {
+    // The server is down: keep the user and try again later.
+  } finally {
+    recovering = false;
+  }
+  if (!streams.includes(stream)) return;
+  if (!user) {
+    board.user = null;
+    enter('signin.expired');
+    return;
+  }
+  const delay = RETRY_MS[Math.min(retry, RETRY_MS.length - 1)];
+  retry += 1;
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    if (board.view === 'board') openStreams();
+  }, delay);
+}
+
+function announce(text) {
+  const region = $('live-assertive');
+  region.textContent = '';
+  // A fresh node after a pause, so the same words twice are announced twice.
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
+// ---- rendering ----
+
+function renderAll() {
+  renderSnapshot();
+  renderTimes();
+  renderChart();
+  renderAlerts();
+}
+
+function renderSnapshot() {
+  const s = board.snapshot;
+  if (!s) return;
+  setField('threshold', t('kpi.threshold', { s: s.thresholdS }));
+  for (const key of ['offered', 'answered', 'abandoned', 'overflowed', 'transferred']) {
+    setField(key, formatCount(s.today[key]));
+  }
+  const { today, last30 } = s.figures;
+  setField('sl-today', formatPercent(today.serviceLevel));
+  setField('sl-30', formatPercent(last30.serviceLevel));
+  $('kpi-sl-today').dataset.grade = serviceLevelGrade(today.serviceLevel);
+  $('kpi-sl-30').dataset.grade = serviceLevelGrade(last30.serviceLevel);
+  const pairs = [
+    ['asa', formatDuration, 'asaS'],
+    ['aht', formatDuration, 'ahtS'],
+    ['abandon-rate', formatPercent, 'abandonRate'],
+    ['answer-rate', formatPercent, 'answerRate'],
+  ];
+  for (const [name, format, key] of pairs) {
+    setField(name, format(today[key]));
+    setField(`${name}-30`, t('kpi.last30_suffix', { value: format(last30[key]) }));
+  }
+  renderQueues(s);
+  renderOperators(s);
+}
+
+function renderQueues(s) {
+  const body = $('queue-rows');
+  body.replaceChildren(...s.queues.map((queue) => {
+    const row = document.createElement('tr');
+    row.dataset.queue = queue.name;
+    const name = document.createElement('th');
+    name.scope = 'row';
+    name.textContent = queue.label;
+    row.append(
+      name,
+      cell(String(queue.waiting.length), 'num mono', 'queue-waiting'),
+      cell('', 'num mono', 'queue-longest'),
+      cell(`${queue.available} / ${queue.loggedIn}`, 'num mono'),
+    );
+    return row;
+  }));
+}
+
+function renderOperators(s) {
+  const { sorted, counts } = groupOperators(s.operators);
+  $('state-counts').replaceChildren(...STATE_ORDER.map((state) => {
+    const item = document.createElement('li');
+    item.dataset.state = state;
+    const label = document.createElement('span');
+    label.textContent = stateLabel(board.lang, state, null);
+    const count = document.createElement('strong');
+    count.className = 'mono';
+    count.textContent = String(counts[state]);
+    item.append(label, ' ', count);
+    return item;
+  }));
+  $('operators-none').hidden = sorted.length > 0;
+  $('operator-rows').replaceChildren(...sorted.map((op) => {
+    const row = document.createElement('tr');
+    row.dataset.login = op.login;
+    row.dataset.state = op.state;
+    const name = document.createElement('th');
+    name.scope = 'row';
+    name.textContent = op.login;
+    const badge = document.createElement('span');
+    badge.className = 'badge';
+    badge.dataset.state = op.state;
+    badge.textContent = stateLabel(board.lang, op.state, op.reason);
+    const state = document.createElement('td');
+    state.append(badge);
+    const time = cell('', 'num mono', 'operator-time');
+    time.dataset.sinceMs = String(op.sinceMs);
+    row.append(name, state, time);
+    return row;
+  }));
+}
+
+function cell(text, className, role) {
+  const element = document.createElement('td');
+  element.className = className;
+  element.textContent = text;
+  if (role) element.dataset.role = role;
+  return element;
+}
+
+/** The times that move every second: waits and times in state. */
+function renderTimes() {
+  const s = board.snapshot;
+  if (!s) return;
+  const now = Date.now();
+  const { waiting, longestS } = waitingSummary(s, now);
+  setField('waiting', formatCount(waiting));
+  setField('longest', formatDuration(longestS));
+  $('kpi-waiting').dataset.active = String(waiting > 0);
+  for (const row of $('queue-rows').children) {
+    const queue = s.queues.find((q) => q.name === row.dataset.queue);
+    const longest = row.querySelector('[data-role="queue-longest"]');
+    if (queue && longest) longest.textContent = formatDuration(queueLongestWait(queue, now, s.offsetMs));
+  }
+  for (const time of document.querySelectorAll('[data-role="operator-time"]')) {
+    time.textContent = formatDuration(secondsSince(Number(time.dataset.sinceMs), now, s.offsetMs));
+  }
+  $('updated').hidden = board.view !== 'board';
+  $('updated').textContent = t('updated', { time: formatClockTime(now + s.offsetMs) });
+}
+
+function renderChart() {
+  const s = board.snapshot;
+  const svg = $('chart');
+  if (!s || !svg) return;
+  const width = Math.max(320, Math.round(svg.clientWidth || 800));
+  const height = Math.max(160, Math.round(svg.clientHeight || 240));
+  const fontSize = board.wall ? 18 : 12;
+  const model = chartModel(s.intervals, {
+    width, height, left: fontSize * 3, bottom: fontSize * 2, labelGap: fontSize * 3.6,
+  });
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  const totals = Object.fromEntries(SERIES.map((series) => [series, s.today[series] ?? 0]));
+  svg.setAttribute('aria-label', t('chart.label', totals));
+  const nodes = [];
+  for (const tick of model.ticks) {
+    nodes.push(svgNode('line', { x1: model.left, x2: width, y1: tick.y, y2: tick.y, class: 'gridline' }));
+    nodes.push(svgNode('text', { x: model.left - 6, y: tick.y + fontSize / 3, class: 'axis', 'text-anchor': 'end', 'font-size': fontSize }, formatCount(tick.value)));
+  }
+  for (const group of model.groups) {
+    const g = svgNode('g', { class: 'interval' });
+    g.append(svgNode('title', {}, SERIES.map((series, k) => t('chart.bar', {
+      start: group.start, series: t(`chart.${series}`), value: group.bars[k].value,
+    })).join(' / ')));
+    for (const bar of group.bars) {
+      g.append(svgNode('rect', { x: bar.x, y: bar.y, width: bar.width, height: bar.height, class: `bar ${bar.series}` }));
+    }
+    nodes.push(g);
+    if (group.label) {
+      nodes.push(svgNode('text', { x: group.labelX, y: height - fontSize / 2, class: 'axis', 'text-anchor': 'middle', 'font-size': fontSize }, group.label));
+    }
+  }
+  nodes.push(svgNode('line', { x1: model.left, x2: width, y1: model.baseline, y2: model.baseline, class: 'baseline' }));
+  svg.replaceChildren(...nodes);
+}
+
+function svgNode(name, attributes, text) {
+  const node = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function renderAlerts() {
+  const list = $('alert-list');
+  if (!list) return;
+  $('alerts-none').hidden = board.alerts.length > 0;
+  list.replaceChildren(...board.alerts.map((alert) => {
+    const item = document.createElement('li');
+    item.dataset.callId = alert.callId;
+    const time = document.createElement('time');
+    time.className = 'mono';
+    time.dateTime = new Date(alert.atMs).toISOString();
+    time.textContent = formatClockTime(alert.atMs);
+    const who = document.createElement('strong');
+    who.textContent = alert.operator;
+    const what = document.createElement('span');
+    what.textContent = categoryText(alert.category, board.categories);
+    const outcome = document.createElement('span');
+    outcome.className = 'hint';
+    outcome.textContent = outcomeLabel(board.lang, alert.outcome);
+    item.append(time, ' ', who, ' ', what, ' ', outcome);
+    return item;
+  }));
+  const banner = $('alert-banner');
+  banner.hidden = !board.banner;
+  if (board.banner) {
+    $('alert-banner-text').textContent = t('alerts.banner', {
+      operator: board.banner.operator,
+      category: categoryText(board.banner.category, board.categories),
+      time: formatClockTime(board.banner.atMs),
+    });
+  }
+}
+
+// ---- wiring ----
+
+function wire() {
+  $('sign-in-form').addEventListener('submit', signIn);
+  $('sign-out').addEventListener('click', signOut);
+  $('lang-toggle').addEventListener('click', () => {
+    board.lang = otherLanguage(board.lang);
+    try {
+      window.localStorage.setItem(STORAGE_KEY, board.lang);
+    } catch {
+      // Not remembered; the toggle still works for this page.
+    }
+    applyLanguage();
+  });
+  $('wall-toggle').addEventListener('click', () => {
+    board.wall = !board.wall;
+    const url = new URL(window.location.href);
+    if (board.wall) url.searchParams.set('wall', '1');
+    else url.searchParams.delete('wall');
+    window.history.replaceState(null, '', url);
+    applyWall();
+  });
+  $('alert-banner-dismiss').addEventListener('click', () => {
+    board.banner = null;
+    renderAlerts();
+  });
+  window.addEventListener('resize', renderChart);
+  setInterval(renderTimes, 1000);
+}
+
+window.madoguchiBoard = {
+  state: () => ({
+    view: board.view,
+    user: board.user,
+    connection: board.connection,
+    wall: board.wall,
+    lang: board.lang,
+    states: board.states,
+    alerts: board.alerts.map((a) => ({ ...a })),
+    banner: board.banner ? board.banner.callId : null,
+  }),
+};
+
+wire();
+start();

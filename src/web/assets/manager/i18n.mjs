@@ -1,0 +1,218 @@
+// The board's words, Japanese first and English. Keys are looked up in the chosen language,
+// then in Japanese; `{name}` in a string is replaced by the parameter of that name. The
+// language choice is shared with the operator console (same storage key).
+
+export const LANGUAGES = ['ja', 'en'];
+export const STORAGE_KEY = 'madoguchi.lang';
+
+export const STRINGS = {
+  ja: {
+    'app.title': '管理者ボード',
+    'skip': 'メインへ移動',
+    'loading': '読み込み中…',
+    'lang.toggle': 'English',
+    'lang.toggle_label': '表示言語を切り替え（English）',
+    'wall.toggle': '大きな文字',
+    'connection.connecting': '接続中…',
+    'connection.open': 'ライブ',
+    'connection.closed': '切断 — 再接続します',
+    'who': '{login} でサインイン中',
+    'signout': 'サインアウト',
+    'signin.heading': '管理者サインイン',
+    'signin.login': 'ログインID',
+    'signin.password': 'パスワード',
+    'signin.submit': 'サインイン',
+    'signin.submitting': 'サインイン中…',
+    'signin.error.required': 'ログインIDとパスワードを入力してください。',
+    'signin.error.bad_credentials': 'ログインIDまたはパスワードが違います。',
+    'signin.error.rate_limited': '試行が多すぎます。しばらく待ってからもう一度お試しください。',
+    'signin.error.network': 'サーバーに接続できません。',
+    'signin.expired': 'セッションの有効期限が切れました。もう一度サインインしてください。',
+    'signin.signed_out': 'サインアウトしました。',
+    'forbidden.message': 'このページは管理者専用です。',
+    'forbidden.hint': 'オペレーターの方はオペレーター画面をお使いください。',
+    'forbidden.console': 'オペレーター画面へ',
+    'kpi.waiting': '待ち呼',
+    'kpi.longest': '最長待ち時間',
+    'kpi.sl_today': 'サービスレベル（本日）',
+    'kpi.sl_30': 'サービスレベル（直近30分）',
+    'kpi.threshold': '{s}秒以内',
+    'kpi.asa': '平均応答時間 ASA',
+    'kpi.aht': '平均処理時間 AHT',
+    'kpi.abandon_rate': '放棄率',
+    'kpi.answer_rate': '応答率',
+    'kpi.last30_suffix': '直近30分 {value}',
+    'today.heading': '本日の件数',
+    'today.offered': '着信（キュー）',
+    'today.answered': '応答',
+    'today.abandoned': '放棄',
+    'today.overflowed': 'あふれ',
+    'today.transferred': '転送',
+    'queues.heading': 'キュー',
+    'queues.name': 'キュー',
+    'queues.waiting': '待ち呼',
+    'queues.longest': '最長待ち',
+    'queues.operators': '受付可 / ログイン',
+    'operators.heading': 'オペレーター',
+    'operators.login': 'オペレーター',
+    'operators.state': '状態',
+    'operators.time': '経過',
+    'operators.none': 'オペレーターが登録されていません。',
+    'state.logged_out': 'ログアウト',
+    'state.available': '受付可',
+    'state.ringing': '呼出中',
+    'state.on_call': '通話中',
+    'state.wrap_up': '後処理',
+    'state.paused': '休憩',
+    'state.with_reason': '{state}（{reason}）',
+    'reason.break': '休憩',
+    'reason.lunch': '昼食',
+    'reason.training': '研修',
+    'reason.meeting': '会議',
+    'reason.no_answer': '応答なし',
+    'chart.heading': '30分ごとの件数（本日）',
+    'chart.offered': '着信',
+    'chart.answered': '応答',
+    'chart.abandoned': '放棄',
+    'chart.label': '本日30分ごとの着信・応答・放棄の件数。合計 着信{offered}件、応答{answered}件、放棄{abandoned}件。',
+    'chart.bar': '{start} {series} {value}件',
+    'alerts.heading': '苦情・トラブル',
+    'alerts.none': 'このボードを開いてからの報告はありません。',
+    'alerts.time': '時刻',
+    'alerts.operator': 'オペレーター',
+    'alerts.category': '区分',
+    'alerts.outcome': '対応結果',
+    'alerts.banner': '苦情・トラブルの報告: {operator}（{category}）{time}',
+    'alerts.dismiss': '閉じる',
+    'alerts.announce': '苦情・トラブルの報告があります。オペレーター {operator}、区分 {category}。',
+    'outcome.resolved_faq': 'FAQで解決',
+    'outcome.transferred_city': '市へ転送',
+    'outcome.referred_other_agency': '他機関を案内',
+    'outcome.callback_needed': '折り返し必要',
+    'outcome.other': 'その他',
+    'updated': '更新 {time}',
+  },
+  en: {
+    'app.title': 'Manager board',
+    'skip': 'Skip to main',
+    'loading': 'Loading…',
+    'lang.toggle': '日本語',
+    'lang.toggle_label': 'Switch language (日本語)',
+    'wall.toggle': 'Large type',
+    'connection.connecting': 'Connecting…',
+    'connection.open': 'Live',
+    'connection.closed': 'Disconnected — reconnecting',
+    'who': 'Signed in as {login}',
+    'signout': 'Sign out',
+    'signin.heading': 'Manager sign-in',
+    'signin.login': 'Login',
+    'signin.password': 'Password',
+    'signin.submit': 'Sign in',
+    'signin.submitting': 'Signing in…',
+    'signin.error.required': 'Enter your login and password.',
+    'signin.error.bad_credentials': 'Wrong login or password.',
+    'signin.error.rate_limited': 'Too many attempts. Please wait and try again.',
+    'signin.error.network': 'Cannot reach the server.',
+    'signin.expired': 'Your session has expired. Please sign in again.',
+    'signin.signed_out': 'Signed out.',
+    'forbidden.message': 'This page is for managers only.',
+    'forbidden.hint': 'Operators, please use the operator console.',
+    'forbidden.console': 'Go to the operator console',
+    'kpi.waiting': 'Waiting',
+    'kpi.longest': 'Longest wait',
+    'kpi.sl_today': 'Service level (today)',
+    'kpi.sl_30': 'Service level (last 30 min)',
+    'kpi.threshold': 'within {s} s',
+    'kpi.asa': 'ASA',
+    'kpi.aht': 'AHT',
+    'kpi.abandon_rate': 'Abandon rate',
+    'kpi.answer_rate': 'Answer rate',
+    'kpi.last30_suffix': 'last 30 min {value}',
+    'today.heading': 'Today',
+    'today.offered': 'Offered',
+    'today.answered': 'Answered',
+    'today.abandoned': 'Abandoned',
+    'today.overflowed': 'Overflowed',
+    'today.transferred': 'Transferred',
+    'queues.heading': 'Queues',
+    'queues.name': 'Queue',
+    'queues.waiting': 'Waiting',
+    'queues.longest': 'Longest',
+    'queues.operators': 'Available / logged in',
+    'operators.heading': 'Operators',
+    'operators.login': 'Operator',
+    'operators.state': 'State',
+    'operators.time': 'Time',
+    'operators.none': 'No operators are set up.',
+    'state.logged_out': 'Logged out',
+    'state.available': 'Available',
+    'state.ringing': 'Ringing',
+    'state.on_call': 'On call',
+    'state.wrap_up': 'Wrap-up',
+    'state.paused': 'Paused',
+    'state.with_reason': '{state} ({reason})',
+    'reason.break': 'break',
+    'reason.lunch': 'lunch',
+    'reason.training': 'training',
+    'reason.meeting': 'meeting',
+    'reason.no_answer': 'no answer',
+    'chart.heading': 'Calls per 30 minutes (today)',
+    'chart.offered': 'Offered',
+    'chart.answered': 'Answered',
+    'chart.abandoned': 'Abandoned',
+    'chart.label': 'Calls per 30 minutes today. Total offered {offered}, answered {answered}, abandoned {abandoned}.',
+    'chart.bar': '{start} {series} {value}',
+    'alerts.heading': 'Complaints and trouble',
+    'alerts.none': 'Nothing reported since this board was opened.',
+    'alerts.time': 'Time',
+    'alerts.operator': 'Operator',
+    'alerts.category': 'Category',
+    'alerts.outcome': 'Outcome',
+    'alerts.banner': 'Complaint reported: {operator} ({category}) {time}',
+    'alerts.dismiss': 'Dismiss',
+    'alerts.announce': 'Complaint reported by operator {operator}, category {category}.',
+    'outcome.resolved_faq': 'Resolved by FAQ',
+    'outcome.transferred_city': 'Transferred to city',
+    'outcome.referred_other_agency': 'Referred to another agency',
+    'outcome.callback_needed': 'Callback needed',
+    'outcome.other': 'Other',
+    'updated': 'Updated {time}',
+  },
+};
+
+/** The language to start in: the remembered one when it is known, else Japanese. */
+export function initialLanguage(remembered) {
+  return LANGUAGES.includes(remembered) ? remembered : 'ja';
+}
+
+export function otherLanguage(lang) {
+  return lang === 'ja' ? 'en' : 'ja';
+}
+
+/** The text of `key` in `lang` with `{name}` parameters filled in. */
+export function translate(lang, key, params = {}) {
+  const table = STRINGS[lang] ?? STRINGS.ja;
+  const text = table[key] ?? STRINGS.ja[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) =>
+    (Object.hasOwn(params, name) && params[name] !== null && params[name] !== undefined
+      ? String(params[name])
+      : whole));
+}
+
+/** An operator state as shown: "休憩（昼食）", "受付可" … ("休憩" alone for a break). */
+export function stateLabel(lang, state, reason) {
+  const stateKey = `state.${state}`;
+  const name = Object.hasOwn(STRINGS.ja, stateKey) ? translate(lang, stateKey) : String(state);
+  if (state !== 'paused' || !reason) return name;
+  const reasonKey = `reason.${reason}`;
+  const why = Object.hasOwn(STRINGS.ja, reasonKey) ? translate(lang, reasonKey) : String(reason);
+  return why === name || reason === 'break'
+    ? name
+    : translate(lang, 'state.with_reason', { state: name, reason: why });
+}
+
+/** An outcome code as shown; an unknown code as itself. */
+export function outcomeLabel(lang, outcome) {
+  const key = `outcome.${outcome}`;
+  return Object.hasOwn(STRINGS.ja, key) ? translate(lang, key) : String(outcome ?? '');
+}

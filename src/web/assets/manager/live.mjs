@@ -1,0 +1,110 @@
+// The live state the engine pushes (GET /api/v1/queues and its stream), read into what the
+// board shows: waiting callers and the longest wait per queue, operators grouped by state,
+// today's counts and figures. Times tick on the client: each snapshot carries the server's
+// instant `at`, so a wait is "server now − since" with the browser's clock offset taken out.
+
+/** The order operator states are listed in: the busy ones first, the absent last. */
+export const STATE_ORDER = ['on_call', 'ringing', 'wrap_up', 'available', 'paused', 'logged_out'];
+
+/**
+ * A snapshot as the board uses it. `receivedMs` is the browser's clock when it arrived;
+ * `offsetMs` is what to add to the browser's clock to get the server's.
+ */
+export function readSnapshot(data, receivedMs) {
+  const at = Date.parse(data?.at);
+  const offsetMs = Number.isFinite(at) ? at - receivedMs : 0;
+  const queues = (Array.isArray(data?.queues) ? data.queues : []).map((queue) => ({
+    name: String(queue.name ?? ''),
+    label: typeof queue.label === 'string' && queue.label ? queue.label : String(queue.name ?? ''),
+    waiting: (Array.isArray(queue.waiting) ? queue.waiting : []).map((w) => ({
+      callId: String(w.call_id ?? ''),
+      position: Number(w.position) || 0,
+      sinceMs: Date.parse(w.since),
+    })),
+    available: Number(queue.operators_available) || 0,
+    loggedIn: Number(queue.operators_logged_in) || 0,
+  }));
+  const operators = (Array.isArray(data?.operators) ? data.operators : []).map((op) => ({
+    login: String(op.login ?? ''),
+    state: String(op.state ?? 'logged_out'),
+    reason: typeof op.reason === 'string' ? op.reason : null,
+    sinceMs: Date.parse(op.since),
+    phones: Number(op.phones) || 0,
+  }));
+  const today = {};
+  for (const key of ['calls', 'offered', 'answered', 'abandoned', 'overflowed', 'transferred']) {
+    today[key] = Number(data?.today?.[key]) || 0;
+  }
+  const board = data?.board ?? {};
+  return {
+    offsetMs,
+    queues,
+    operators,
+    today,
+    thresholdS: Number(board.threshold_s) || 20,
+    shortAbandonS: Number(board.short_abandon_s) || 5,
+    figures: { today: readFigures(board.today), last30: readFigures(board.last_30_min) },
+    intervals: (Array.isArray(board.intervals) ? board.intervals : []).map((i) => ({
+      start: String(i.start ?? ''),
+      offered: Number(i.offered) || 0,
+      answered: Number(i.answered) || 0,
+      abandoned: Number(i.abandoned) || 0,
+    })),
+  };
+}
+
+function readFigures(figures) {
+  const ratio = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+  return {
+    offered: Number(figures?.offered) || 0,
+    serviceLevel: ratio(figures?.service_level),
+    asaS: ratio(figures?.asa_s),
+    ahtS: ratio(figures?.aht_s),
+    abandonRate: ratio(figures?.abandon_rate),
+    answerRate: ratio(figures?.answer_rate),
+  };
+}
+
+/** Whole seconds from `sinceMs` to the server's now (the browser's `nowMs` plus the offset). */
+export function secondsSince(sinceMs, nowMs, offsetMs = 0) {
+  if (!Number.isFinite(sinceMs)) return 0;
+  return Math.max(0, Math.floor((nowMs + offsetMs - sinceMs) / 1000));
+}
+
+/** Callers waiting in all queues, and the longest wait among them in seconds (0 if none). */
+export function waitingSummary(snapshot, nowMs) {
+  let waiting = 0;
+  let longestS = 0;
+  for (const queue of snapshot.queues) {
+    waiting += queue.waiting.length;
+    longestS = Math.max(longestS, queueLongestWait(queue, nowMs, snapshot.offsetMs));
+  }
+  return { waiting, longestS };
+}
+
+/** The longest wait in one queue, in seconds. */
+export function queueLongestWait(queue, nowMs, offsetMs = 0) {
+  return queue.waiting.reduce(
+    (longest, caller) => Math.max(longest, secondsSince(caller.sinceMs, nowMs, offsetMs)),
+    0,
+  );
+}
+
+/**
+ * The operators in [`STATE_ORDER`], longest in their state first within a state, and the
+ * count of each state (every state present, zeros included).
+ */
+export function groupOperators(operators) {
+  const rank = (state) => {
+    const at = STATE_ORDER.indexOf(state);
+    return at === -1 ? STATE_ORDER.length : at;
+  };
+  const sorted = [...operators].sort((a, b) => rank(a.state) - rank(b.state)
+    || (a.sinceMs || 0) - (b.sinceMs || 0)
+    || a.login.localeCompare(b.login));
+  const counts = Object.fromEntries(STATE_ORDER.map((state) => [state, 0]));
+  for (const op of operators) {
+    counts[op.state] = (counts[op.state] ?? 0) + 1;
+  }
+  return { sorted, counts };
+}

@@ -1,0 +1,473 @@
+//! End to end: the manager's live board at `/manager` in a real headless Chromium against the
+//! real binary (tests/dialplans/queue.toml: always open, one queue `desk`, 1 s wrap-up). A
+//! manager signs in through the page's form; an operator's phone (sipp) registers and the
+//! board shows them available within a second; paused, a caller from the test phone waits and
+//! the board shows the caller and a longest wait that ticks; the operator answers, the caller
+//! hangs up, and the complaint the operator files through the API appears on the board as an
+//! alert (list, banner and announcement). At the end every figure on the board matches
+//! `GET /api/v1/queues`. An operator signing in is told the board is for managers only.
+//!
+//! Screenshots (normal and large-type mode, 1280×720 and 1920×1080) are saved under
+//! `target/test-artifacts/manager/`.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::browser::{artifacts_dir, write_tone, Browser, Chromedriver};
+use support::center::{live, password, register, set_state, wait_for_state, Center, SippProcess};
+use support::phone::Phone;
+use support::{create_token, ensure_user, request, EngineProcess};
+
+const OPERATOR: &str = "op1";
+const MANAGER: &str = "sato";
+const MANAGER_PASSWORD: &str = "pw-sato-manager";
+/// How soon a change in the engine must be on the board.
+const WITHIN: Duration = Duration::from_secs(1);
+const AREA: &str = "manager";
+
+/// The engine with an operator and a manager, and a Chromium on the board's page.
+struct Room {
+    browser: Browser,
+    engine: EngineProcess,
+    center: Center,
+    name: &'static str,
+    _chromedriver: Chromedriver,
+    _microphone: tempfile::TempDir,
+}
+
+impl Room {
+    async fn open(name: &'static str) -> Room {
+        let center = Center::with_operators(&[OPERATOR]);
+        ensure_user(&center.database_url, MANAGER, "manager", MANAGER_PASSWORD);
+        let engine = tokio::task::block_in_place(|| center.start(&[]));
+        // The board needs no microphone, but the browser helper gives every page one.
+        let microphone = tempfile::tempdir().expect("temp dir");
+        let tone_file = microphone.path().join("silence.wav");
+        write_tone(&tone_file, 440.0);
+        let chromedriver = Chromedriver::start().await;
+        let mut browser = chromedriver.open(&tone_file).await;
+        browser.describe_with("JSON.stringify(window.madoguchiBoard?.state())");
+        browser
+            .goto(&format!("http://{}/manager", engine.http))
+            .await;
+        browser
+            .until(
+                "window.madoguchiBoard.state().view === 'sign_in' \
+                 && document.activeElement?.id === 'sign-in-login'",
+                "the sign-in form is shown",
+            )
+            .await;
+        Room {
+            browser,
+            engine,
+            center,
+            name,
+            _chromedriver: chromedriver,
+            _microphone: microphone,
+        }
+    }
+
+    async fn screenshot(&self, state: &str) {
+        self.browser
+            .screenshot(AREA, &format!("{}-{state}", self.name))
+            .await;
+    }
+
+    async fn sign_in(&self, login: &str, password: &str) {
+        self.browser.type_into("#sign-in-login", login).await;
+        self.browser.type_into("#sign-in-password", password).await;
+        self.browser.click("#sign-in-submit").await;
+    }
+
+    /// Polls the board until `expression` holds, failing if that takes longer than [`WITHIN`]
+    /// from `since`; returns how long it took.
+    async fn within_a_second(&self, since: Instant, expression: &str, what: &str) -> Duration {
+        let left = WITHIN.saturating_sub(since.elapsed());
+        self.browser.until_within(expression, what, left).await;
+        since.elapsed()
+    }
+
+    /// The operator's row on the board: its state and the text of its badge.
+    async fn operator_row(&self) -> Value {
+        self.browser
+            .eval(&format!(
+                "(() => {{ const row = document.querySelector('#operator-rows tr[data-login=\"{OPERATOR}\"]'); \
+                   return row ? {{ state: row.dataset.state, label: row.querySelector('.badge').textContent }} : null; }})()"
+            ))
+            .await
+    }
+
+    /// Whether the page fits its width (no horizontal scroll bar).
+    async fn fits_width(&self) -> bool {
+        self.browser
+            .eval("document.documentElement.scrollWidth <= window.innerWidth")
+            .await
+            == Value::Bool(true)
+    }
+
+    /// Sizes the window so that the page itself is `width`×`height`.
+    async fn set_page_size(&self, width: u32, height: u32) {
+        let client = &self.browser.client;
+        client
+            .set_window_size(width, height)
+            .await
+            .expect("the window can be sized");
+        let inner = self
+            .browser
+            .eval("[window.innerWidth, window.innerHeight]")
+            .await;
+        let (Some(inner_width), Some(inner_height)) = (inner[0].as_u64(), inner[1].as_u64()) else {
+            return;
+        };
+        let outer = |wanted: u32, got: u64| wanted + wanted.saturating_sub(got as u32);
+        client
+            .set_window_size(outer(width, inner_width), outer(height, inner_height))
+            .await
+            .expect("the window can be sized");
+    }
+
+    async fn toggle_wall(&self, on: bool) {
+        self.browser.click("#wall-toggle").await;
+        self.browser
+            .until(
+                &format!(
+                    "window.madoguchiBoard.state().wall === {on} \
+                     && document.body.classList.contains('wall') === {on}"
+                ),
+                "the large-type mode switches",
+            )
+            .await;
+    }
+}
+
+impl Drop for Room {
+    /// A failed test leaves the engine's log beside its screenshots.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let path = artifacts_dir(AREA).join(format!("{}-engine.log", self.name));
+            let _ = std::fs::write(path, self.engine.log());
+        }
+    }
+}
+
+/// A ratio as the board shows it: a whole percent, or a dash.
+fn percent(value: &Value) -> String {
+    match value.as_f64() {
+        Some(ratio) => format!("{}%", (ratio.clamp(0.0, 1.0) * 100.0).round() as i64),
+        None => "—".to_owned(),
+    }
+}
+
+/// Seconds as the board shows them: m:ss (rounded), or a dash.
+fn duration(value: &Value) -> String {
+    match value.as_f64() {
+        Some(seconds) => {
+            let total = seconds.max(0.0).round() as i64;
+            if total >= 3600 {
+                format!(
+                    "{}:{:02}:{:02}",
+                    total / 3600,
+                    total % 3600 / 60,
+                    total % 60
+                )
+            } else {
+                format!("{}:{:02}", total / 60, total % 60)
+            }
+        }
+        None => "—".to_owned(),
+    }
+}
+
+/// What each `data-field` of the board must say for the live state `api`.
+fn expected_fields(api: &Value) -> Vec<(String, String)> {
+    let mut fields = Vec::new();
+    for key in [
+        "offered",
+        "answered",
+        "abandoned",
+        "overflowed",
+        "transferred",
+    ] {
+        fields.push((key.to_owned(), api["today"][key].to_string()));
+    }
+    let board = &api["board"];
+    fields.push(("sl-today".into(), percent(&board["today"]["service_level"])));
+    fields.push((
+        "sl-30".into(),
+        percent(&board["last_30_min"]["service_level"]),
+    ));
+    fields.push(("asa".into(), duration(&board["today"]["asa_s"])));
+    fields.push(("aht".into(), duration(&board["today"]["aht_s"])));
+    fields.push((
+        "abandon-rate".into(),
+        percent(&board["today"]["abandon_rate"]),
+    ));
+    fields.push((
+        "answer-rate".into(),
+        percent(&board["today"]["answer_rate"]),
+    ));
+    let waiting: usize = api["queues"].as_array().map_or(0, |queues| {
+        queues
+            .iter()
+            .map(|q| q["waiting"].as_array().map_or(0, Vec::len))
+            .sum()
+    });
+    fields.push(("waiting".into(), waiting.to_string()));
+    fields.push((
+        "threshold".into(),
+        format!("{}秒以内", board["threshold_s"]),
+    ));
+    fields
+}
+
+/// The text of the first element with `data-field` = `name`.
+async fn field(browser: &Browser, name: &str) -> String {
+    browser
+        .eval(&format!(
+            "document.querySelector('[data-field=\"{name}\"]')?.textContent ?? null"
+        ))
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_follows_operators_callers_and_complaints_live_and_matches_the_api() {
+    let room = Room::open("live").await;
+    room.screenshot("1-sign-in").await;
+    room.sign_in(MANAGER, MANAGER_PASSWORD).await;
+    room.browser
+        .until(
+            "(() => { const s = window.madoguchiBoard.state(); \
+               return s.view === 'board' && s.connection === 'open' && s.states > 0; })()",
+            "the board is shown with its live stream open",
+        )
+        .await;
+    assert_eq!(
+        room.operator_row().await["state"],
+        "logged_out",
+        "before the phone registers"
+    );
+
+    // The operator's phone registers: available on the board within a second.
+    let port = tokio::task::block_in_place(|| register(&room.engine, OPERATOR));
+    let registered = Instant::now();
+    let took = room
+        .within_a_second(
+            registered,
+            &format!(
+                "document.querySelector('#operator-rows tr[data-login=\"{OPERATOR}\"]')\
+                   ?.dataset.state === 'available'"
+            ),
+            "the board shows the operator available",
+        )
+        .await;
+    assert_eq!(room.operator_row().await["label"], "受付可");
+    eprintln!("available on the board {took:?} after the registration");
+
+    // Paused for lunch, so the next caller waits.
+    let (status, body) = tokio::task::block_in_place(|| {
+        set_state(
+            &room.engine,
+            OPERATOR,
+            r#"{"state":"paused","reason":"lunch"}"#,
+        )
+    });
+    assert_eq!(status, 200, "{body}");
+    room.browser
+        .until(
+            "document.querySelector('#operator-rows tr[data-login=\"op1\"] .badge')\
+               ?.textContent === '休憩（昼食）'",
+            "the board shows the operator paused with the reason",
+        )
+        .await;
+
+    let mut caller = Phone::new(room.engine.sip).await;
+    assert_eq!(caller.call("0120000000").await.status(), Some(200));
+    let queued = Instant::now();
+    let took = room
+        .within_a_second(
+            queued,
+            "document.querySelector('[data-field=\"waiting\"]').textContent === '1' \
+             && document.querySelector('#queue-rows tr[data-queue=\"desk\"] td').textContent === '1'",
+            "the board shows one caller waiting",
+        )
+        .await;
+    eprintln!("the waiting caller on the board {took:?} after the hotline answered");
+    // The longest wait ticks on the page between the engine's pushes.
+    room.browser
+        .until_within(
+            "['0:02', '0:03'].includes(document.querySelector('[data-field=\"longest\"]').textContent)",
+            "the longest wait ticks",
+            Duration::from_secs(4),
+        )
+        .await;
+    assert!(room.fits_width().await, "no horizontal scroll at 1280×720");
+    room.screenshot("2-waiting").await;
+    room.toggle_wall(true).await;
+    assert!(
+        room.fits_width().await,
+        "no horizontal scroll in large type at 1280×720"
+    );
+    room.screenshot("3-waiting-wall").await;
+    room.toggle_wall(false).await;
+
+    // The operator's phone answers once they are available again.
+    let mut desk_phone = SippProcess::phone("operator_answer.xml", port, &["-m", "1"]);
+    let (status, body) = tokio::task::block_in_place(|| {
+        set_state(&room.engine, OPERATOR, r#"{"state":"available"}"#)
+    });
+    assert_eq!(status, 200, "{body}");
+    let on_call = tokio::task::block_in_place(|| wait_for_state(&room.engine, OPERATOR, "on_call"));
+    room.within_a_second(
+        Instant::now(),
+        "document.querySelector('#operator-rows tr[data-login=\"op1\"]')?.dataset.state === 'on_call' \
+         && document.querySelector('[data-field=\"waiting\"]').textContent === '0'",
+        "the board shows the operator on the call and nobody waiting",
+    )
+    .await;
+    let call_id = on_call["call_id"]
+        .as_str()
+        .expect("the live state names the operator's call")
+        .to_owned();
+    assert_eq!(caller.hangup().await.status(), Some(200));
+    assert_eq!(
+        desk_phone.exited(Duration::from_secs(10)).await,
+        Some(0),
+        "the operator's leg ended with the caller's:\n{}",
+        desk_phone.output()
+    );
+
+    // The operator files a complaint; the board raises it.
+    let token = create_token(&room.center.database_url, OPERATOR);
+    let authorization = format!("Bearer {token}");
+    let filed = tokio::task::block_in_place(|| {
+        request(
+            room.engine.http,
+            "POST",
+            &format!("/api/v1/calls/{call_id}/classification"),
+            &[("Authorization", authorization.as_str())],
+            Some(
+                r#"{"category": "イ", "outcome": "other", "complaint": true, "faq_id": null, "note": "強い口調での苦情"}"#,
+            ),
+        )
+    });
+    assert!(
+        (200..300).contains(&filed.status),
+        "the classification is filed: {} {}",
+        filed.status,
+        filed.body
+    );
+    let filed_at = Instant::now();
+    room.within_a_second(
+        filed_at,
+        &format!(
+            "(() => {{ const s = window.madoguchiBoard.state(); \
+               return s.alerts.length === 1 && s.alerts[0].callId === '{call_id}' \
+                 && s.banner === '{call_id}'; }})()"
+        ),
+        "the complaint appears on the board",
+    )
+    .await;
+    let item = room.browser.text("#alert-list li").await;
+    assert!(
+        item.contains(OPERATOR) && item.contains("イ カードの申請"),
+        "the alert names the operator and the category: {item}"
+    );
+    assert!(
+        !item.contains("強い口調"),
+        "the alert keeps the note to itself: {item}"
+    );
+    let banner = room.browser.text("#alert-banner-text").await;
+    assert!(banner.contains(OPERATOR), "the banner: {banner}");
+    room.browser
+        .until(
+            "document.getElementById('live-assertive').textContent.includes('苦情')",
+            "the complaint is announced to screen readers",
+        )
+        .await;
+
+    // Once the call's record is counted, every figure on the board is the API's.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (api, expected) = loop {
+        let api = tokio::task::block_in_place(|| live(&room.engine));
+        let expected = expected_fields(&api);
+        let mut shown = Vec::new();
+        for (name, _) in &expected {
+            shown.push((name.clone(), field(&room.browser, name).await));
+        }
+        if api["today"]["answered"] == 1 && shown == expected {
+            break (api, expected);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the board shows {shown:?}, the API {expected:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(api["today"]["offered"], 1, "{api}");
+    assert!(
+        expected
+            .iter()
+            .any(|(name, text)| name == "sl-today" && text != "—"),
+        "the service level has a value to compare: {expected:?}"
+    );
+    let bars = room
+        .browser
+        .eval("document.querySelectorAll('#chart rect.bar.offered').length")
+        .await;
+    assert!(
+        bars.as_u64().unwrap_or(0) >= 20,
+        "08:00–18:00 at least: {bars}"
+    );
+    room.screenshot("4-complaint").await;
+
+    room.set_page_size(1920, 1080).await;
+    room.toggle_wall(true).await;
+    assert!(
+        room.fits_width().await,
+        "no horizontal scroll in large type at 1920×1080"
+    );
+    room.screenshot("5-complaint-wall-1920").await;
+
+    // English by the toggle, the numbers unchanged.
+    room.browser.click("#lang-toggle").await;
+    room.browser
+        .until(
+            "document.getElementById('queues-heading').textContent === 'Queues' \
+             && document.querySelector('#operator-rows .badge').textContent === 'Available'",
+            "the board switches to English",
+        )
+        .await;
+    assert_eq!(field(&room.browser, "threshold").await, "within 20 s");
+    room.screenshot("6-english-wall-1920").await;
+    room.browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_who_signs_in_is_told_the_board_is_for_managers_only() {
+    let room = Room::open("agent").await;
+    room.sign_in(OPERATOR, &password(OPERATOR)).await;
+    room.browser
+        .until(
+            "window.madoguchiBoard.state().view === 'forbidden'",
+            "the page says it is for managers",
+        )
+        .await;
+    assert_eq!(
+        room.browser.text("#forbidden-message").await,
+        "このページは管理者専用です。"
+    );
+    assert_eq!(
+        room.browser
+            .eval("window.madoguchiBoard.state().connection")
+            .await,
+        "closed",
+        "no stream is opened for an operator"
+    );
+    room.screenshot("managers-only").await;
+    room.browser.close().await;
+}
