@@ -444,6 +444,37 @@ async fn the_board_follows_operators_callers_and_complaints_live_and_matches_the
         .await;
     assert_eq!(field(&room.browser, "threshold").await, "within 20 s");
     room.screenshot("6-english-wall-1920").await;
+
+    // The month's report is downloaded from the board with the manager's session.
+    room.browser
+        .eval(
+            "(() => { const m = document.getElementById('report-month'); \
+               m.value = '2026-11'; m.dispatchEvent(new Event('input')); })()",
+        )
+        .await;
+    let href = room
+        .browser
+        .eval("document.getElementById('report-xlsx').getAttribute('href')")
+        .await;
+    assert_eq!(href, "/api/v1/reports/monthly?month=2026-11&format=xlsx");
+    room.browser
+        .eval(
+            "(() => { window.reportFetch = null; \
+               fetch(document.getElementById('report-xlsx').href) \
+                 .then(r => { window.reportFetch = [r.status, r.headers.get('content-type')]; }); })()",
+        )
+        .await;
+    let fetched = room
+        .browser
+        .until("window.reportFetch", "the report downloads")
+        .await;
+    assert_eq!(fetched[0], 200, "{fetched}");
+    assert!(
+        fetched[1]
+            .as_str()
+            .is_some_and(|t| t.contains("spreadsheetml")),
+        "{fetched}"
+    );
     room.browser.close().await;
 }
 

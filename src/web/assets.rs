@@ -97,6 +97,7 @@ const MANAGER_ASSETS: &[Asset] = &[
     manager_asset!("chart.mjs"),
     manager_asset!("alerts.mjs"),
     manager_asset!("session.mjs"),
+    manager_asset!("report.mjs"),
 ];
 
 /// Same-origin everything; the audio needs no network permission from CSP (WebRTC is not

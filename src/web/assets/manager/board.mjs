@@ -7,6 +7,7 @@
 //
 // `window.madoguchiBoard.state()` tells the end-to-end tests what the board shows.
 
+import { previousMonth, reportLinks } from './report.mjs';
 import { formatClockTime, formatCount, formatDuration, formatPercent, serviceLevelGrade } from './format.mjs';
 import { initialLanguage, otherLanguage, outcomeLabel, stateLabel, STORAGE_KEY, translate } from './i18n.mjs';
 import { groupOperators, queueLongestWait, readSnapshot, secondsSince, STATE_ORDER, waitingSummary } from './live.mjs';
@@ -474,6 +475,20 @@ function wire() {
   });
   window.addEventListener('resize', renderChart);
   setInterval(renderTimes, 1000);
+  const month = $('report-month');
+  month.value = previousMonth(new Date());
+  month.addEventListener('input', updateReportLinks);
+  updateReportLinks();
+}
+
+/** Points the download links at the chosen month's report (hidden for an incomplete input). */
+function updateReportLinks() {
+  const links = reportLinks($('report-month').value);
+  for (const format of ['xlsx', 'csv']) {
+    const anchor = $(`report-${format}`);
+    anchor.hidden = !links;
+    if (links) anchor.href = links[format];
+  }
 }
 
 window.madoguchiBoard = {

@@ -8,6 +8,10 @@ export const STORAGE_KEY = 'madoguchi.lang';
 export const STRINGS = {
   ja: {
     'app.title': '管理者ボード',
+    'report.heading': '月次報告',
+    'report.month': '対象月',
+    'report.xlsx': 'Excel で保存',
+    'report.csv': 'CSV で保存',
     'skip': 'メインへ移動',
     'loading': '読み込み中…',
     'lang.toggle': 'English',
@@ -94,6 +98,10 @@ export const STRINGS = {
   },
   en: {
     'app.title': 'Manager board',
+    'report.heading': 'Monthly report',
+    'report.month': 'Month',
+    'report.xlsx': 'Save as Excel',
+    'report.csv': 'Save as CSV',
     'skip': 'Skip to main',
     'loading': 'Loading…',
     'lang.toggle': '日本語',
