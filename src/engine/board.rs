@@ -69,26 +69,47 @@ pub struct Figures {
     pub answer_rate: Option<f64>,
 }
 
+/// What the board needs of a call that reached a queue: a few numbers instead of the whole
+/// record, so the 30-minute window stays small however many calls end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedCall {
+    pub answered: bool,
+    pub abandoned: bool,
+    pub waited_ms: Option<u64>,
+    pub talk_ms: u64,
+}
+
+impl QueuedCall {
+    /// `None` for a call that never reached a queue (it is not offered).
+    pub fn of(record: &CallRecord) -> Option<QueuedCall> {
+        record.queue.as_ref()?;
+        let ms = |v: Option<i64>| v.map(|ms| u64::try_from(ms).unwrap_or(0));
+        Some(QueuedCall {
+            answered: record.operator.is_some(),
+            abandoned: record.disposition == Disposition::Abandoned,
+            waited_ms: ms(record.waited_ms),
+            talk_ms: ms(record.talk_ms).unwrap_or(0),
+        })
+    }
+}
+
 impl Tally {
-    pub fn add_call(&mut self, record: &CallRecord, settings: &ServiceLevelSettings) {
-        if record.queue.is_none() {
-            return;
-        }
+    fn add_queued(&mut self, call: QueuedCall, settings: &ServiceLevelSettings) {
         self.offered += 1;
-        let waited = record.waited_ms.map(|ms| u64::try_from(ms).unwrap_or(0));
-        if record.operator.is_some() {
+        if call.answered {
             self.answered += 1;
-            let waited = waited.unwrap_or(0);
+            let waited = call.waited_ms.unwrap_or(0);
             self.answered_wait_ms += waited;
             if u128::from(waited) <= settings.threshold.as_millis() {
                 self.answered_in_threshold += 1;
             }
-            self.talk_ms += record
-                .talk_ms
-                .map_or(0, |ms| u64::try_from(ms).unwrap_or(0));
-        } else if record.disposition == Disposition::Abandoned {
+            self.talk_ms += call.talk_ms;
+        } else if call.abandoned {
             self.abandoned += 1;
-            if waited.is_some_and(|ms| u128::from(ms) < settings.short_abandon.as_millis()) {
+            if call
+                .waited_ms
+                .is_some_and(|ms| u128::from(ms) < settings.short_abandon.as_millis())
+            {
                 self.abandoned_short += 1;
             }
         }
@@ -134,9 +155,9 @@ pub struct Board {
     recent: VecDeque<(DateTime<Utc>, Recent)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Recent {
-    Call(Box<CallRecord>),
+    Call(QueuedCall),
     WrapUp(Duration),
 }
 
@@ -156,20 +177,21 @@ impl Board {
     }
 
     pub fn add_call(&mut self, record: &CallRecord, tz: Tz) {
-        self.today.add_call(record, &self.settings);
-        if record.queue.is_some() {
-            let local = record.arrived_at.with_timezone(&tz);
-            let index = (local.hour() * 2 + local.minute() / 30) as usize;
-            if let Some(interval) = self.intervals.get_mut(index) {
-                interval.offered += 1;
-                if record.operator.is_some() {
-                    interval.answered += 1;
-                } else if record.disposition == Disposition::Abandoned {
-                    interval.abandoned += 1;
-                }
+        let Some(call) = QueuedCall::of(record) else {
+            return;
+        };
+        self.today.add_queued(call, &self.settings);
+        let local = record.arrived_at.with_timezone(&tz);
+        let index = (local.hour() * 2 + local.minute() / 30) as usize;
+        if let Some(interval) = self.intervals.get_mut(index) {
+            interval.offered += 1;
+            if call.answered {
+                interval.answered += 1;
+            } else if call.abandoned {
+                interval.abandoned += 1;
             }
         }
-        self.remember(record.ended_at, Recent::Call(Box::new(record.clone())));
+        self.remember(record.ended_at, Recent::Call(call));
     }
 
     pub fn add_wrap_up(&mut self, ended: DateTime<Utc>, length: Duration) {
@@ -187,7 +209,7 @@ impl Board {
             .filter(|(at, _)| *at > since && *at <= now);
         for (_, recent) in window {
             match recent {
-                Recent::Call(record) => tally.add_call(record, &self.settings),
+                Recent::Call(call) => tally.add_queued(*call, &self.settings),
                 Recent::WrapUp(length) => tally.add_wrap_up(*length),
             }
         }
@@ -282,7 +304,9 @@ mod tests {
     fn tally(calls: &[CallRecord]) -> Tally {
         let mut tally = Tally::default();
         for c in calls {
-            tally.add_call(c, &ServiceLevelSettings::default());
+            if let Some(call) = QueuedCall::of(c) {
+                tally.add_queued(call, &ServiceLevelSettings::default());
+            }
         }
         tally
     }

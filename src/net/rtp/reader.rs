@@ -58,11 +58,7 @@ pub(super) struct Reader {
 
 impl Reader {
     pub(super) fn spawn(setup: ReaderSetup) -> Reader {
-        let (control, control_rx) = mpsc::unbounded_channel();
-        Reader {
-            task: tokio::spawn(read_stream(setup, control_rx)),
-            control,
-        }
+        Reader::with_task(|control| read_stream(setup, control))
     }
 
     /// A reader whose packets come from `task`, which takes its control channel.
