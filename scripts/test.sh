@@ -21,6 +21,10 @@ fc-list :lang=ja 2>/dev/null | grep -q . || need+=(fonts-ipafont-gothic)
 # tests/report.rs reads the report XLSX with openpyxl, pip-installed into a venv under target/.
 command -v python3 >/dev/null || need+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# tests/report_render.rs prints the report XLSX with headless LibreOffice and reads the PDF
+# with poppler (pdftotext, pdffonts, pdftoppm); pages go to target/test-artifacts/report/.
+command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
+command -v pdftoppm >/dev/null || need+=(poppler-utils)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   as_root=""

@@ -1,5 +1,6 @@
 //! The store side of operators: the directory the engine authenticates phones against, what
-//! it restores after a restart, and the writer that keeps operator history and registrations.
+//! it restores after a restart, and the writer that keeps operator history, registrations
+//! and measured wrap-ups.
 //!
 //! Writes go through one task in order, so a binding saved and then deleted ends deleted; a
 //! failed write is logged and the engine carries on (presence is rebuilt by the phones'
@@ -10,7 +11,7 @@ use std::net::SocketAddr;
 
 use chrono::{DateTime, Utc};
 use madoguchi_sip::Transport;
-use madoguchi_store::{Registration, Store, StoreError};
+use madoguchi_store::{Registration, Store, StoreError, WrapUp};
 use tokio::sync::mpsc;
 
 use crate::engine::{Counters, DirectoryEntry, OperatorHistory, RegistrationChange, StoredBinding};
@@ -124,6 +125,8 @@ pub async fn load_records_since(
 pub enum PresenceWrite {
     History(OperatorHistory),
     Registration(RegistrationChange),
+    /// A wrap-up that ended: written after the history row that ended it.
+    WrapUp(WrapUp),
 }
 
 /// Spawns the writer; send it what the engine's `poll_history`/`poll_registration` give.
@@ -167,6 +170,7 @@ pub fn spawn_writer(store: Store) -> mpsc::UnboundedSender<PresenceWrite> {
                 PresenceWrite::Registration(RegistrationChange::Delete { login, contact }) => {
                     store.delete_registration(login, contact).await.map(|_| ())
                 }
+                PresenceWrite::WrapUp(wrap_up) => store.record_wrap_up(wrap_up).await,
             };
             if let Err(error) = result {
                 tracing::warn!(%error, "operator presence not stored");

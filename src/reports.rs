@@ -258,6 +258,10 @@ pub fn run_seed(command: SeedCommand) -> ExitCode {
         .map(|c| c.code.clone())
         .collect();
     spec.target = target;
+    // One limit for all: the first queue's (the one that takes most calls).
+    if let Some(queue) = dialplan.queues().first() {
+        spec.wrap_up = queue.wrap_up;
+    }
     let generated = generate(&spec);
     let result = block_on(async {
         let store = Store::connect(&database_url).await?;
@@ -271,16 +275,21 @@ pub fn run_seed(command: SeedCommand) -> ExitCode {
         for batch in generated.counter_cases.chunks(5_000) {
             store.seed_counter_cases(batch).await?;
         }
+        for batch in generated.wrap_ups.chunks(5_000) {
+            store.seed_wrap_ups(batch).await?;
+        }
         store.close().await;
         Ok::<_, madoguchi_store::StoreError>(())
     });
     match result {
         Ok(Ok(())) => {
             println!(
-                "seeded {month}: {} calls, {} classifications, {} counter cases (seed {seed})",
+                "seeded {month}: {} calls, {} classifications, {} counter cases, {} wrap-ups \
+                 (seed {seed})",
                 generated.calls.len(),
                 generated.classifications.len(),
-                generated.counter_cases.len()
+                generated.counter_cases.len(),
+                generated.wrap_ups.len()
             );
             ExitCode::SUCCESS
         }

@@ -119,13 +119,14 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         public_address(settings.public_address.as_deref(), sip_addr).await?;
     let targets = resolve_targets(&settings).await?;
     let categories: Arc<[madoguchi_dialplan::Category]> = dialplan.categories().into();
-    let wrap_ups = Arc::new(web::QueueWrapUps::from_dialplan(&dialplan));
     let counter_calendar = dialplan.calendar("counter").cloned();
     let report_settings = Arc::new(crate::reports::settings_from_dialplan(
         &dialplan,
         settings.service_level.threshold,
         settings.service_level.short_abandon,
     ));
+    // Staffing counts unmeasured wrap-ups as the reports do.
+    let wrap_ups = Arc::new(web::QueueWrapUps::from_settings(&report_settings));
     let time_zone = dialplan
         .calendars()
         .first()
@@ -158,7 +159,10 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     engine.restore(now(), bindings, last_status);
     let (midnight, date) = engine.local_midnight(Utc::now());
     engine.seed_counters(presence::load_counters(&store, midnight, date).await?);
-    engine.seed_board(&presence::load_records_since(&store, midnight).await?);
+    engine.seed_board(
+        &presence::load_records_since(&store, midnight).await?,
+        &store.wrap_ups_since(midnight).await?,
+    );
     let presence_writer = presence::spawn_writer(store.clone());
     let (requests_tx, requests) = mpsc::channel(256);
     let (live_tx, live_rx) = watch::channel(Arc::new(engine.live(now())));
@@ -328,6 +332,9 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
         }
         while let Some(row) = engine.poll_history() {
             let _ = io.presence.send(PresenceWrite::History(row));
+        }
+        while let Some(wrap_up) = engine.poll_wrap_up() {
+            let _ = io.presence.send(PresenceWrite::WrapUp(wrap_up));
         }
         while let Some(change) = engine.poll_registration() {
             let _ = io.presence.send(PresenceWrite::Registration(change));

@@ -601,10 +601,93 @@ fn the_openapi_document_lists_the_console_endpoints() {
         "/api/v1/faq",
         "/api/v1/faq/{id}",
         "/api/v1/agents/me/calls",
+        "/api/v1/complaints",
     ] {
         assert!(document["paths"][path].is_object(), "{path} missing");
     }
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+/// Today's complaints are listed for managers only; a bad `since` or `limit` is a 400
+/// saying which; yesterday's complaint and a classification without the flag are not listed.
+#[test]
+fn todays_complaints_are_listed_for_managers_only() {
+    let console = console();
+    let midnight = tokyo_midnight();
+    let url = console.database_url.clone();
+    runtime().block_on(async move {
+        let store = Store::connect(&url).await.expect("store");
+        for (call_id, complaint, at) in [
+            ("yesterday", true, midnight - Duration::minutes(1)),
+            ("today-fine", false, midnight + Duration::seconds(1)),
+            ("today-complaint", true, midnight + Duration::seconds(2)),
+        ] {
+            let filing = madoguchi_store::NewClassification {
+                call_id: call_id.into(),
+                category: "イ".into(),
+                outcome: madoguchi_store::Outcome::Other,
+                complaint,
+                escalated: false,
+                faq_id: None,
+                note: Some("メモ".into()),
+                operator: "op1".into(),
+            };
+            store.classify(&filing, at).await.expect("classify");
+        }
+        store.close().await;
+    });
+
+    let manager = console.cookie_of("mgr", MANAGER_PASSWORD);
+    let today = console.with_cookie(&manager, "GET", "/api/v1/complaints", None);
+    assert_eq!(today.status, 200, "{}", today.body);
+    let listed = today.json();
+    let ids: Vec<&str> = listed["complaints"]
+        .as_array()
+        .expect("complaints")
+        .iter()
+        .filter_map(|c| c["call_id"].as_str())
+        .collect();
+    assert_eq!(ids, ["today-complaint"], "{}", today.body);
+    let since = encode(&(midnight - Duration::hours(1)).to_rfc3339());
+    let wider = console.as_admin(
+        "GET",
+        &format!("/api/v1/complaints?since={since}&limit=1"),
+        None,
+    );
+    assert_eq!(wider.status, 200, "{}", wider.body);
+    assert_eq!(wider.json()["complaints"][0]["call_id"], "today-complaint");
+    assert_eq!(wider.json()["complaints"].as_array().map(Vec::len), Some(1));
+    let all = console.as_admin("GET", &format!("/api/v1/complaints?since={since}"), None);
+    assert_eq!(
+        all.json()["complaints"][1]["call_id"],
+        "yesterday",
+        "{}",
+        all.body
+    );
+
+    for (query, field) in [
+        ("since=yesterday", "since"),
+        ("since=2026-01-05T09:00:00+09:00", "since"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=ten", "limit"),
+    ] {
+        let bad = console.with_cookie(
+            &manager,
+            "GET",
+            &format!("/api/v1/complaints?{query}"),
+            None,
+        );
+        assert_eq!(bad.status, 400, "{query}: {}", bad.body);
+        let reason = bad.json()["error"].as_str().unwrap_or_default().to_owned();
+        assert!(reason.starts_with(field), "{query}: {reason}");
+    }
+
+    let agent = console.cookie_of("op1", AGENT_PASSWORD);
+    let refused = console.with_cookie(&agent, "GET", "/api/v1/complaints", None);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let anonymous = console.call("GET", "/api/v1/complaints", &[], None);
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
 }
 
 /// A real call: the operator's sipp phone answers a sipp caller; the operator then signs
@@ -696,6 +779,13 @@ fn a_real_call_is_classified_by_its_operator_and_the_record_shows_it() {
     assert_eq!(alert["call_id"], call_id.as_str());
     assert_eq!(alert["operator"], "op1");
     assert!(!alert.to_string().contains("折り返し希望"), "{alert}");
+    // A manager who opens the board later finds it among today's complaints, as the
+    // stream told it, still without the note.
+    let (status, body) = engine.get("/api/v1/complaints");
+    assert_eq!(status, 200, "{body}");
+    let listed: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(listed["complaints"], json!([alert]), "{body}");
+    assert!(!body.contains("折り返し希望"), "{body}");
     let log = engine.log();
     assert!(
         !log.contains("折り返し希望"),

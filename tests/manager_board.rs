@@ -5,7 +5,9 @@
 //! the board shows the caller and a longest wait that ticks; the operator answers, the caller
 //! hangs up, and the complaint the operator files through the API appears on the board as an
 //! alert (list, banner and announcement). At the end every figure on the board matches
-//! `GET /api/v1/queues`. An operator signing in is told the board is for managers only.
+//! `GET /api/v1/queues`. A complaint filed before the manager opened the board is listed
+//! when it loads, without the banner, which only news raises. An operator signing in is told
+//! the board is for managers only.
 //!
 //! Screenshots (normal and large-type mode, 1280×720 and 1920×1080) are saved under
 //! `target/test-artifacts/manager/`.
@@ -14,6 +16,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
+use madoguchi_store::{CallRecord, Disposition, Store};
 use serde_json::Value;
 use support::browser::{artifacts_dir, write_tone, Browser, Chromedriver};
 use support::center::{live, password, register, set_state, wait_for_state, Center, SippProcess};
@@ -474,6 +478,138 @@ async fn the_board_follows_operators_callers_and_complaints_live_and_matches_the
             .as_str()
             .is_some_and(|t| t.contains("spreadsheetml")),
         "{fetched}"
+    );
+    room.browser.close().await;
+}
+
+/// A call `id` the operator took a few minutes ago, stored as the engine would have.
+fn taken_call(id: &str) -> CallRecord {
+    let arrived_at = Utc::now() - chrono::Duration::minutes(5);
+    CallRecord {
+        id: id.into(),
+        sip_call_id: format!("{id}@trunk.example"),
+        caller: "0462001234".into(),
+        called: "0120000000".into(),
+        arrived_at,
+        answered_at: Some(arrived_at),
+        ended_at: arrived_at + chrono::Duration::seconds(90),
+        entry: None,
+        branch: Some("open".into()),
+        disposition: Disposition::Answered,
+        dtmf: vec![],
+        hangup_side: None,
+        hangup_cause: None,
+        queue: Some("desk".into()),
+        waited_ms: Some(5_000),
+        operator: Some(OPERATOR.into()),
+        connected_at: Some(arrived_at + chrono::Duration::seconds(5)),
+        talk_ms: Some(85_000),
+        transfer_target: None,
+        transfer_result: None,
+        menu_choice: None,
+        node_id: "node1".into(),
+        events: vec![],
+    }
+}
+
+/// The operator files a complaint on `call_id` through the API, as the console does.
+fn file_complaint(engine: &EngineProcess, authorization: &str, call_id: &str) {
+    let filed = request(
+        engine.http,
+        "POST",
+        &format!("/api/v1/calls/{call_id}/classification"),
+        &[("Authorization", authorization)],
+        Some(
+            r#"{"category": "ウ", "outcome": "callback_needed", "complaint": true, "note": "受取が遅いとの苦情"}"#,
+        ),
+    );
+    assert!(
+        (200..300).contains(&filed.status),
+        "the classification is filed: {} {}",
+        filed.status,
+        filed.body
+    );
+}
+
+/// The banner, the list and how often the banner was raised since the page loaded.
+const ALERTS: &str = "(() => { const s = window.madoguchiBoard.state(); \
+    return JSON.stringify({ ids: s.alerts.map(a => a.callId), banner: s.banner, raised: s.raised, \
+      bannerShown: !document.getElementById('alert-banner').hidden, \
+      items: document.querySelectorAll('#alert-list li').length }); })()";
+
+async fn alerts_shown(browser: &Browser) -> Value {
+    let text = browser.eval(ALERTS).await;
+    serde_json::from_str(text.as_str().unwrap_or("null")).expect("the board's alerts as JSON")
+}
+
+/// A complaint filed before the manager signs in is listed once the board loads, without
+/// the banner (it is not news); one filed while the board is open raises it. A reload lists
+/// both again, quietly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complaints_filed_before_the_board_opened_are_listed_and_only_new_ones_raise_the_banner() {
+    let room = Room::open("history").await;
+    let store = Store::connect(&room.center.database_url)
+        .await
+        .expect("the engine's database");
+    store
+        .insert_calls(&[taken_call("call-earlier"), taken_call("call-later")])
+        .await
+        .expect("records");
+    store.close().await;
+    let token = create_token(&room.center.database_url, OPERATOR);
+    let authorization = format!("Bearer {token}");
+    tokio::task::block_in_place(|| file_complaint(&room.engine, &authorization, "call-earlier"));
+
+    room.sign_in(MANAGER, MANAGER_PASSWORD).await;
+    room.browser
+        .until(
+            "(() => { const s = window.madoguchiBoard.state(); \
+               return s.view === 'board' && s.alerts.length === 1; })()",
+            "the complaint filed before sign-in is listed",
+        )
+        .await;
+    assert_eq!(
+        alerts_shown(&room.browser).await,
+        serde_json::json!({"ids": ["call-earlier"], "banner": null, "raised": 0,
+                           "bannerShown": false, "items": 1}),
+        "listed, and the banner never raised for it"
+    );
+    let item = room.browser.text("#alert-list li").await;
+    assert!(
+        item.contains(OPERATOR) && item.contains("ウ カードの交付") && !item.contains("受取が遅い"),
+        "the listed alert names the operator and the category, not the note: {item}"
+    );
+    room.screenshot("1-listed").await;
+
+    tokio::task::block_in_place(|| file_complaint(&room.engine, &authorization, "call-later"));
+    room.within_a_second(
+        Instant::now(),
+        "window.madoguchiBoard.state().banner === 'call-later'",
+        "the complaint filed while the board is open raises the banner",
+    )
+    .await;
+    assert_eq!(
+        alerts_shown(&room.browser).await,
+        serde_json::json!({"ids": ["call-later", "call-earlier"], "banner": "call-later",
+                           "raised": 1, "bannerShown": true, "items": 2})
+    );
+    room.screenshot("2-new-one").await;
+
+    // A reload forgets nothing filed today, and raises nothing that is not news.
+    room.browser
+        .goto(&format!("http://{}/manager", room.engine.http))
+        .await;
+    room.browser
+        .until(
+            "(() => { const s = window.madoguchiBoard.state(); \
+               return s.view === 'board' && s.alerts.length === 2; })()",
+            "both complaints are listed after a reload",
+        )
+        .await;
+    assert_eq!(
+        alerts_shown(&room.browser).await,
+        serde_json::json!({"ids": ["call-later", "call-earlier"], "banner": null,
+                           "raised": 0, "bannerShown": false, "items": 2})
     );
     room.browser.close().await;
 }

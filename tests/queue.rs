@@ -581,3 +581,63 @@ fn prometheus_shows_the_queue_and_the_operators_by_state() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The wrap-up the engine measures is stored with the call it followed, so the board's AHT
+/// (talk + wrap-up) is the same after a restart as before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_measured_wrap_up_is_stored_and_counts_in_the_aht_after_a_restart() {
+    let center = Center::with_operators(&["op1"]);
+    let mut engine = center.start(&[]);
+    let port = register(&engine, "op1");
+    let _desk_phone = SippProcess::phone("operator_hangs_up.xml", port, &["-d", "1000"]);
+    wait_for_state(&engine, "op1", "available");
+    let (code, output) = sipp("caller_waits.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "{output}\n{}", engine.log());
+    let call_id = engine.wait_for_calls(1)["calls"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    wait_for_state(&engine, "op1", "wrap_up");
+    wait_for_state(&engine, "op1", "available");
+
+    let store = madoguchi_store::Store::connect(&center.database_url)
+        .await
+        .expect("store");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let wrap_up = loop {
+        let stored = store
+            .wrap_ups_since(DateTime::<Utc>::UNIX_EPOCH)
+            .await
+            .expect("wrap-ups");
+        if let Some(w) = stored.into_iter().next() {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "no wrap-up stored");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    store.close().await;
+    assert_eq!(wrap_up.call_id, call_id);
+    assert!(
+        (950..1_500).contains(&wrap_up.wrap_up_ms),
+        "the queue's 1 s wrap-up ran out: {wrap_up:?}"
+    );
+
+    let aht = |engine: &EngineProcess| {
+        support::center::live(engine)["board"]["today"]["aht_s"]
+            .as_f64()
+            .expect("an AHT")
+    };
+    let before = aht(&engine);
+    assert_eq!(engine.terminate(), Some(0), "{}", engine.log());
+    drop(engine);
+    let engine = center.start(&[]);
+    let after = aht(&engine);
+    assert!(
+        (after - before).abs() < 0.01,
+        "AHT {before} s before the restart, {after} s after"
+    );
+    assert!(
+        before > wrap_up.wrap_up_ms as f64 / 1000.0 + 0.9,
+        "talk counts too"
+    );
+}

@@ -98,8 +98,8 @@ fn june() -> (DateTime<Utc>, DateTime<Utc>) {
     (at(2025, 6), at(2025, 7))
 }
 
-/// The figures, counted in Rust from every record the store lists (20 s, 5 s, and the
-/// reference dialplan's 10 s wrap-up).
+/// The figures, counted in Rust from every record the store lists (20 s, 5 s, and each
+/// call's measured wrap-up, or the reference dialplan's 10 s where none was measured).
 #[derive(Debug, Default)]
 struct Counted {
     calls: i64,
@@ -114,6 +114,8 @@ struct Counted {
     in_time: i64,
     wait_ms: i64,
     handling_ms: i64,
+    /// Answered calls with a measured wrap-up.
+    measured_wrap_ups: i64,
     /// category code ("" unclassified) → (handled, transferred)
     categories: BTreeMap<String, (i64, i64)>,
     counter_cases: i64,
@@ -123,6 +125,13 @@ async fn count(url: &str) -> Counted {
     let store = Store::connect(url).await.expect("store");
     let (from, to) = june();
     let mut c = Counted::default();
+    let wrap_ups: BTreeMap<String, i64> = store
+        .wrap_ups_since(from - chrono::Duration::days(1))
+        .await
+        .expect("wrap-ups")
+        .into_iter()
+        .map(|w| (w.call_id, w.wrap_up_ms))
+        .collect();
     let mut offset = 0u64;
     loop {
         let page = store
@@ -173,7 +182,9 @@ async fn count(url: &str) -> Counted {
                 let wait = r.waited_ms.unwrap_or(0);
                 c.wait_ms += wait;
                 c.in_time += i64::from(wait <= 20_000);
-                c.handling_ms += r.talk_ms.unwrap_or(0) + 10_000;
+                c.measured_wrap_ups += i64::from(wrap_ups.contains_key(&r.id));
+                c.handling_ms +=
+                    r.talk_ms.unwrap_or(0) + wrap_ups.get(&r.id).copied().unwrap_or(10_000);
             } else if r.disposition == Disposition::Abandoned {
                 c.abandoned += 1;
                 c.short_abandoned += i64::from(r.waited_ms.is_some_and(|w| w < 5_000));
@@ -277,6 +288,12 @@ async fn the_monthly_csv_matches_the_records_counted_one_by_one() {
     }
     assert_eq!(c.calls, 3_000);
     assert!(c.abandoned > 0 && c.transferred > 0 && c.overflowed > 0 && c.closed > 0);
+    assert!(
+        c.measured_wrap_ups > 0 && c.measured_wrap_ups < c.answered,
+        "both measured and configured wrap-ups count ({} of {})",
+        c.measured_wrap_ups,
+        c.answered
+    );
     // Categories: the code column, handled and transferred per code.
     let categories: BTreeMap<String, (i64, i64)> = parts
         .iter()

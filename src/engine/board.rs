@@ -2,7 +2,7 @@
 //! rates, for today and for the last 30 minutes, and today's calls per 30-minute interval.
 //! Kept from the call records as the engine writes them (and from the operators' wrap-ups as
 //! they end), so a board costs no database query; at start the day so far is replayed from
-//! the stored records.
+//! the stored records and measured wrap-ups.
 
 use std::collections::VecDeque;
 use std::time::Duration;

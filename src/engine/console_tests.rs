@@ -451,6 +451,57 @@ fn filing_the_classification_ends_the_wrap_up_at_once() {
 }
 
 #[test]
+fn a_wrap_up_cut_short_by_the_classification_is_measured_for_its_call() {
+    let mut h = desk_with_console();
+    let mut caller = call_in(&mut h, 1);
+    answer(&mut h);
+    h.advance(Duration::from_secs(20));
+    h.sip(&caller.request("BYE", 2, "", false));
+    h.advance(Duration::from_millis(400));
+
+    let now = h.now;
+    h.engine.classification_filed(now, "op1");
+    h.drain();
+    let record = &h.records[0];
+    assert_eq!(h.wrap_ups.len(), 1);
+    assert_eq!(h.wrap_ups[0].call_id, record.id, "the call it followed");
+    assert_eq!(h.wrap_ups[0].wrap_up_ms, 400, "not the queue's 1 s");
+}
+
+#[test]
+fn a_wrap_up_that_runs_out_is_measured_at_the_queues_length() {
+    let mut h = desk_with_console();
+    let mut caller = call_in(&mut h, 1);
+    answer(&mut h);
+    h.sip(&caller.request("BYE", 2, "", false));
+    assert!(h.wrap_ups.is_empty(), "still in wrap-up");
+    h.advance(Duration::from_secs(2));
+    assert_eq!(state_of(&h, "op1"), "available");
+    assert_eq!(h.wrap_ups.len(), 1);
+    assert_eq!(h.wrap_ups[0].wrap_up_ms, 1_000);
+}
+
+#[test]
+fn the_board_seeded_at_start_counts_the_stored_wrap_ups() {
+    let mut h = desk_with_console();
+    let mut caller = call_in(&mut h, 1);
+    answer(&mut h);
+    h.advance(Duration::from_secs(60));
+    h.sip(&caller.request("BYE", 2, "", false));
+    h.advance(Duration::from_secs(2));
+    let (records, wrap_ups) = (h.records.clone(), h.wrap_ups.clone());
+    let before = h.engine.live(h.now).board.today;
+
+    h.engine.seed_board(&records, &[]);
+    let unknown = h.engine.live(h.now).board.today;
+    h.engine.seed_board(&records, &wrap_ups);
+    let after = h.engine.live(h.now).board.today;
+    assert_eq!(unknown.aht_s, Some(60.0), "talk only without the wrap-up");
+    assert_eq!(after.aht_s, before.aht_s);
+    assert_eq!(after.aht_s, Some(61.0));
+}
+
+#[test]
 fn a_reconnecting_console_learns_the_call_it_has() {
     let mut h = desk_with_console();
     call_in(&mut h, 1);

@@ -42,7 +42,7 @@ use madoguchi_sip::{
     Binding, BindingSource, Endpoint, EndpointConfig, LegId, RegistrarEvent, SipCredentials,
     SipEvent, SipStats, Transmit, Transport,
 };
-use madoguchi_store::CallRecord;
+use madoguchi_store::{CallRecord, WrapUp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -141,6 +141,7 @@ pub struct Engine {
     media_out: VecDeque<MediaCommand>,
     records: VecDeque<CallRecord>,
     history: VecDeque<OperatorHistory>,
+    wrap_ups: VecDeque<WrapUp>,
     registrations: VecDeque<RegistrationChange>,
     counters: Counters,
     board: board::Board,
@@ -178,6 +179,7 @@ impl Engine {
             media_out: VecDeque::new(),
             records: VecDeque::new(),
             history: VecDeque::new(),
+            wrap_ups: VecDeque::new(),
             registrations: VecDeque::new(),
             counters: Counters::default(),
             board: board::Board::new(config.service_level),
@@ -298,6 +300,11 @@ impl Engine {
         self.history.pop_front()
     }
 
+    /// Wrap-ups that ended, with the call each followed, for the store.
+    pub fn poll_wrap_up(&mut self) -> Option<WrapUp> {
+        self.wrap_ups.pop_front()
+    }
+
     pub fn poll_registration(&mut self) -> Option<RegistrationChange> {
         self.registrations.pop_front()
     }
@@ -329,13 +336,28 @@ impl Engine {
         self.sip.set_digest_algorithms(algorithms);
     }
 
-    /// Today's calls so far, as the store has them at start: the board's figures go on
-    /// from there (wrap-ups before the start are not known: AHT counts the new ones).
-    pub fn seed_board(&mut self, records: &[CallRecord]) {
+    /// Today's calls and wrap-ups so far, as the store has them at start: the board's
+    /// figures go on from there.
+    pub fn seed_board(&mut self, records: &[CallRecord], wrap_ups: &[WrapUp]) {
         self.board.reset();
         let tz = live::local_tz(&self.dialplan);
-        for record in records {
-            self.board.add_call(record, tz);
+        // In the order they ended, as they would have arrived live (the board's 30-minute
+        // window forgets from its oldest end).
+        let mut ended: Vec<(DateTime<Utc>, Result<&CallRecord, &WrapUp>)> = records
+            .iter()
+            .map(|r| (r.ended_at, Ok(r)))
+            .chain(wrap_ups.iter().map(|w| (w.ended_at, Err(w))))
+            .collect();
+        ended.sort_by_key(|(at, _)| *at);
+        for (_, item) in ended {
+            match item {
+                Ok(record) => self.board.add_call(record, tz),
+                Err(wrap_up) => {
+                    let ms = u64::try_from(wrap_up.wrap_up_ms).unwrap_or(0);
+                    self.board
+                        .add_wrap_up(wrap_up.ended_at, Duration::from_millis(ms));
+                }
+            }
         }
         self.live_changed = true;
     }
@@ -813,8 +835,16 @@ impl Engine {
             } => {
                 let ago = now.mono.saturating_duration_since(at);
                 let wall = now.wall - chrono::Duration::from_std(ago).unwrap_or_default();
-                if let Some(length) = self.operators.wrap_up_ending(operator, &change, wall) {
+                if let Some((length, call)) = self.operators.wrap_up_ending(operator, &change, wall)
+                {
                     self.board.add_wrap_up(wall, length);
+                    if let Some(call_id) = call {
+                        self.wrap_ups.push_back(WrapUp {
+                            call_id: call_id.to_owned(),
+                            ended_at: wall,
+                            wrap_up_ms: i64::try_from(length.as_millis()).unwrap_or(i64::MAX),
+                        });
+                    }
                 }
                 if let Some(row) = self.operators.observe(operator, &change, wall) {
                     self.history.push_back(row);

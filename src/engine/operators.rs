@@ -241,17 +241,23 @@ impl Operators {
         Ok(())
     }
 
-    /// How long `operator`'s wrap-up lasted, if `change` (at `at`) ends one.
+    /// How long `operator`'s wrap-up lasted and the call it followed (when known), if
+    /// `change` (at `at`) ends one.
     pub fn wrap_up_ending(
         &self,
         operator: OperatorId,
         change: &OperatorChange,
         at: DateTime<Utc>,
-    ) -> Option<std::time::Duration> {
+    ) -> Option<(std::time::Duration, Option<&str>)> {
         let seat = self.seats.get(operator.0 as usize)?;
         let ends = matches!(seat.state, OperatorState::WrapUp { .. })
             && matches!(change, OperatorChange::State(state) if !matches!(state, OperatorState::WrapUp { .. }));
-        ends.then(|| (at - seat.since).to_std().unwrap_or_default())
+        ends.then(|| {
+            (
+                (at - seat.since).to_std().unwrap_or_default(),
+                seat.last_call.as_deref(),
+            )
+        })
     }
 
     /// Keeps the table's view in step with an ACD change and turns it into a history row.

@@ -80,6 +80,7 @@ pub(super) struct Harness {
     pub media: Vec<MediaCommand>,
     pub records: Vec<CallRecord>,
     pub history: Vec<OperatorHistory>,
+    pub wrap_ups: Vec<madoguchi_store::WrapUp>,
     pub registrations: Vec<RegistrationChange>,
     pub console: Vec<console::ConsoleEvent>,
 }
@@ -141,6 +142,7 @@ impl Harness {
             media: Vec::new(),
             records: Vec::new(),
             history: Vec::new(),
+            wrap_ups: Vec::new(),
             registrations: Vec::new(),
             console: Vec::new(),
         }
@@ -189,6 +191,10 @@ impl Harness {
             }
             while let Some(row) = self.engine.poll_history() {
                 self.history.push(row);
+                progressed = true;
+            }
+            while let Some(wrap_up) = self.engine.poll_wrap_up() {
+                self.wrap_ups.push(wrap_up);
                 progressed = true;
             }
             while let Some(change) = self.engine.poll_registration() {

@@ -38,6 +38,7 @@ use super::AppState;
         super::faq_editions::list,
         super::faq_editions::get_edition,
         super::alerts::complaints_stream,
+        super::alerts::recent_complaints,
         super::reports::monthly,
         super::reports::final_report,
         super::staffing::week,
@@ -77,6 +78,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(super::classification::get_classification).post(super::classification::classify),
         )
         .route("/categories", get(super::classification::categories))
+        .route("/complaints", get(super::alerts::recent_complaints))
         .route("/complaints/stream", get(super::alerts::complaints_stream))
         .route("/agents/me/calls", get(super::classification::my_calls))
         .route("/reports/monthly", get(super::reports::monthly))

@@ -98,6 +98,18 @@ const MANAGER_ASSETS: &[Asset] = &[
     manager_asset!("alerts.mjs"),
     manager_asset!("session.mjs"),
     manager_asset!("report.mjs"),
+    manager_asset!("staffing.html"),
+    manager_asset!("staffing.css"),
+    manager_asset!("staffing.mjs"),
+    manager_asset!("staffing-grid.mjs"),
+    manager_asset!("staffing-query.mjs"),
+    manager_asset!("staffing-i18n.mjs"),
+    manager_asset!("faq.html"),
+    manager_asset!("faq.css"),
+    manager_asset!("faq-editor.mjs"),
+    manager_asset!("faq-api.mjs"),
+    manager_asset!("faq-model.mjs"),
+    manager_asset!("faq-i18n.mjs"),
 ];
 
 /// Same-origin everything; the audio needs no network permission from CSP (WebRTC is not
@@ -168,7 +180,8 @@ fn respond_from(assets: &[Asset], name: &str) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    if asset.name == INDEX {
+    // Every page, not only the index: /manager has more than one.
+    if asset.name.ends_with(".html") {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

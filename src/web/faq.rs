@@ -6,7 +6,9 @@
 //! Once an FAQ edition is published (`super::faq_editions`), search reads the latest
 //! edition's texts, so operators see what was handed to the city rather than a manager's
 //! unpublished edit; managers and admins search the live entries (the draft) with
-//! `draft=true`. Before the first edition, search reads the live entries.
+//! `draft=true`, and with `inactive=true` as well get the inactive entries the query matches
+//! after the active ones (the FAQ editor lists them so that they can be switched back on).
+//! Before the first edition, search reads the live entries.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -24,6 +26,8 @@ use super::AppState;
 const DEFAULT_LIMIT: u32 = 20;
 /// The longest query accepted, in characters.
 const MAX_QUERY_CHARS: usize = 200;
+/// Terms of a query beyond this many are ignored, as the store's search ignores them.
+const MAX_TERMS: usize = 8;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -36,6 +40,9 @@ pub struct SearchParams {
     /// Managers and admins: search the live (unpublished) entries instead of the latest
     /// published edition.
     draft: Option<bool>,
+    /// With `draft=true`: the inactive entries the query matches too, by id after the
+    /// active ones (within `limit`).
+    inactive: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -125,6 +132,10 @@ pub async fn search(
     if draft && !caller.is_manager() {
         return error(StatusCode::FORBIDDEN, "draft FAQ search is for managers");
     }
+    let inactive = params.inactive.unwrap_or(false);
+    if inactive && !draft {
+        return error(StatusCode::BAD_REQUEST, "inactive=true needs draft=true");
+    }
     let published = if draft {
         Ok(None)
     } else {
@@ -135,10 +146,47 @@ pub async fn search(
         Ok(None) => state.store.search_faq(&query, limit).await,
         Err(e) => Err(e),
     };
+    let entries = match entries {
+        Ok(entries) if inactive => with_inactive(&state, entries, &query, limit).await,
+        other => other,
+    };
     match entries {
         Ok(entries) => Json(FaqResults { entries }).into_response(),
         Err(e) => store_unavailable(&e),
     }
+}
+
+/// `active` followed by the inactive entries matching `query`, by id, up to `limit` in all.
+/// Inactive entries are few (retired ones), so they are filtered here rather than searched.
+async fn with_inactive(
+    state: &AppState,
+    mut active: Vec<FaqEntry>,
+    query: &str,
+    limit: u32,
+) -> Result<Vec<FaqEntry>, madoguchi_store::StoreError> {
+    let room = (limit as usize).saturating_sub(active.len());
+    if room == 0 {
+        return Ok(active);
+    }
+    let retired = state.store.list_faq().await?;
+    active.extend(
+        retired
+            .into_iter()
+            .filter(|entry| !entry.active && matches_query(entry, query))
+            .take(room),
+    );
+    Ok(active)
+}
+
+/// Whether every term of `query` occurs in the entry's question or answer, ignoring case:
+/// the store's search semantics, for entries it does not search.
+fn matches_query(entry: &FaqEntry, query: &str) -> bool {
+    let question = entry.question.to_lowercase();
+    let answer = entry.answer.to_lowercase();
+    query.split_whitespace().take(MAX_TERMS).all(|term| {
+        let term = term.to_lowercase();
+        question.contains(&term) || answer.contains(&term)
+    })
 }
 
 /// One FAQ entry, active or not.
@@ -217,5 +265,37 @@ pub async fn update(
         }
         Ok(None) => error(StatusCode::NOT_FOUND, "no such FAQ entry"),
         Err(e) => faq_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(question: &str, answer: &str) -> FaqEntry {
+        let at = chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("a valid instant");
+        FaqEntry {
+            id: 1,
+            question: question.to_owned(),
+            answer: answer.to_owned(),
+            category: None,
+            uses: 0,
+            created_at: at,
+            updated_at: at,
+            active: false,
+        }
+    }
+
+    #[test]
+    fn an_inactive_entry_matches_when_every_term_is_in_its_question_or_answer() {
+        let retired = entry("旧制度の電子証明書", "市役所で更新できます。");
+        assert!(matches_query(&retired, ""));
+        assert!(matches_query(&retired, "電子証明書　市役所"));
+        assert!(!matches_query(&retired, "電子証明書 郵送"));
+    }
+
+    #[test]
+    fn matching_inactive_entries_ignores_case() {
+        assert!(matches_query(&entry("QR code", "Scan it"), "qr SCAN"));
     }
 }

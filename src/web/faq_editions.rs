@@ -1,7 +1,10 @@
 //! FAQ editions over HTTP (`madoguchi_store::faq_edition`):
 //! - `POST /api/v1/faq/editions` with an optional `{"note": "…"}` (managers and admins)
 //!   publishes the active entries as the next edition (初版, 第2版, …);
-//! - `GET /api/v1/faq/editions` lists them (any signed-in user);
+//! - `GET /api/v1/faq/editions` lists them (any signed-in user); with `?next=true`
+//!   (managers and admins) also the edition publishing now would make: its number, label,
+//!   entry count and changes since the latest edition — the FAQ editor's "unpublished
+//!   changes" and the name its confirmation gives;
 //! - `GET /api/v1/faq/editions/{n}?format=json|md|xlsx` returns one: JSON (edition, entries,
 //!   changes since edition n-1) by default, or the files handed to the city as an
 //!   attachment (`crate::faq_export`).
@@ -13,12 +16,14 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use madoguchi_store::{EditionChanges, EditionEntry, FaqEdition, FaqEditionError};
+use madoguchi_store::{
+    edition_changes, edition_label, EditionChanges, EditionEntry, FaqEdition, FaqEditionError,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::api::{error, ApiError};
-use super::auth::ManagerOrAdmin;
+use super::auth::{Authenticated, ManagerOrAdmin};
 use super::AppState;
 use crate::faq_export::{self, FaqExport};
 
@@ -32,6 +37,29 @@ pub struct PublishBody {
 pub struct EditionList {
     #[schema(value_type = Vec<Object>)]
     editions: Vec<FaqEdition>,
+    /// With `next=true` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<NextEdition>,
+}
+
+/// What publishing now would make, from the live active entries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NextEdition {
+    number: i64,
+    /// 「初版」 or 「第N版」.
+    label: String,
+    /// Active entries: what the edition would hold (0: publishing is refused).
+    entries: i64,
+    /// Since the latest edition (all added before the first one).
+    #[schema(value_type = Object)]
+    changes: EditionChanges,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Managers and admins: also the edition publishing now would make.
+    next: Option<bool>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -87,14 +115,70 @@ pub async fn publish(
     }
 }
 
-/// Every published edition, oldest first.
-#[utoipa::path(get, path = "/api/v1/faq/editions",
-    responses((status = 200, body = EditionList), (status = 401, body = ApiError)))]
-pub async fn list(State(state): State<AppState>) -> Response {
-    match state.store.faq_editions().await {
-        Ok(editions) => Json(EditionList { editions }).into_response(),
-        Err(e) => store_unavailable(&e),
+/// Every published edition, oldest first (with `next=true`, the one publishing would make).
+#[utoipa::path(get, path = "/api/v1/faq/editions", params(ListParams),
+    responses((status = 200, body = EditionList), (status = 400, body = ApiError),
+        (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Query(params) = match params {
+        Ok(params) => params,
+        Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
+    };
+    let want_next = params.next.unwrap_or(false);
+    if want_next && !caller.is_manager() {
+        return error(
+            StatusCode::FORBIDDEN,
+            "the next FAQ edition is for managers",
+        );
     }
+    let editions = match state.store.faq_editions().await {
+        Ok(editions) => editions,
+        Err(e) => return store_unavailable(&e),
+    };
+    let next = if want_next {
+        match next_edition(&state, editions.last()).await {
+            Ok(next) => Some(next),
+            Err(e) => return store_unavailable(&e),
+        }
+    } else {
+        None
+    };
+    Json(EditionList { editions, next }).into_response()
+}
+
+/// The edition after `latest`: the live active entries compared with `latest`'s.
+async fn next_edition(
+    state: &AppState,
+    latest: Option<&FaqEdition>,
+) -> Result<NextEdition, madoguchi_store::StoreError> {
+    let previous = match latest {
+        Some(latest) => state.store.faq_edition_entries(latest.number).await?,
+        None => Vec::new(),
+    };
+    let live: Vec<EditionEntry> = state
+        .store
+        .list_faq()
+        .await?
+        .into_iter()
+        .filter(|entry| entry.active)
+        .map(|entry| EditionEntry {
+            faq_id: entry.id,
+            question: entry.question,
+            answer: entry.answer,
+            category: entry.category,
+        })
+        .collect();
+    let number = latest.map_or(1, |latest| latest.number + 1);
+    Ok(NextEdition {
+        number,
+        label: edition_label(number),
+        entries: live.len() as i64,
+        changes: edition_changes(&previous, &live),
+    })
 }
 
 /// One edition as JSON, Markdown or XLSX, with its changes since the previous edition.

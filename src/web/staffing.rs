@@ -5,13 +5,11 @@
 //! - `GET /api/v1/staffing/erlang?calls_per_hour=N&aht=S&target=0.8&threshold=20`: Erlang
 //!   C for one load, the same answer as `madoguchi staffing --json`.
 //!
-//! The handling time of a call is its talk time plus its queue's configured `wrap_up`:
-//! wrap-up is not stored per call, and an operator who files the classification early
-//! ends it sooner, so the measured AHT leans high (more seats, not fewer). The maths and
-//! the folding into the week live in `madoguchi_staffing`; this module only reads the
-//! store and translates.
-
-use std::collections::HashMap;
+//! The handling time of a call is its talk time plus its wrap-up as the engine measured it
+//! (`madoguchi_store::wrap_up`); a call stored without one (before wrap-ups were measured,
+//! or cut off by a restart) counts its queue's configured `wrap_up`, the same rule as the
+//! reports (`madoguchi_report::ReportSettings`). The maths and the folding into the week
+//! live in `madoguchi_staffing`; this module only reads the store and translates.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -19,7 +17,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use madoguchi_dialplan::Dialplan;
+use madoguchi_report::ReportSettings;
 use madoguchi_staffing::{
     typical_week, Goal, IntervalPlan, Load, MeasuredHalfHour, PlanSettings, StaffingError,
     WeekPlan, Window,
@@ -35,36 +33,27 @@ use crate::staffing::ErlangAnswer;
 
 const DEFAULT_WEEKS: u32 = 4;
 
-/// Each queue's configured wrap-up in seconds, from the dialplan: added to every handled
-/// call's talk time, since wrap-up is not stored per call. A queue no longer in the
-/// dialplan counts none.
-#[derive(Clone, Debug, Default)]
-pub struct QueueWrapUps(HashMap<String, f64>);
+/// The configured wrap-ups the reports use (`ReportSettings::configured_wrap_up`), for the
+/// handled calls whose wrap-up was not measured.
+#[derive(Clone, Debug)]
+pub struct QueueWrapUps(ReportSettings);
 
 impl QueueWrapUps {
-    pub fn from_dialplan(dialplan: &Dialplan) -> QueueWrapUps {
-        QueueWrapUps(
-            dialplan
-                .queues()
-                .iter()
-                .map(|q| (q.name.clone(), q.wrap_up.as_secs_f64()))
-                .collect(),
-        )
-    }
-
-    fn seconds(&self, queue: &str) -> f64 {
-        self.0.get(queue).copied().unwrap_or(0.0)
+    pub fn from_settings(settings: &ReportSettings) -> QueueWrapUps {
+        QueueWrapUps(settings.clone())
     }
 
     /// A store row as the staffing crate's measurement: talk + wrap-up per handled call.
     fn measure(&self, row: &HalfHourArrivals) -> MeasuredHalfHour {
         let handled = u64::try_from(row.handled).unwrap_or(0);
+        let unmeasured = (row.handled - row.wrapped).max(0) as f64;
+        let configured = self.0.configured_wrap_up(Some(&row.queue)).as_secs_f64();
         MeasuredHalfHour {
             start: row.start,
             arrivals: u64::try_from(row.arrivals).unwrap_or(0),
             handled,
-            handling_s: row.talk_ms.max(0) as f64 / 1000.0
-                + handled as f64 * self.seconds(&row.queue),
+            handling_s: (row.talk_ms.max(0) + row.wrap_up_ms.max(0)) as f64 / 1000.0
+                + unmeasured * configured,
         }
     }
 }
@@ -283,30 +272,49 @@ pub async fn erlang(
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_handled_calls_handling_time_is_its_talk_plus_its_queues_wrap_up() {
-        let wrap_ups = QueueWrapUps(HashMap::from([("card".to_owned(), 30.0)]));
-        let row = HalfHourArrivals {
-            queue: "card".into(),
+    fn card_wrap_up_30_s() -> QueueWrapUps {
+        let mut settings = ReportSettings::new(chrono_tz::Asia::Tokyo);
+        settings
+            .wrap_up
+            .insert("card".into(), std::time::Duration::from_secs(30));
+        QueueWrapUps::from_settings(&settings)
+    }
+
+    fn row(
+        queue: &str,
+        handled: i64,
+        talk_ms: i64,
+        wrapped: i64,
+        wrap_up_ms: i64,
+    ) -> HalfHourArrivals {
+        HalfHourArrivals {
+            queue: queue.into(),
             start: DateTime::UNIX_EPOCH,
             arrivals: 5,
-            handled: 2,
-            talk_ms: 400_000,
-        };
-        let measured = wrap_ups.measure(&row);
+            handled,
+            talk_ms,
+            wrapped,
+            wrap_up_ms,
+        }
+    }
+
+    #[test]
+    fn an_unmeasured_calls_handling_time_is_its_talk_plus_its_queues_wrap_up() {
+        let measured = card_wrap_up_30_s().measure(&row("card", 2, 400_000, 0, 0));
         assert_eq!((measured.arrivals, measured.handled), (5, 2));
         assert_eq!(measured.handling_s, 400.0 + 2.0 * 30.0);
     }
 
     #[test]
-    fn a_queue_missing_from_the_dialplan_adds_no_wrap_up() {
-        let row = HalfHourArrivals {
-            queue: "gone".into(),
-            start: DateTime::UNIX_EPOCH,
-            arrivals: 1,
-            handled: 1,
-            talk_ms: 90_000,
-        };
-        assert_eq!(QueueWrapUps::default().measure(&row).handling_s, 90.0);
+    fn a_measured_wrap_up_replaces_the_configured_one() {
+        let measured = card_wrap_up_30_s().measure(&row("card", 2, 400_000, 1, 4_500));
+        assert_eq!(measured.handling_s, 400.0 + 4.5 + 30.0);
+    }
+
+    #[test]
+    fn a_queue_missing_from_the_dialplan_counts_the_default_wrap_up_as_reports_do() {
+        let measured = card_wrap_up_30_s().measure(&row("gone", 1, 90_000, 0, 0));
+        let default = madoguchi_report::DEFAULT_WRAP_UP.as_secs_f64();
+        assert_eq!(measured.handling_s, 90.0 + default);
     }
 }

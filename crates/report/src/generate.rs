@@ -14,7 +14,8 @@
 //! - answered calls get a category from the city's usual mix (card applications and hand-over
 //!   most), a talk time that depends on it, sometimes a transfer to the city line — which
 //!   connects only while the city office's calendar is open — and a classification (a few are
-//!   left unclassified, as in real life);
+//!   left unclassified, as in real life) and, for most, a measured wrap-up: the operator's
+//!   queue limit when the timer ran out, shorter when the classification was filed first;
 //! - counter cases fall in the counter's opening hours with the usual mix of kinds.
 //!
 //! The same spec and seed give the same month, byte for byte, with this version of `rand`.
@@ -31,7 +32,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use madoguchi_calendar::{Calendar, CalendarStatus};
 use madoguchi_store::{
     CallRecord, CounterCase, CounterKind, CounterOutcome, Disposition, HangupSide,
-    NewClassification, Outcome, SeededClassification,
+    NewClassification, Outcome, SeededClassification, WrapUp,
 };
 use rand::distributions::{Distribution, WeightedIndex};
 use rand::rngs::StdRng;
@@ -98,6 +99,8 @@ pub struct MonthSpec<'a> {
     /// Counter staff logins.
     pub counter_staff: Vec<String>,
     pub node_id: String,
+    /// The queues' wrap-up limit: the longest a measured wrap-up lasts.
+    pub wrap_up: std::time::Duration,
 }
 
 impl<'a> MonthSpec<'a> {
@@ -118,18 +121,21 @@ impl<'a> MonthSpec<'a> {
             operators: vec!["op1".into(), "op2".into(), "op3".into()],
             counter_staff: vec!["counter1".into(), "counter2".into()],
             node_id: "seed".into(),
+            wrap_up: crate::model::DEFAULT_WRAP_UP,
         }
     }
 }
 
-/// A generated month, ready for `insert_calls`, `seed_classifications` and
-/// `seed_counter_cases`.
+/// A generated month, ready for `insert_calls`, `seed_classifications`,
+/// `seed_counter_cases` and `seed_wrap_ups`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GeneratedMonth {
     /// In arrival order.
     pub calls: Vec<CallRecord>,
     pub classifications: Vec<SeededClassification>,
     pub counter_cases: Vec<CounterCase>,
+    /// Measured wrap-ups of answered calls (not all: some were cut off by a restart).
+    pub wrap_ups: Vec<WrapUp>,
 }
 
 /// Relative call volume by local hour (index 0 = 00:00–01:00).
@@ -223,7 +229,41 @@ pub fn generate(spec: &MonthSpec<'_>) -> GeneratedMonth {
         }
     }
     month.counter_cases = counter_cases(spec, &mut rng);
+    month.wrap_ups = wrap_ups(spec, &month.calls);
     month
+}
+
+/// Share of answered calls whose wrap-up was measured (the rest lost to restarts).
+const WRAP_UP_MEASURED: f64 = 0.97;
+/// Share of measured wrap-ups that ran to the queue's limit; the others ended when the
+/// operator filed the classification.
+const WRAP_UP_RAN_OUT: f64 = 0.55;
+
+/// The answered calls' wrap-ups. Their own random stream, so that the calls and cases of a
+/// seed stay what they were before wrap-ups were generated.
+fn wrap_ups(spec: &MonthSpec<'_>, calls: &[CallRecord]) -> Vec<WrapUp> {
+    let mut rng = StdRng::seed_from_u64(spec.seed ^ 0x5752_4150);
+    let limit = i64::try_from(spec.wrap_up.as_millis()).unwrap_or(i64::MAX);
+    let mut out = Vec::new();
+    for call in calls
+        .iter()
+        .filter(|c| c.operator.is_some() && c.talk_ms.is_some())
+    {
+        if !rng.gen_bool(WRAP_UP_MEASURED) {
+            continue;
+        }
+        let wrap_up_ms = if limit == 0 || rng.gen_bool(WRAP_UP_RAN_OUT) {
+            limit
+        } else {
+            rng.gen_range(limit / 5..limit)
+        };
+        out.push(WrapUp {
+            call_id: call.id.clone(),
+            ended_at: call.ended_at + Duration::milliseconds(wrap_up_ms),
+            wrap_up_ms,
+        });
+    }
+    out
 }
 
 struct CallMaker<'s, 'a, 'r> {

@@ -244,3 +244,51 @@ fn counter_cases_fall_in_counter_hours_and_loss_reissues_state_the_fee() {
     let kinds: HashSet<CounterKind> = m.counter_cases.iter().map(|c| c.kind).collect();
     assert_eq!(kinds.len(), 7);
 }
+
+#[test]
+fn most_answered_calls_have_a_measured_wrap_up_within_the_queue_limit() {
+    let cals = calendars();
+    let m = month("2025-06", 3_000, 5, &cals);
+    let answered: BTreeMap<&str, &CallRecord> = m
+        .calls
+        .iter()
+        .filter(|c| c.operator.is_some())
+        .map(|c| (c.id.as_str(), c))
+        .collect();
+    let limit = i64::try_from(crate::model::DEFAULT_WRAP_UP.as_millis()).expect("ms");
+    for w in &m.wrap_ups {
+        let call = answered
+            .get(w.call_id.as_str())
+            .unwrap_or_else(|| panic!("{} follows an answered call", w.call_id));
+        assert!((0..=limit).contains(&w.wrap_up_ms), "{w:?}");
+        assert_eq!(
+            w.ended_at,
+            call.ended_at + Duration::milliseconds(w.wrap_up_ms)
+        );
+    }
+    let share = m.wrap_ups.len() as f64 / answered.len() as f64;
+    assert!((0.9..1.0).contains(&share), "measured share {share}");
+    let ran_out = m.wrap_ups.iter().filter(|w| w.wrap_up_ms == limit).count();
+    assert!(
+        ran_out > 0 && ran_out < m.wrap_ups.len(),
+        "some cut short by the filing"
+    );
+}
+
+#[test]
+fn wrap_ups_leave_the_calls_of_a_seed_unchanged() {
+    let cals = calendars();
+    let short = MonthSpec {
+        calls: 500,
+        seed: 9,
+        wrap_up: std::time::Duration::from_secs(1),
+        ..MonthSpec::new(Period::parse_month("2025-06").expect("month"), &cals.0)
+    };
+    let long = MonthSpec {
+        wrap_up: std::time::Duration::from_secs(60),
+        ..short.clone()
+    };
+    let (a, b) = (generate(&short), generate(&long));
+    assert_eq!(a.calls, b.calls);
+    assert_ne!(a.wrap_ups, b.wrap_ups);
+}

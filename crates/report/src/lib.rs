@@ -37,7 +37,7 @@ pub mod xlsx;
 use std::fmt;
 use std::str::FromStr;
 
-pub use model::{CategoryLabel, DayType, Report, ReportSettings};
+pub use model::{CategoryLabel, DayType, Report, ReportSettings, DEFAULT_WRAP_UP};
 pub use period::{Period, PeriodError, PeriodKind};
 pub use tally::Tally;
 

@@ -56,7 +56,8 @@ pub struct ReportSettings {
     pub categories: Vec<CategoryLabel>,
     /// Transfer target names → labels.
     pub targets: BTreeMap<String, String>,
-    /// Each queue's wrap-up (the dialplan's `wrap_up`), added to every answered call's talk.
+    /// Each queue's wrap-up (the dialplan's `wrap_up`), added to the talk of every answered
+    /// call whose wrap-up the engine did not measure (calls stored before it did).
     pub wrap_up: BTreeMap<String, Duration>,
     /// The wrap-up of a queue not in `wrap_up`.
     pub default_wrap_up: Duration,
@@ -90,12 +91,16 @@ impl ReportSettings {
         })
     }
 
-    fn wrap_up_ms(&self, queue: Option<&str>) -> i64 {
-        let wrap = queue
+    /// The configured wrap-up of `queue` (the default for a queue not named).
+    pub fn configured_wrap_up(&self, queue: Option<&str>) -> Duration {
+        queue
             .and_then(|q| self.wrap_up.get(q))
             .copied()
-            .unwrap_or(self.default_wrap_up);
-        i64::try_from(wrap.as_millis()).unwrap_or(i64::MAX)
+            .unwrap_or(self.default_wrap_up)
+    }
+
+    fn wrap_up_ms(&self, queue: Option<&str>) -> i64 {
+        i64::try_from(self.configured_wrap_up(queue).as_millis()).unwrap_or(i64::MAX)
     }
 }
 

@@ -157,12 +157,12 @@ fn summary(report: &Report) -> Table {
     ];
     for (queue, wrap) in &s.wrap_up {
         rows.push(vec![
-            Cell::Text(format!("後処理時間 {queue} (秒)")),
+            Cell::Text(format!("後処理時間 {queue} (秒, 実測のない通話に適用)")),
             Cell::Count(i64::try_from(wrap.as_secs()).unwrap_or(i64::MAX)),
         ]);
     }
     rows.push(vec![
-        Cell::Text("後処理時間 その他のキュー (秒)".into()),
+        Cell::Text("後処理時間 その他のキュー (秒, 実測のない通話に適用)".into()),
         Cell::Count(i64::try_from(s.default_wrap_up.as_secs()).unwrap_or(i64::MAX)),
     ]);
     rows.push(vec![

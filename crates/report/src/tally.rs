@@ -24,13 +24,15 @@ pub struct Tally {
     pub overflowed: i64,
     pub answered_in_time: i64,
     pub answered_wait_ms: i64,
-    /// Talk plus the queue's wrap-up, summed over answered calls.
+    /// Talk plus wrap-up (measured, or else the queue's configured one), summed over
+    /// answered calls.
     pub handling_ms: i64,
     pub transfers_answered: i64,
 }
 
 impl Tally {
-    /// Adds one slot's figures; `wrap_up_ms` is the wrap-up of the slot's queue.
+    /// Adds one slot's figures; `wrap_up_ms` is the configured wrap-up of the slot's queue,
+    /// counted for the answered calls whose wrap-up was not measured.
     pub fn add_slot(&mut self, s: &SlotFigures, wrap_up_ms: i64) {
         self.calls += s.calls;
         self.closed_hours += s.closed_hours;
@@ -46,7 +48,8 @@ impl Tally {
         self.overflowed += s.overflowed;
         self.answered_in_time += s.answered_in_time;
         self.answered_wait_ms += s.answered_wait_ms;
-        self.handling_ms += s.talk_ms + s.answered.saturating_mul(wrap_up_ms);
+        let unmeasured = (s.answered - s.wrap_ups).max(0);
+        self.handling_ms += s.talk_ms + s.wrap_up_ms + unmeasured.saturating_mul(wrap_up_ms);
         self.transfers_answered += s.transfers_answered;
     }
 
@@ -140,6 +143,19 @@ mod tests {
         t.add_slot(&slot(4, 4, 4, 0), 10_000);
         assert_eq!(t.aht_s(), Some(210.0));
         assert_eq!(t.asa_s(), Some(10.0));
+    }
+
+    #[test]
+    fn a_measured_wrap_up_replaces_the_configured_one_for_its_call() {
+        let mut t = Tally::default();
+        let s = SlotFigures {
+            wrap_ups: 3,
+            wrap_up_ms: 3 * 4_000,
+            ..slot(4, 4, 4, 0)
+        };
+        t.add_slot(&s, 10_000);
+        // 200 s talk each; three measured 4 s wrap-ups and one configured 10 s.
+        assert_eq!(t.aht_s(), Some(200.0 + (3.0 * 4.0 + 10.0) / 4.0));
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub fn write_xlsx(report: &Report) -> Result<Vec<u8>, ReportError> {
     for table in tables(report) {
         let sheet = workbook.add_worksheet();
         sheet.set_name(table.sheet)?;
+        // Printed (or turned into PDF) for the city: landscape, each sheet one page wide.
+        sheet.set_landscape();
+        sheet.set_print_fit_to_pages(1, 0);
         sheet.write_string_with_format(0, 0, &heading, &plain.title)?;
         sheet.write_string_with_format(1, 0, table.title, &plain.subtitle)?;
         write_table(sheet, &table, &plain, &bold)?;
@@ -163,14 +166,16 @@ fn insert_chart(sheet: &mut Worksheet, table: &Table, spec: &ChartSpec) -> Resul
             .set_values((table.sheet, FIRST_ROW, col, last, col));
     }
     if spec.horizontal {
-        // Bars list the first category at the top, as the table does.
-        chart.x_axis().set_reverse();
+        // Bars list the first category at the top, as the table does. A bar chart's
+        // category axis is its y axis in rust_xlsxwriter (x is the values): reversing x drew
+        // the bars from the right (seen in LibreOffice's rendering, tests/report_render.rs).
+        chart.y_axis().set_reverse();
     } else {
         chart.x_axis().set_num_format("m/d");
     }
     chart.set_width(900).set_height(420);
-    let beside = col_num(table.headings.len() + 1)?;
-    sheet.insert_chart(HEADING_ROW, beside, &chart)?;
+    // Below the table (after its total row), so a page one table wide holds the chart too.
+    sheet.insert_chart(last + 3, 0, &chart)?;
     Ok(())
 }
 

@@ -5,8 +5,9 @@
 //! overflowed alike — the offered load) and, of those, the calls an operator took with
 //! their summed talk time. Half-hours are UTC so the caller can fold them into any local
 //! week (`madoguchi_staffing::typical_week`); a month gives at most 1,488 rows per queue,
-//! and the (arrived_at, id) index serves the range. Wrap-up is not stored per call: the
-//! caller adds its queue's configured wrap-up to each handled call.
+//! and the (arrived_at, id) index serves the range. Handled calls whose wrap-up the engine
+//! measured (`crate::wrap_up`) come with its sum; the caller adds the queue's configured
+//! wrap-up to the others.
 //!
 //! ```no_run
 //! # async fn demo(store: madoguchi_store::Store) -> Result<(), madoguchi_store::StoreError> {
@@ -37,6 +38,10 @@ pub struct HalfHourArrivals {
     pub handled: i64,
     /// Their talk time, summed, milliseconds.
     pub talk_ms: i64,
+    /// Of the handled calls, those whose wrap-up was measured.
+    pub wrapped: i64,
+    /// Their wrap-ups, summed, milliseconds.
+    pub wrap_up_ms: i64,
 }
 
 /// The one statement for both backends; only `{STAMP}`, the arrival instant as UTC text
@@ -49,9 +54,14 @@ SELECT queue,
        COUNT(*) AS arrivals,
        COUNT(*) FILTER (WHERE operator IS NOT NULL AND talk_ms IS NOT NULL) AS handled,
        CAST(COALESCE(SUM(talk_ms) FILTER (WHERE operator IS NOT NULL), 0) AS BIGINT)
-           AS talk_ms
-FROM (SELECT {STAMP} AS t, queue, operator, talk_ms
-      FROM calls
+           AS talk_ms,
+       COUNT(wrap_up_ms) FILTER (WHERE operator IS NOT NULL AND talk_ms IS NOT NULL)
+           AS wrapped,
+       CAST(COALESCE(SUM(wrap_up_ms) FILTER (WHERE operator IS NOT NULL
+                                           AND talk_ms IS NOT NULL), 0) AS BIGINT)
+           AS wrap_up_ms
+FROM (SELECT {STAMP} AS t, queue, operator, talk_ms, w.wrap_up_ms
+      FROM calls LEFT JOIN call_wrap_ups w ON w.call_id = calls.id
       WHERE arrived_at >= $1 AND arrived_at < $2 AND queue IS NOT NULL) AS c
 GROUP BY queue, half_hour
 ORDER BY half_hour, queue";
@@ -59,7 +69,7 @@ ORDER BY half_hour, queue";
 const SQLITE_STAMP: &str = "arrived_at";
 const POSTGRES_STAMP: &str = "to_char(arrived_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI')";
 
-type Row = (String, String, i64, i64, i64);
+type Row = (String, String, i64, i64, i64, i64, i64);
 
 impl Store {
     /// Queue arrivals in `[from, to)` (kept to the millisecond) per queue and UTC
@@ -88,21 +98,25 @@ impl Store {
             }
         };
         rows.into_iter()
-            .map(|(queue, half_hour, arrivals, handled, talk_ms)| {
-                let start = NaiveDateTime::parse_from_str(&half_hour, "%Y-%m-%dT%H:%M")
-                    .map_err(|_| StoreError::CorruptRow {
-                        id: half_hour.clone(),
-                        column: "calls.arrived_at",
-                    })?
-                    .and_utc();
-                Ok(HalfHourArrivals {
-                    queue,
-                    start,
-                    arrivals,
-                    handled,
-                    talk_ms,
-                })
-            })
+            .map(
+                |(queue, half_hour, arrivals, handled, talk_ms, wrapped, wrap_up_ms)| {
+                    let start = NaiveDateTime::parse_from_str(&half_hour, "%Y-%m-%dT%H:%M")
+                        .map_err(|_| StoreError::CorruptRow {
+                            id: half_hour.clone(),
+                            column: "calls.arrived_at",
+                        })?
+                        .and_utc();
+                    Ok(HalfHourArrivals {
+                        queue,
+                        start,
+                        arrivals,
+                        handled,
+                        talk_ms,
+                        wrapped,
+                        wrap_up_ms,
+                    })
+                },
+            )
             .collect()
     }
 }

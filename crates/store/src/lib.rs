@@ -13,6 +13,7 @@
 //! - [`arrivals`]: queue arrivals and talk time per UTC half-hour, for staffing.
 //! - [`auth`]: browser sessions and API tokens (only their hashes are stored).
 //! - [`classification`]: what operators file for each call, one per call, with history.
+//! - [`complaints`]: the complaints filed since an instant, for the manager's board.
 //! - [`counter`]: the counter support log, in-person cases by kind, corrected the same day.
 //! - [`faq`]: the FAQ with substring search in Japanese text (trigram indexes).
 //! - [`faq_edition`]: published, immutable FAQ editions (初版, 第N版) and their changes.
@@ -30,6 +31,7 @@ mod auth_sqlite;
 pub mod classification;
 mod classification_postgres;
 mod classification_sqlite;
+pub mod complaints;
 pub mod counter;
 mod counter_postgres;
 mod counter_sqlite;
@@ -57,6 +59,7 @@ mod timefmt;
 pub mod users;
 mod users_postgres;
 mod users_sqlite;
+pub mod wrap_up;
 mod writer;
 
 pub use arrivals::HalfHourArrivals;
@@ -67,6 +70,7 @@ pub use classification::{
     Classification, ClassificationError, Filed, NewClassification, Outcome, UnknownOutcome,
     MAX_NOTE_CHARS,
 };
+pub use complaints::{Complaint, MAX_COMPLAINTS};
 pub use counter::{
     CaseDetails, Corrector, CounterCase, CounterError, CounterKind, CounterOutcome, CounterPage,
     CounterQuery, KindCount, NewCounterCase, UnknownCounterKind, UnknownCounterOutcome,
@@ -92,6 +96,7 @@ pub use users::{
     DigestAlgorithm, InvalidLogin, NewUser, OperatorStateChange, Password, Registration, Role,
     SipDirectoryEntry, UnknownRole, User,
 };
+pub use wrap_up::WrapUp;
 pub use writer::{
     RecordSink, RecordWriter, WriterConfig, WriterReport, WriterStats, WriterStopped, WriterTask,
 };

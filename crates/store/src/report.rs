@@ -131,6 +131,10 @@ pub struct SlotFigures {
     pub answered_wait_ms: i64,
     /// Sum of the talk times of answered calls, in milliseconds.
     pub talk_ms: i64,
+    /// Answered calls whose wrap-up was measured (`crate::wrap_up`).
+    pub wrap_ups: i64,
+    /// Sum of those measured wrap-ups, in milliseconds.
+    pub wrap_up_ms: i64,
     /// Calls of any origin (operator, overflow, dialplan step) whose transfer the target answered.
     pub transfers_answered: i64,
 }
@@ -247,6 +251,9 @@ pub(crate) const SLOT_COLUMNS: &str = "
          AS {int}) AS answered_wait_ms,
     CAST(COALESCE(SUM(talk_ms) FILTER (WHERE queue IS NOT NULL AND operator IS NOT NULL), 0)
          AS {int}) AS talk_ms,
+    COUNT(w.wrap_up_ms) FILTER (WHERE queue IS NOT NULL AND operator IS NOT NULL) AS wrap_ups,
+    CAST(COALESCE(SUM(w.wrap_up_ms) FILTER (WHERE queue IS NOT NULL AND operator IS NOT NULL), 0)
+         AS {int}) AS wrap_up_ms,
     COUNT(*) FILTER (WHERE transfer_target IS NOT NULL AND transfer_result = 'answered')
         AS transfers_answered";
 
@@ -362,6 +369,8 @@ pub(crate) struct SlotRow {
     pub answered_in_time: i64,
     pub answered_wait_ms: i64,
     pub talk_ms: i64,
+    pub wrap_ups: i64,
+    pub wrap_up_ms: i64,
     pub transfers_answered: i64,
 }
 
@@ -392,6 +401,8 @@ impl SlotRow {
             answered_in_time: self.answered_in_time,
             answered_wait_ms: self.answered_wait_ms,
             talk_ms: self.talk_ms,
+            wrap_ups: self.wrap_ups,
+            wrap_up_ms: self.wrap_up_ms,
             transfers_answered: self.transfers_answered,
         })
     }
@@ -415,7 +426,8 @@ impl Dialect {
             .replace("{threshold}", self.threshold)
             .replace("{short}", self.short);
         format!(
-            "SELECT {columns} FROM calls WHERE arrived_at >= {} AND arrived_at < {} \
+            "SELECT {columns} FROM calls LEFT JOIN call_wrap_ups w ON w.call_id = calls.id \
+             WHERE arrived_at >= {} AND arrived_at < {} \
              GROUP BY 1, 2 ORDER BY slot, queue IS NOT NULL, queue",
             self.from, self.to
         )
@@ -481,6 +493,8 @@ mod tests {
             answered_in_time: 0,
             answered_wait_ms: 0,
             talk_ms: 0,
+            wrap_ups: 0,
+            wrap_up_ms: 0,
             transfers_answered: 0,
         };
         assert!(matches!(row.decode(), Err(StoreError::CorruptRow { .. })));

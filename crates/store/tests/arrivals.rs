@@ -6,7 +6,7 @@ mod common;
 
 use chrono::{DateTime, Utc};
 use common::{at, bare_record, Ctx};
-use madoguchi_store::{CallRecord, Disposition, HalfHourArrivals};
+use madoguchi_store::{CallRecord, Disposition, HalfHourArrivals, WrapUp};
 
 on_both_backends!(
     calls_are_counted_per_queue_and_utc_half_hour,
@@ -15,6 +15,7 @@ on_both_backends!(
     the_span_includes_its_start_and_excludes_its_end,
     handled_calls_and_their_talk_time_are_summed,
     a_span_without_calls_gives_no_rows,
+    measured_wrap_ups_of_handled_calls_are_summed,
 );
 
 /// A call that reached `queue` at `arrived_at`, abandoned while waiting.
@@ -55,6 +56,8 @@ fn row(queue: &str, start: i64, arrivals: i64, handled: i64, talk_ms: i64) -> Ha
         arrivals,
         handled,
         talk_ms,
+        wrapped: 0,
+        wrap_up_ms: 0,
     }
 }
 
@@ -144,4 +147,32 @@ async fn handled_calls_and_their_talk_time_are_summed(ctx: Ctx) {
 async fn a_span_without_calls_gives_no_rows(ctx: Ctx) {
     store_all(&ctx, &[queued("f1", at(100_000), "card")]).await;
     assert_eq!(measured(&ctx, 0, 86_400).await, vec![]);
+}
+
+async fn measured_wrap_ups_of_handled_calls_are_summed(ctx: Ctx) {
+    store_all(
+        &ctx,
+        &[
+            answered("g1", at(10), "card", 100_000),
+            answered("g2", at(20), "card", 100_000),
+            answered("g3", at(30), "card", 100_000),
+        ],
+    )
+    .await;
+    for (id, ms) in [("g1", 4_000), ("g2", 6_500), ("no-such-call", 9_000)] {
+        let wrap_up = WrapUp {
+            call_id: id.into(),
+            ended_at: at(500),
+            wrap_up_ms: ms,
+        };
+        ctx.store.record_wrap_up(&wrap_up).await.expect("wrap-up");
+    }
+    assert_eq!(
+        measured(&ctx, 0, 86_400).await,
+        vec![HalfHourArrivals {
+            wrapped: 2,
+            wrap_up_ms: 10_500,
+            ..row("card", 0, 3, 3, 300_000)
+        }]
+    );
 }

@@ -12,7 +12,8 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use common::{bare_record, Ctx, Kind, Raw};
 use madoguchi_store::{
     CallRecord, CounterCase, CounterKind, CounterOutcome, Disposition, NewClassification, Outcome,
-    ReportFigures, ReportQuery, SeededClassification, SlotFigures, TransferOrigin, SLOT_SECONDS,
+    ReportFigures, ReportQuery, SeededClassification, SlotFigures, TransferOrigin, WrapUp,
+    SLOT_SECONDS,
 };
 use sqlx::AssertSqlSafe;
 
@@ -26,6 +27,7 @@ on_both_backends!(
     counter_cases_are_grouped_by_kind_and_outcome,
     an_empty_period_has_no_figures,
     seeding_twice_keeps_the_first_rows,
+    measured_wrap_ups_of_answered_calls_are_summed,
 );
 
 /// A local (JST) instant in 2025.
@@ -443,4 +445,20 @@ async fn seeding_twice_keeps_the_first_rows(ctx: Ctx) {
         .await
         .expect("history");
     assert_eq!(history.len(), 1);
+}
+
+async fn measured_wrap_ups_of_answered_calls_are_summed(ctx: Ctx) {
+    // a1 and t1 were answered; ab1 was not (a stray row must not count); out1 is May's.
+    for (call_id, wrap_up_ms) in [("a1", 7_000), ("t1", 12_500), ("ab1", 99_000), ("out1", 1)] {
+        let wrap_up = WrapUp {
+            call_id: call_id.into(),
+            ended_at: jst(6, 2, 12, 0, 0),
+            wrap_up_ms,
+        };
+        ctx.store.record_wrap_up(&wrap_up).await.expect("wrap-up");
+    }
+    let f = seeded(&ctx).await;
+    assert_eq!(total(&f, |s| s.wrap_ups), 2);
+    assert_eq!(total(&f, |s| s.wrap_up_ms), 19_500);
+    assert_eq!(total(&f, |s| s.calls), 13, "the join adds no call");
 }

@@ -1,6 +1,13 @@
 // Complaint alerts as the engine pushes them (`complaint` events of
-// /api/v1/complaints/stream): read, kept newest first without repeats, and worded for the
-// banner and the screen reader. They hold no caller number or note, only who and what.
+// /api/v1/complaints/stream) and as it lists those already filed today
+// (GET /api/v1/complaints, in the same shape): read, kept newest first without repeats,
+// and worded for the banner and the screen reader. They hold no caller number or note, only
+// who and what.
+//
+// The list is fetched each time the stream (re)opens, so a complaint filed before the board
+// was open, or while its stream was down, is shown too. The banner is for news: the first
+// listing after sign-in is history and raises none; a later one (after a reconnect) raises
+// the newest complaint it brings that the board had not shown.
 
 /** How many alerts the board keeps. */
 export const KEEP = 50;
@@ -24,6 +31,42 @@ export function readComplaint(data, receivedMs) {
 export function addAlert(list, alert, keep = KEEP) {
   if (!alert) return list;
   return [alert, ...list.filter((a) => a.callId !== alert.callId)].slice(0, keep);
+}
+
+/** The alerts of a GET /api/v1/complaints answer, as sent (newest first); junk is skipped. */
+export function readComplaintList(data, receivedMs) {
+  const list = Array.isArray(data?.complaints) ? data.complaints : [];
+  return list.map((item) => readComplaint(item, receivedMs)).filter(Boolean);
+}
+
+/**
+ * The board's `list` with the listed alerts `fetched` merged in, newest first, one per call
+ * (the later filing of a call wins; on a tie, the one already shown). `raise` is the alert
+ * for the banner, or null: never on the `first` listing, else the newest listed alert the
+ * board had not shown.
+ */
+export function mergeListed(list, fetched, { first, keep = KEEP }) {
+  const byCall = new Map(list.map((alert) => [alert.callId, alert]));
+  const added = [];
+  for (const alert of fetched) {
+    const shown = byCall.get(alert.callId);
+    if (!shown) added.push(alert);
+    if (!shown || alert.atMs > shown.atMs) byCall.set(alert.callId, alert);
+  }
+  const merged = [...byCall.values()].sort((a, b) => b.atMs - a.atMs).slice(0, keep);
+  const kept = added.filter((alert) => merged.includes(alert));
+  const newest = kept.reduce((best, alert) => (!best || alert.atMs > best.atMs ? alert : best), null);
+  return { list: merged, raise: first ? null : newest };
+}
+
+/** Today's complaints from the engine (the session cookie goes along); throws on failure. */
+export async function fetchComplaints(fetchImpl = globalThis.fetch.bind(globalThis), keep = KEEP) {
+  const response = await fetchImpl(`/api/v1/complaints?limit=${keep}`, {
+    credentials: 'same-origin',
+    headers: { accept: 'application/json' },
+  });
+  if (!response.ok) throw new Error(`GET /api/v1/complaints: HTTP ${response.status}`);
+  return readComplaintList(await response.json(), Date.now());
 }
 
 /** "イ カードの申請" from a category code and the configured categories ({code, label}). */

@@ -3,7 +3,10 @@
 // `complaint`) — and draws them. No polling: the engine pushes a state on every change and at
 // least every 5 s; waits and times in state tick here every second from their `since`.
 // EventSource reconnects by itself; a stream the server refused (a session gone) is checked
-// against GET /api/v1/session and the sign-in form comes back if needed.
+// against GET /api/v1/session and the sign-in form comes back if needed. Each time the
+// complaint stream opens, today's complaints are listed (GET /api/v1/complaints) and merged
+// in, so those filed before the board opened or while the stream was down are shown too;
+// only news raises the banner (alerts.mjs says which).
 //
 // `window.madoguchiBoard.state()` tells the end-to-end tests what the board shows.
 
@@ -12,7 +15,7 @@ import { formatClockTime, formatCount, formatDuration, formatPercent, serviceLev
 import { initialLanguage, otherLanguage, outcomeLabel, stateLabel, STORAGE_KEY, translate } from './i18n.mjs';
 import { groupOperators, queueLongestWait, readSnapshot, secondsSince, STATE_ORDER, waitingSummary } from './live.mjs';
 import { chartModel, SERIES } from './chart.mjs';
-import { addAlert, categoryText, readCategories, readComplaint } from './alerts.mjs';
+import { addAlert, categoryText, fetchComplaints, mergeListed, readCategories, readComplaint } from './alerts.mjs';
 import { createSession, mayWatch, signInErrorKey } from './session.mjs';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -29,6 +32,10 @@ const board = {
   states: 0,
   alerts: [],
   banner: null,
+  // How often the banner was raised (the end-to-end tests check it never flashes).
+  raised: 0,
+  // Whether today's complaints were listed since sign-in: later listings may raise the banner.
+  alertsListed: false,
   categories: [],
 };
 let streams = [];
@@ -111,11 +118,13 @@ async function start() {
 function enter(notice = null) {
   if (!board.user) {
     closeStreams();
+    forgetAlerts();
     $('sign-in-notice').hidden = !notice;
     if (notice) $('sign-in-notice').textContent = t(notice);
     show('sign_in');
   } else if (!mayWatch(board.user.role)) {
     closeStreams();
+    forgetAlerts();
     show('forbidden');
   } else {
     show('board');
@@ -199,15 +208,47 @@ function openStreams() {
     const alert = readComplaint(data, Date.now());
     if (!alert) return;
     board.alerts = addAlert(board.alerts, alert);
-    board.banner = alert;
+    raise(alert);
     renderAlerts();
-    announce(t('alerts.announce', {
-      operator: alert.operator,
-      category: categoryText(alert.category, board.categories),
-    }));
   });
+  // Listed once subscribed, so a complaint filed meanwhile is in the stream, the list or both.
+  complaints.addEventListener('open', () => listComplaints(complaints));
   complaints.addEventListener('error', () => streamFailed(complaints));
   streams = [live, complaints];
+}
+
+/** Merges today's complaints into the alerts; `stream` is the complaint stream that opened. */
+async function listComplaints(stream) {
+  let fetched;
+  try {
+    fetched = await fetchComplaints();
+  } catch {
+    // The stream still brings new ones; the next (re)connection lists again.
+    return;
+  }
+  if (!streams.includes(stream)) return;
+  const { list, raise: news } = mergeListed(board.alerts, fetched, { first: !board.alertsListed });
+  board.alerts = list;
+  board.alertsListed = true;
+  if (news) raise(news);
+  renderAlerts();
+}
+
+function raise(alert) {
+  board.banner = alert;
+  board.raised += 1;
+  announce(t('alerts.announce', {
+    operator: alert.operator,
+    category: categoryText(alert.category, board.categories),
+  }));
+}
+
+/** Signed out or not a manager: the alerts are not for this page any more. */
+function forgetAlerts() {
+  board.alerts = [];
+  board.banner = null;
+  board.alertsListed = false;
+  renderAlerts();
 }
 
 function closeStreams() {
@@ -501,6 +542,7 @@ window.madoguchiBoard = {
     states: board.states,
     alerts: board.alerts.map((a) => ({ ...a })),
     banner: board.banner ? board.banner.callId : null,
+    raised: board.raised,
   }),
 };
 
