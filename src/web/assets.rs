@@ -97,6 +97,7 @@ const MANAGER_ASSETS: &[Asset] = &[
     manager_asset!("chart.mjs"),
     manager_asset!("alerts.mjs"),
     manager_asset!("session.mjs"),
+    manager_asset!("sign-in.mjs"),
     manager_asset!("report.mjs"),
     manager_asset!("staffing.html"),
     manager_asset!("staffing.css"),

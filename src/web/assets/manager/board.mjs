@@ -3,10 +3,10 @@
 // `complaint`) — and draws them. No polling: the engine pushes a state on every change and at
 // least every 5 s; waits and times in state tick here every second from their `since`.
 // EventSource reconnects by itself; a stream the server refused (a session gone) is checked
-// against GET /api/v1/session and the sign-in form comes back if needed. Each time the
-// complaint stream opens, today's complaints are listed (GET /api/v1/complaints) and merged
-// in, so those filed before the board opened or while the stream was down are shown too;
-// only news raises the banner (alerts.mjs says which).
+// against GET /api/v1/session and the sign-in form (sign-in.mjs) comes back if needed. Each
+// time the complaint stream opens, today's complaints are listed (GET /api/v1/complaints) and
+// merged in, so those filed before the board opened or while the stream was down are shown
+// too; only news raises the banner (alerts.mjs says which).
 //
 // `window.madoguchiBoard.state()` tells the end-to-end tests what the board shows.
 
@@ -16,7 +16,8 @@ import { initialLanguage, otherLanguage, outcomeLabel, stateLabel, STORAGE_KEY, 
 import { groupOperators, queueLongestWait, readSnapshot, secondsSince, STATE_ORDER, waitingSummary } from './live.mjs';
 import { chartModel, SERIES } from './chart.mjs';
 import { addAlert, categoryText, fetchComplaints, mergeListed, readCategories, readComplaint } from './alerts.mjs';
-import { createSession, mayWatch, signInErrorKey } from './session.mjs';
+import { createSession } from './session.mjs';
+import { createSignIn } from './sign-in.mjs';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
@@ -25,8 +26,6 @@ const session = createSession();
 const board = {
   lang: initialLanguage(readStorage(STORAGE_KEY)),
   wall: new URLSearchParams(window.location.search).get('wall') === '1',
-  view: 'loading',
-  user: null,
   connection: 'closed',
   snapshot: null,
   states: 0,
@@ -46,6 +45,23 @@ let recovering = false;
 const $ = (id) => document.getElementById(id);
 const fields = (name) => document.querySelectorAll(`[data-field="${name}"]`);
 const t = (key, params) => translate(board.lang, key, params);
+const gate = createSignIn({
+  session,
+  t,
+  view: { name: 'board', id: 'board-view' },
+  onSignedIn: () => {
+    openStreams();
+    loadCategories();
+  },
+  onSignedOut: () => {
+    closeStreams();
+    forgetAlerts();
+  },
+  onShow: (view) => {
+    $('connection').hidden = view !== 'board';
+    $('updated').hidden = view !== 'board' || !board.snapshot;
+  },
+});
 
 function readStorage(key) {
   try {
@@ -63,20 +79,6 @@ function setField(name, text) {
 
 // ---- views ----
 
-function show(view) {
-  board.view = view;
-  $('loading').hidden = view !== 'loading';
-  $('sign-in-view').hidden = view !== 'sign_in';
-  $('forbidden-view').hidden = view !== 'forbidden';
-  $('board-view').hidden = view !== 'board';
-  $('sign-out').hidden = !board.user;
-  $('who').hidden = !board.user;
-  $('connection').hidden = view !== 'board';
-  $('updated').hidden = view !== 'board' || !board.snapshot;
-  if (board.user) $('who').textContent = t('who', { login: board.user.login });
-  if (view === 'sign_in') $('sign-in-login').focus();
-}
-
 function applyLanguage() {
   document.documentElement.lang = board.lang;
   document.title = `madoguchi ${t('app.title')}`;
@@ -84,7 +86,7 @@ function applyLanguage() {
     element.textContent = t(element.dataset.i18n);
   }
   $('lang-toggle').textContent = t('lang.toggle');
-  show(board.view);
+  gate.render();
   setConnection(board.connection);
   renderAll();
 }
@@ -104,33 +106,10 @@ function setConnection(connection) {
 
 // ---- session ----
 
-async function start() {
+function start() {
   applyLanguage();
   applyWall();
-  try {
-    board.user = await session.current();
-  } catch {
-    board.user = null;
-  }
-  enter();
-}
-
-function enter(notice = null) {
-  if (!board.user) {
-    closeStreams();
-    forgetAlerts();
-    $('sign-in-notice').hidden = !notice;
-    if (notice) $('sign-in-notice').textContent = t(notice);
-    show('sign_in');
-  } else if (!mayWatch(board.user.role)) {
-    closeStreams();
-    forgetAlerts();
-    show('forbidden');
-  } else {
-    show('board');
-    openStreams();
-    loadCategories();
-  }
+  gate.start();
 }
 
 async function loadCategories() {
@@ -140,40 +119,6 @@ async function loadCategories() {
   } catch {
     // The alerts show the bare code instead.
   }
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const login = $('sign-in-login').value.trim();
-  const password = $('sign-in-password').value;
-  const error = $('sign-in-error');
-  if (!login || !password) {
-    error.textContent = t('signin.error.required');
-    error.hidden = false;
-    return;
-  }
-  const submit = $('sign-in-submit');
-  submit.disabled = true;
-  submit.textContent = t('signin.submitting');
-  try {
-    board.user = await session.signIn(login, password);
-    error.hidden = true;
-    $('sign-in-password').value = '';
-    enter();
-  } catch (failure) {
-    error.textContent = t(signInErrorKey(failure));
-    error.hidden = false;
-  } finally {
-    submit.disabled = false;
-    submit.textContent = t('signin.submit');
-  }
-}
-
-async function signOut() {
-  closeStreams();
-  await session.signOut().catch(() => {});
-  board.user = null;
-  enter('signin.signed_out');
 }
 
 // ---- streams ----
@@ -269,7 +214,7 @@ async function streamFailed(stream) {
   if (recovering || retryTimer || !streams.includes(stream)) return;
   recovering = true;
   setConnection('closed');
-  let user = board.user;
+  let user = gate.user;
   try {
     user = await session.current();
   } catch {
@@ -279,15 +224,14 @@ async function streamFailed(stream) {
   }
   if (!streams.includes(stream)) return;
   if (!user) {
-    board.user = null;
-    enter('signin.expired');
+    gate.expired();
     return;
   }
   const delay = RETRY_MS[Math.min(retry, RETRY_MS.length - 1)];
   retry += 1;
   retryTimer = setTimeout(() => {
     retryTimer = null;
-    if (board.view === 'board') openStreams();
+    if (gate.view === 'board') openStreams();
   }, delay);
 }
 
@@ -410,7 +354,7 @@ function renderTimes() {
   for (const time of document.querySelectorAll('[data-role="operator-time"]')) {
     time.textContent = formatDuration(secondsSince(Number(time.dataset.sinceMs), now, s.offsetMs));
   }
-  $('updated').hidden = board.view !== 'board';
+  $('updated').hidden = gate.view !== 'board';
   $('updated').textContent = t('updated', { time: formatClockTime(now + s.offsetMs) });
 }
 
@@ -491,8 +435,7 @@ function renderAlerts() {
 // ---- wiring ----
 
 function wire() {
-  $('sign-in-form').addEventListener('submit', signIn);
-  $('sign-out').addEventListener('click', signOut);
+  gate.wire();
   $('lang-toggle').addEventListener('click', () => {
     board.lang = otherLanguage(board.lang);
     try {
@@ -534,8 +477,8 @@ function updateReportLinks() {
 
 window.madoguchiBoard = {
   state: () => ({
-    view: board.view,
-    user: board.user,
+    view: gate.view,
+    user: gate.user,
     connection: board.connection,
     wall: board.wall,
     lang: board.lang,

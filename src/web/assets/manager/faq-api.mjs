@@ -4,6 +4,7 @@
 // goes back to the sign-in form.
 
 import { draftQuery, readEditionList, readEntries, readEdition, readEntry } from './faq-model.mjs';
+import { requestJson } from './session.mjs';
 
 export class SessionExpired extends Error {
   constructor() {
@@ -26,24 +27,13 @@ export class ApiError extends Error {
 
 export function createFaqApi(fetchImpl = globalThis.fetch.bind(globalThis), base = '/api/v1') {
   async function call(method, path, body) {
-    const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
     let response;
     try {
-      response = await fetchImpl(`${base}${path}`, init);
+      response = await requestJson(fetchImpl, `${base}${path}`, method, body);
     } catch {
       throw new ApiError(0);
     }
-    let data = null;
-    try {
-      const text = await response.text();
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
+    const { data } = response;
     if (response.status === 401) throw new SessionExpired();
     if (!response.ok) {
       const error = data && typeof data === 'object' ? data : {};

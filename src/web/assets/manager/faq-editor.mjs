@@ -1,4 +1,4 @@
-// The manager's FAQ editor (/manager/faq.html): signs in as the board does (session.mjs),
+// The manager's FAQ editor (/manager/faq.html): signs in as the board does (sign-in.mjs),
 // then lists the live entries (the draft) with a search, creates and edits entries, shows
 // what differs from the latest published edition, publishes the next edition after a
 // confirmation naming it, and lists the editions with their Markdown and Excel exports.
@@ -8,7 +8,8 @@
 
 import { categoryText, readCategories } from './alerts.mjs';
 import { initialLanguage, otherLanguage, STORAGE_KEY } from './i18n.mjs';
-import { createSession, mayWatch, signInErrorKey } from './session.mjs';
+import { createSession } from './session.mjs';
+import { createSignIn } from './sign-in.mjs';
 import { ApiError, createFaqApi, SessionExpired } from './faq-api.mjs';
 import { editionName, translate } from './faq-i18n.mjs';
 import {
@@ -23,8 +24,6 @@ const session = createSession();
 const api = createFaqApi();
 const page = {
   lang: initialLanguage(readStorage(STORAGE_KEY)),
-  view: 'loading',
-  user: null,
   categories: [],
   entries: [],
   /** Completed list loads, so a test can wait for the list after a change. */
@@ -46,6 +45,17 @@ let formOpener = null;
 
 const $ = (id) => document.getElementById(id);
 const t = (key, params) => translate(page.lang, key, params);
+const gate = createSignIn({
+  session,
+  t,
+  view: { name: 'editor', id: 'editor-view' },
+  onSignedIn: () => {
+    loadCategories();
+    loadEntries();
+    loadEditions();
+  },
+  onSignedOut: () => closeForm(false),
+});
 
 function readStorage(key) {
   try {
@@ -57,18 +67,6 @@ function readStorage(key) {
 
 // ---- views ----
 
-function show(view) {
-  page.view = view;
-  $('loading').hidden = view !== 'loading';
-  $('sign-in-view').hidden = view !== 'sign_in';
-  $('forbidden-view').hidden = view !== 'forbidden';
-  $('editor-view').hidden = view !== 'editor';
-  $('sign-out').hidden = !page.user;
-  $('who').hidden = !page.user;
-  if (page.user) $('who').textContent = t('who', { login: page.user.login });
-  if (view === 'sign_in') $('sign-in-login').focus();
-}
-
 function applyLanguage() {
   document.documentElement.lang = page.lang;
   document.title = `madoguchi ${t('app.title')}`;
@@ -79,7 +77,7 @@ function applyLanguage() {
     element.setAttribute('aria-label', t(element.dataset.i18nLabel));
   }
   $('lang-toggle').textContent = t('lang.toggle');
-  show(page.view);
+  gate.render();
   renderCategories();
   renderFormHeading();
   renderEntries();
@@ -96,71 +94,16 @@ function announce(text) {
 
 // ---- session ----
 
-async function start() {
+function start() {
   applyLanguage();
-  try {
-    page.user = await session.current();
-  } catch {
-    page.user = null;
-  }
-  enter();
-}
-
-function enter(notice = null) {
-  if (!page.user) {
-    closeForm(false);
-    $('sign-in-notice').hidden = !notice;
-    if (notice) $('sign-in-notice').textContent = t(notice);
-    show('sign_in');
-  } else if (!mayWatch(page.user.role)) {
-    show('forbidden');
-  } else {
-    show('editor');
-    loadCategories();
-    loadEntries();
-    loadEditions();
-  }
+  gate.start();
 }
 
 /** True when `failure` ended the session (the sign-in form is back). */
 function sessionGone(failure) {
   if (!(failure instanceof SessionExpired)) return false;
-  page.user = null;
-  enter('signin.expired');
+  gate.expired();
   return true;
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const login = $('sign-in-login').value.trim();
-  const password = $('sign-in-password').value;
-  const error = $('sign-in-error');
-  if (!login || !password) {
-    error.textContent = t('signin.error.required');
-    error.hidden = false;
-    return;
-  }
-  const submit = $('sign-in-submit');
-  submit.disabled = true;
-  submit.textContent = t('signin.submitting');
-  try {
-    page.user = await session.signIn(login, password);
-    error.hidden = true;
-    $('sign-in-password').value = '';
-    enter();
-  } catch (failure) {
-    error.textContent = t(signInErrorKey(failure));
-    error.hidden = false;
-  } finally {
-    submit.disabled = false;
-    submit.textContent = t('signin.submit');
-  }
-}
-
-async function signOut() {
-  await session.signOut().catch(() => {});
-  page.user = null;
-  enter('signin.signed_out');
 }
 
 // ---- loading ----
@@ -563,8 +506,7 @@ function renderEditions() {
 // ---- wiring ----
 
 function wire() {
-  $('sign-in-form').addEventListener('submit', signIn);
-  $('sign-out').addEventListener('click', signOut);
+  gate.wire();
   $('lang-toggle').addEventListener('click', () => {
     page.lang = otherLanguage(page.lang);
     try {
@@ -601,8 +543,8 @@ function wire() {
 
 window.madoguchiFaq = {
   state: () => ({
-    view: page.view,
-    user: page.user,
+    view: gate.view,
+    user: gate.user,
     lang: page.lang,
     listLoads: page.listLoads,
     entries: page.entries.map((e) => ({ id: e.id, question: e.question, active: e.active })),

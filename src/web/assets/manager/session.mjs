@@ -17,28 +17,35 @@ export class RequestFailed extends Error {
   }
 }
 
-export function createSession(fetchImpl = globalThis.fetch.bind(globalThis), base = '/api/v1') {
-  async function call(method, path, body) {
-    const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
-    if (body !== undefined) {
-      init.headers['content-type'] = 'application/json';
-      init.body = JSON.stringify(body);
-    }
-    let response;
-    try {
-      response = await fetchImpl(`${base}${path}`, init);
-    } catch {
-      throw new RequestFailed(0);
-    }
-    const text = await response.text();
-    let data = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      data = null;
-    }
-    return { status: response.status, ok: response.ok, data };
+/**
+ * One same-origin JSON request with the session cookie: {status, ok, data} (data null when
+ * the body is empty or not JSON). Throws RequestFailed(0) when there is no answer at all.
+ * The manager pages' API modules build on it.
+ */
+export async function requestJson(fetchImpl, url, method, body) {
+  const init = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
+  if (body !== undefined) {
+    init.headers['content-type'] = 'application/json';
+    init.body = JSON.stringify(body);
   }
+  let response;
+  try {
+    response = await fetchImpl(url, init);
+  } catch {
+    throw new RequestFailed(0);
+  }
+  let data = null;
+  try {
+    const text = await response.text();
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  return { status: response.status, ok: response.ok, data };
+}
+
+export function createSession(fetchImpl = globalThis.fetch.bind(globalThis), base = '/api/v1') {
+  const call = (method, path, body) => requestJson(fetchImpl, `${base}${path}`, method, body);
 
   const user = (data) => (data && typeof data.login === 'string'
     ? { login: data.login, role: typeof data.role === 'string' ? data.role : null }

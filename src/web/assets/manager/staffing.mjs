@@ -1,7 +1,7 @@
 // The manager's staffing page (/manager/staffing.html): how many seats a typical week needs,
 // per weekday and 30-minute interval, for a service-level goal (Erlang C over the measured
 // arrivals and handling time, computed by the engine: GET /api/v1/staffing). Signs in like
-// the board (session.mjs); agents are told the page is for managers.
+// the board (sign-in.mjs); agents are told the page is for managers.
 //
 // The first question asks nothing, so the form starts from the API's defaults; a question the
 // person submits is kept in the page's address (?target=0.9&threshold=10&weeks=4), so a
@@ -15,7 +15,8 @@
 // `window.madoguchiStaffing.state()` tells the end-to-end tests what the page shows.
 
 import { formatCount, formatDuration, formatPercent, NONE } from './format.mjs';
-import { createSession, mayWatch, signInErrorKey } from './session.mjs';
+import { createSession } from './session.mjs';
+import { createSignIn } from './sign-in.mjs';
 import { initialLanguage, otherLanguage, STORAGE_KEY, translate } from './staffing-i18n.mjs';
 import { buildGrid, gridCsv, readWeek, spanDates, WEEKDAYS } from './staffing-grid.mjs';
 import { formFromWeek, paramsFromSearch, queryString, readForm } from './staffing-query.mjs';
@@ -30,8 +31,6 @@ const FIELDS = {
 const session = createSession();
 const page = {
   lang: initialLanguage(readStorage(STORAGE_KEY)),
-  view: 'loading',
-  user: null,
   /** The question of the answer shown: the query string sent ('' for the API's defaults). */
   query: null,
   /** Whether that question gave the AHT (else the measured one was used). */
@@ -50,6 +49,17 @@ let csvUrl = null;
 
 const $ = (id) => document.getElementById(id);
 const t = (key, params) => translate(page.lang, key, params);
+const gate = createSignIn({
+  session,
+  t,
+  view: { name: 'staffing', id: 'staffing-view' },
+  onSignedIn: () => ask(paramsFromSearch(window.location.search)),
+  onSignedOut: () => {
+    page.week = null;
+    page.grid = null;
+    renderWeek();
+  },
+});
 
 function readStorage(key) {
   try {
@@ -67,18 +77,6 @@ function setField(name, text) {
 
 // ---- views ----
 
-function show(view) {
-  page.view = view;
-  $('loading').hidden = view !== 'loading';
-  $('sign-in-view').hidden = view !== 'sign_in';
-  $('forbidden-view').hidden = view !== 'forbidden';
-  $('staffing-view').hidden = view !== 'staffing';
-  $('sign-out').hidden = !page.user;
-  $('who').hidden = !page.user;
-  if (page.user) $('who').textContent = t('who', { login: page.user.login });
-  if (view === 'sign_in') $('sign-in-login').focus();
-}
-
 function applyLanguage() {
   document.documentElement.lang = page.lang;
   document.title = `madoguchi ${t('app.title')}`;
@@ -86,70 +84,16 @@ function applyLanguage() {
     element.textContent = t(element.dataset.i18n);
   }
   $('lang-toggle').textContent = t('lang.toggle');
-  show(page.view);
+  gate.render();
   renderStatus();
   renderWeek();
 }
 
 // ---- session ----
 
-async function start() {
+function start() {
   applyLanguage();
-  try {
-    page.user = await session.current();
-  } catch {
-    page.user = null;
-  }
-  enter();
-}
-
-function enter(notice = null) {
-  if (!page.user) {
-    $('sign-in-notice').hidden = !notice;
-    if (notice) $('sign-in-notice').textContent = t(notice);
-    show('sign_in');
-  } else if (!mayWatch(page.user.role)) {
-    show('forbidden');
-  } else {
-    show('staffing');
-    ask(paramsFromSearch(window.location.search));
-  }
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  const login = $('sign-in-login').value.trim();
-  const password = $('sign-in-password').value;
-  const error = $('sign-in-error');
-  if (!login || !password) {
-    error.textContent = t('signin.error.required');
-    error.hidden = false;
-    return;
-  }
-  const submit = $('sign-in-submit');
-  submit.disabled = true;
-  submit.textContent = t('signin.submitting');
-  try {
-    page.user = await session.signIn(login, password);
-    error.hidden = true;
-    $('sign-in-password').value = '';
-    enter();
-  } catch (failure) {
-    error.textContent = t(signInErrorKey(failure));
-    error.hidden = false;
-  } finally {
-    submit.disabled = false;
-    submit.textContent = t('signin.submit');
-  }
-}
-
-async function signOut() {
-  await session.signOut().catch(() => {});
-  page.user = null;
-  page.week = null;
-  page.grid = null;
-  renderWeek();
-  enter('signin.signed_out');
+  gate.start();
 }
 
 // ---- the question ----
@@ -175,14 +119,13 @@ async function ask(params) {
   }
   if (mine !== asked) return;
   if (status === 401) {
-    page.user = null;
     page.status = 'idle';
-    enter('signin.expired');
+    gate.expired();
     return;
   }
   if (status === 403) {
     page.status = 'idle';
-    show('forbidden');
+    gate.forbidden();
     return;
   }
   const week = status === 200 ? readWeek(data) : null;
@@ -445,8 +388,7 @@ function rove(td) {
 // ---- wiring ----
 
 function wire() {
-  $('sign-in-form').addEventListener('submit', signIn);
-  $('sign-out').addEventListener('click', signOut);
+  gate.wire();
   $('goal-form').addEventListener('submit', submitGoal);
   $('lang-toggle').addEventListener('click', () => {
     page.lang = otherLanguage(page.lang);
@@ -473,8 +415,8 @@ function wire() {
 
 window.madoguchiStaffing = {
   state: () => ({
-    view: page.view,
-    user: page.user,
+    view: gate.view,
+    user: gate.user,
     lang: page.lang,
     status: page.status,
     query: page.query,
