@@ -197,6 +197,10 @@ pub struct ServeArgs {
     /// Calls abandoned within this many seconds are left out of the service level (5).
     #[arg(long, env = "MADOGUCHI_SHORT_ABANDON_SECONDS", value_parser = clap::value_parser!(u64).range(0..=600))]
     pub short_abandon_seconds: Option<u64>,
+    /// The folder call recordings are written to and played from. Default: `recordings`
+    /// next to the SQLite database file, else `./recordings`.
+    #[arg(long, env = "MADOGUCHI_RECORDINGS_DIR")]
+    pub recordings_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

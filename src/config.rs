@@ -37,6 +37,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// What the manager's board counts as answered in time and as a short abandon.
     pub service_level: crate::engine::board::ServiceLevelSettings,
+    /// The folder call recordings are written to; the recordings table names files
+    /// relative to it.
+    pub recordings_dir: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +81,7 @@ struct FileSettings {
     secure_cookies: Option<bool>,
     service_level_seconds: Option<u64>,
     short_abandon_seconds: Option<u64>,
+    recordings_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -91,6 +95,16 @@ impl Settings {
             .clone()
             .or(file.rtp_ports)
             .unwrap_or_else(|| "10000-20000".to_owned());
+        let database_url = args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let recordings_dir = args
+            .recordings_dir
+            .clone()
+            .or(file.recordings_dir)
+            .unwrap_or_else(|| default_recordings_dir(&database_url));
         Ok(Settings {
             sip_listen: args
                 .sip_listen
@@ -100,11 +114,7 @@ impl Settings {
                 .http_listen
                 .or(file.http_listen)
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-            database_url: args
-                .database_url
-                .clone()
-                .or(file.database_url)
-                .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            database_url,
             dialplan: args
                 .dialplan
                 .clone()
@@ -153,7 +163,26 @@ impl Settings {
                         .unwrap_or(5),
                 ),
             },
+            recordings_dir,
         })
+    }
+}
+
+/// `recordings` next to the database file of a `sqlite:` URL; `./recordings` for an
+/// in-memory SQLite or PostgreSQL (whose server may be another machine).
+pub fn default_recordings_dir(database_url: &str) -> PathBuf {
+    let fallback = || PathBuf::from("recordings");
+    let Some(rest) = database_url.strip_prefix("sqlite:") else {
+        return fallback();
+    };
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return fallback();
+    }
+    match Path::new(path).parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.join("recordings"),
+        _ => fallback(),
     }
 }
 
@@ -204,6 +233,25 @@ mod tests {
     }
 
     #[test]
+    fn recordings_default_to_the_folder_of_the_sqlite_file() {
+        let dir = |url: &str| default_recordings_dir(url);
+        assert_eq!(
+            dir("sqlite:///var/lib/madoguchi/madoguchi.db"),
+            PathBuf::from("/var/lib/madoguchi/recordings")
+        );
+        assert_eq!(
+            dir("sqlite://data/calls.db?mode=rwc"),
+            PathBuf::from("data/recordings")
+        );
+        assert_eq!(dir("sqlite://madoguchi.db"), PathBuf::from("recordings"));
+        assert_eq!(dir("sqlite::memory:"), PathBuf::from("recordings"));
+        assert_eq!(
+            dir("postgres://db.example/madoguchi"),
+            PathBuf::from("recordings")
+        );
+    }
+
+    #[test]
     fn port_range_parses_first_and_last() {
         assert_eq!(parse_port_range("10000-10010").ok(), Some(10000..=10010));
     }
@@ -247,6 +295,18 @@ mod media_threads {
         assert_eq!(
             settings(&["--secure-cookies"]).map(|s| s.secure_cookies),
             Ok(true)
+        );
+    }
+
+    #[test]
+    fn the_recordings_folder_follows_the_database_unless_set() {
+        assert_eq!(
+            settings(&["--database-url", "sqlite:///srv/m/calls.db"]).map(|s| s.recordings_dir),
+            Ok(std::path::PathBuf::from("/srv/m/recordings"))
+        );
+        assert_eq!(
+            settings(&["--recordings-dir", "/mnt/rec"]).map(|s| s.recordings_dir),
+            Ok(std::path::PathBuf::from("/mnt/rec"))
         );
     }
 

@@ -15,6 +15,7 @@ mod faq_export;
 mod faq_import;
 mod net;
 mod presence;
+mod recordings;
 mod reports;
 mod serve;
 mod staffing;

@@ -164,6 +164,16 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         &store.wrap_ups_since(midnight).await?,
     );
     let presence_writer = presence::spawn_writer(store.clone());
+    let closed =
+        crate::recordings::recover(&store, &settings.recordings_dir, &settings.node_id).await?;
+    if closed > 0 {
+        tracing::warn!(
+            recordings = closed,
+            "recordings left open by a stop were repaired and closed as interrupted"
+        );
+    }
+    let (recordings_writer, recordings_task) =
+        crate::recordings::spawn_writer(store.clone(), settings.node_id.clone());
     let (requests_tx, requests) = mpsc::channel(256);
     let (live_tx, live_rx) = watch::channel(Arc::new(engine.live(now())));
     let (console_tx, _) = broadcast::channel(CONSOLE_EVENTS);
@@ -178,7 +188,9 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         settings.rtp_ports.clone(),
         media_events_tx,
     )
-    .with_candidate_ip(media_ip);
+    .with_candidate_ip(media_ip)
+    .with_recordings(settings.recordings_dir.clone(), recordings_writer.clone())
+    .map_err(ServeError::MediaRuntime)?;
     let (webrtc_tx, webrtc_rx) = mpsc::unbounded_channel();
     let media_thread = media
         .spawn_dedicated(media_rx, webrtc_rx, settings.media_threads)
@@ -203,6 +215,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             time_zone,
             settings.node_id.clone(),
         )),
+        recordings_dir: settings.recordings_dir.as_path().into(),
     })
     // SIP over WebSocket (/ws/sip) hands its connections to the SIP transport.
     .layer(axum::Extension(transport.websockets()))
@@ -233,6 +246,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             media: media_tx,
             writer: writer.clone(),
             presence: presence_writer,
+            recordings: recordings_writer,
             live: live_tx,
             console: console_tx,
         },
@@ -243,6 +257,15 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let _ = http_task.await;
     // The engine's end closed the media channel, so the media runtime is ending too.
     media_thread.stop(MEDIA_STOP_LIMIT).await;
+    // The recorder closed its files with the media runtime; their ends reach the store.
+    if tokio::time::timeout(FLUSH_LIMIT, recordings_task)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "recordings not all stored at shutdown: they show as interrupted at the next start"
+        );
+    }
     // Records wait in memory while the database is away; give it a bounded time to come back
     // rather than hang the shutdown (the hardening issue adds a durable local spool).
     match tokio::time::timeout(FLUSH_LIMIT, writer_task.shutdown()).await {
@@ -272,6 +295,7 @@ struct EngineIo {
     media: mpsc::UnboundedSender<MediaCommand>,
     writer: RecordWriter,
     presence: mpsc::UnboundedSender<PresenceWrite>,
+    recordings: mpsc::UnboundedSender<crate::engine::RecordingNews>,
     live: watch::Sender<Arc<LiveState>>,
     console: broadcast::Sender<Arc<ConsoleEvent>>,
 }
@@ -322,6 +346,10 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
         }
         while let Some(transmit) = engine.poll_transmit() {
             io.transport.send(transmit);
+        }
+        // Before the media commands: a recording's start is stored before its end can be.
+        while let Some(news) = engine.poll_recording() {
+            let _ = io.recordings.send(news);
         }
         while let Some(command) = engine.poll_media() {
             let _ = io.media.send(command);
@@ -383,6 +411,14 @@ fn handle_request(engine: &mut Engine, request: EngineRequest) {
             reply,
         } => {
             let _ = reply.send(engine.transfer(now(), &call_id, &target));
+        }
+        EngineRequest::Recording {
+            call_id,
+            login,
+            action,
+            reply,
+        } => {
+            let _ = reply.send(engine.recording_request(now(), &call_id, login.as_deref(), action));
         }
         EngineRequest::Directory(entries) => engine.set_directory(now(), entries),
         EngineRequest::ReserveConsoleLeg { reply } => {

@@ -13,18 +13,34 @@ use std::time::Duration;
 
 use madoguchi_sip::LegId;
 
-use super::call::{CallInput, PeerEvent};
+use super::call::{CallInput, PeerEvent, RecordingAction};
 use super::{Engine, Now, TransferError};
 
 /// What the console asks for; every command but `Transfer` names the call it is about, so a
 /// command that crossed a change (the caller hung up meanwhile) cannot act on another call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConsoleCommand {
-    Answer { call_id: String },
-    Decline { call_id: String },
-    Hangup { call_id: String },
-    Hold { call_id: String, on: bool },
-    Transfer { call_id: String, target: String },
+    Answer {
+        call_id: String,
+    },
+    Decline {
+        call_id: String,
+    },
+    Hangup {
+        call_id: String,
+    },
+    Hold {
+        call_id: String,
+        on: bool,
+    },
+    Transfer {
+        call_id: String,
+        target: String,
+    },
+    Recording {
+        call_id: String,
+        action: RecordingAction,
+    },
 }
 
 /// What the console is told.
@@ -40,6 +56,12 @@ pub enum ConsoleEvent {
         login: String,
         call_id: String,
         reason: &'static str,
+    },
+    /// The recording of the console's call is "recording", "paused", "stopped" or "failed".
+    Recording {
+        login: String,
+        call_id: String,
+        state: &'static str,
     },
     /// Another console of `login` signed in; the one on `leg` is no longer used.
     Replaced { login: String, leg: LegId },
@@ -68,6 +90,9 @@ pub enum ConsoleError {
     NotYourCall(String),
     #[error(transparent)]
     Transfer(#[from] TransferError),
+    /// Start of a call not recorded on demand, pause of one not recording, and the like.
+    #[error("the recording cannot {0} now")]
+    Recording(&'static str),
 }
 
 /// What a (re)connecting console is told: its audio leg and the call it has.
@@ -76,6 +101,8 @@ pub struct ConsoleView {
     pub leg: LegId,
     /// The call ringing at or connected with this console.
     pub call: Option<(OfferedCall, bool)>,
+    /// That call's recording: "recording" or "paused" while one runs.
+    pub recording: Option<&'static str>,
 }
 
 /// A console's media leg and the call it serves, if any.
@@ -140,6 +167,39 @@ impl Engine {
         self.pump(now);
     }
 
+    /// Start, pause or resume the recording of the call `call_id` over the API: for the
+    /// operator on it (`login`), or anyone's call (`login` None: managers and admins).
+    pub fn recording_request(
+        &mut self,
+        now: Now,
+        call_id: &str,
+        login: Option<&str>,
+        action: RecordingAction,
+    ) -> Result<(), ConsoleError> {
+        let not_yours = || ConsoleError::NotYourCall(call_id.to_owned());
+        let caller = *self.by_call_id.get(call_id).ok_or_else(not_yours)?;
+        let call = self.calls.get(&caller).ok_or_else(not_yours)?;
+        let Some((operator, leg)) = call.operator_on_call() else {
+            return Err(ConsoleError::Recording(action.verb()));
+        };
+        if login.is_some_and(|login| login != operator) {
+            return Err(not_yours());
+        }
+        if !call.recording_allows(leg, action) {
+            return Err(ConsoleError::Recording(action.verb()));
+        }
+        self.drive_leg(
+            now,
+            leg,
+            CallInput::Peer {
+                leg,
+                event: PeerEvent::Recording { action },
+            },
+        );
+        self.pump(now);
+        Ok(())
+    }
+
     /// A leg id for a console's media, unique among the engine's legs.
     pub fn reserve_console_leg(&mut self) -> LegId {
         self.sip.reserve_leg()
@@ -154,12 +214,17 @@ impl Engine {
     /// it (false) or connected with it (true).
     pub fn console_view(&self, now: Now, login: &str) -> Option<ConsoleView> {
         let leg = self.console_leg(login)?;
-        let call = self
+        let served = self
             .owners
             .get(&leg)
-            .and_then(|caller| self.calls.get(caller))
-            .and_then(|call| call.console_view(now, leg));
-        Some(ConsoleView { leg, call })
+            .and_then(|caller| self.calls.get(caller));
+        let call = served.and_then(|call| call.console_view(now, leg));
+        let recording = served.and_then(|call| call.recording_state());
+        Some(ConsoleView {
+            leg,
+            call,
+            recording,
+        })
     }
 
     pub fn console_command(
@@ -174,6 +239,17 @@ impl Engine {
             ConsoleCommand::Decline { call_id } => (call_id, PeerEvent::Failed { status: 603 }),
             ConsoleCommand::Hangup { call_id } => (call_id, PeerEvent::RemoteHangup),
             ConsoleCommand::Hold { call_id, on } => (call_id, PeerEvent::Hold { on }),
+            ConsoleCommand::Recording { call_id, action } => {
+                let caller = self.console_call(leg, &call_id)?;
+                let allowed = self
+                    .calls
+                    .get(&caller)
+                    .is_some_and(|call| call.recording_allows(leg, action));
+                if !allowed {
+                    return Err(ConsoleError::Recording(action.verb()));
+                }
+                (call_id, PeerEvent::Recording { action })
+            }
             ConsoleCommand::Transfer { call_id, target } => {
                 self.console_call(leg, &call_id)?;
                 return Ok(self.transfer(now, &call_id, &target)?);
@@ -239,6 +315,11 @@ impl Engine {
                 call_id,
                 reason,
             },
+            ConsoleOutput::Recording { state } => ConsoleEvent::Recording {
+                login,
+                call_id,
+                state,
+            },
         });
     }
 }
@@ -251,5 +332,9 @@ pub(crate) enum ConsoleOutput {
     /// "withdrawn" before an answer, "ended" after.
     Ended {
         reason: &'static str,
+    },
+    /// The call's recording is "recording", "paused", "stopped" or "failed".
+    Recording {
+        state: &'static str,
     },
 }

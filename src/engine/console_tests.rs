@@ -12,15 +12,20 @@ use super::test_harness::*;
 use super::*;
 
 /// The media leg the shell opened for op1's console.
-const CONSOLE: LegId = LegId(900_000);
+pub(super) const CONSOLE: LegId = LegId(900_000);
 
-fn wednesday() -> DateTime<Utc> {
+pub(super) fn wednesday() -> DateTime<Utc> {
     jst(2026, 11, 25, 10, 0)
 }
 
 /// queue.toml with op1 signed in at a console and available.
 fn desk_with_console() -> Harness {
-    let mut h = Harness::with_targets(queue_dialplan(), city_line_targets(), wednesday());
+    desk_with_console_on(queue_dialplan())
+}
+
+/// `dialplan` (a variant of queue.toml) with op1 signed in at a console and available.
+pub(super) fn desk_with_console_on(dialplan: Dialplan) -> Harness {
+    let mut h = Harness::with_targets(dialplan, city_line_targets(), wednesday());
     let now = h.now;
     let op1 = Phone::new("op1", "127.0.0.1:5070");
     h.engine.set_directory(now, vec![op1.entry()]);
@@ -44,14 +49,14 @@ fn state_of(h: &Harness, login: &str) -> &'static str {
         .unwrap_or("absent")
 }
 
-fn call_in(h: &mut Harness, n: u32) -> Caller {
+pub(super) fn call_in(h: &mut Harness, n: u32) -> Caller {
     let mut caller = Caller::new(n);
     caller.call(h);
     caller
 }
 
 /// The id of the call last offered to the console.
-fn offered(h: &Harness) -> String {
+pub(super) fn offered(h: &Harness) -> String {
     h.console
         .iter()
         .rev()
@@ -62,14 +67,14 @@ fn offered(h: &Harness) -> String {
         .expect("a call was offered to the console")
 }
 
-fn command(h: &mut Harness, command: ConsoleCommand) -> Result<(), ConsoleError> {
+pub(super) fn command(h: &mut Harness, command: ConsoleCommand) -> Result<(), ConsoleError> {
     let now = h.now;
     let result = h.engine.console_command(now, "op1", command);
     h.drain();
     result
 }
 
-fn answer(h: &mut Harness) -> String {
+pub(super) fn answer(h: &mut Harness) -> String {
     let call_id = offered(h);
     command(
         h,

@@ -9,6 +9,10 @@
 
 use std::net::SocketAddr;
 
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::time::Duration;
+
 use madoguchi_media::Codec;
 use madoguchi_prompts::PromptId;
 use madoguchi_sip::LegId;
@@ -73,6 +77,67 @@ pub enum MediaCommand {
     Close {
         leg: LegId,
     },
+    /// Record what `caller` and `operator` receive (their far ends' voices) into `file`,
+    /// relative to the recordings folder, caller left and operator right; `key` (the call
+    /// id) names the recording in the commands and events that follow.
+    StartRecording {
+        key: String,
+        caller: LegId,
+        operator: LegId,
+        file: PathBuf,
+    },
+    /// The recording goes silent from now (the caller reads out a card number) …
+    PauseRecording {
+        key: String,
+    },
+    /// … and records again.
+    ResumeRecording {
+        key: String,
+    },
+    /// Close the file (the media shell tells the store how it ended: `RecordingNews`).
+    StopRecording {
+        key: String,
+    },
+}
+
+/// What the store learns of recordings: `Started` and `Failed` from the engine's
+/// `poll_recording`, `Finished` from the media shell's recorder when the file is closed (also
+/// after the engine has stopped, at shutdown).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordingNews {
+    Started {
+        call_id: String,
+        /// Relative to the recordings folder.
+        file: PathBuf,
+        at: DateTime<Utc>,
+    },
+    /// Writing stopped mid-call (the disk is full, or another write error).
+    Failed {
+        call_id: String,
+        disk_full: bool,
+        at: DateTime<Utc>,
+    },
+    Finished {
+        call_id: String,
+        outcome: RecordingOutcome,
+        at: DateTime<Utc>,
+    },
+}
+
+/// How a recording ended, for the store and the call's events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordingOutcome {
+    /// Relative to the recordings folder.
+    pub file: PathBuf,
+    pub duration: Duration,
+    pub bytes: u64,
+    /// SHA-256 of the file on disk, lowercase hex; `None` when it could not be read back.
+    pub sha256: Option<String>,
+    /// Silent spans (start, end) from the recording's start.
+    pub paused: Vec<(Duration, Duration)>,
+    /// Why the file stopped being written, if it did.
+    pub error: Option<String>,
+    pub disk_full: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -102,5 +167,10 @@ pub enum MediaEvent {
     /// phone's answer could not be applied.
     BrowserGone {
         leg: LegId,
+    },
+    /// A recording stopped being written mid-call (said once): the call goes on.
+    RecordingFailed {
+        key: String,
+        disk_full: bool,
     },
 }

@@ -46,11 +46,12 @@ use madoguchi_store::{CallRecord, WrapUp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+pub use call::RecordingAction;
 use call::{AcdRequest, Call, CallInput, CallOutput, ConsoleRing, Ctx, PeerEvent, RingTarget};
 pub use clock::Now;
 use console::{Console, ConsoleEvent};
 pub use live::{Counters, LiveState};
-pub use media::{MediaCommand, MediaEvent};
+pub use media::{MediaCommand, MediaEvent, RecordingNews, RecordingOutcome};
 use operators::Operators;
 pub use operators::{DirectoryEntry, OperatorError, OperatorHistory, StatusRequest};
 use queues::Queues;
@@ -142,6 +143,7 @@ pub struct Engine {
     records: VecDeque<CallRecord>,
     history: VecDeque<OperatorHistory>,
     wrap_ups: VecDeque<WrapUp>,
+    recordings: VecDeque<RecordingNews>,
     registrations: VecDeque<RegistrationChange>,
     counters: Counters,
     board: board::Board,
@@ -180,6 +182,7 @@ impl Engine {
             records: VecDeque::new(),
             history: VecDeque::new(),
             wrap_ups: VecDeque::new(),
+            recordings: VecDeque::new(),
             registrations: VecDeque::new(),
             counters: Counters::default(),
             board: board::Board::new(config.service_level),
@@ -222,6 +225,24 @@ impl Engine {
             MediaEvent::WebRtcOffer { leg, sdp } => {
                 self.peer(now, leg, PeerEvent::WebRtcOffered { sdp });
                 self.pump(now);
+                return;
+            }
+            MediaEvent::RecordingFailed { key, disk_full } => {
+                if let Some(&leg) = self.by_call_id.get(&key) {
+                    let outputs = self
+                        .calls
+                        .get_mut(&leg)
+                        .map(|call| call.recording_failed(now, disk_full))
+                        .unwrap_or_default();
+                    for output in outputs {
+                        self.command(now, leg, output);
+                    }
+                }
+                self.recordings.push_back(RecordingNews::Failed {
+                    call_id: key,
+                    disk_full,
+                    at: now.wall,
+                });
                 return;
             }
             MediaEvent::BrowserGone { leg } => {
@@ -303,6 +324,11 @@ impl Engine {
     /// Wrap-ups that ended, with the call each followed, for the store.
     pub fn poll_wrap_up(&mut self) -> Option<WrapUp> {
         self.wrap_ups.pop_front()
+    }
+
+    /// Recordings started, failed and finished, for the store and the alerts.
+    pub fn poll_recording(&mut self) -> Option<RecordingNews> {
+        self.recordings.pop_front()
     }
 
     pub fn poll_registration(&mut self) -> Option<RegistrationChange> {
@@ -866,11 +892,14 @@ impl Engine {
         let timer_before = call.timeout();
         let sip = &mut self.sip;
         let mut new_leg = || sip.reserve_leg();
+        let rng = &mut self.rng;
+        let mut draw = || rng.gen::<f64>();
         let mut ctx = Ctx {
             prompts: &self.prompts,
             dialplan: &self.dialplan,
             targets: &self.targets,
             new_leg: &mut new_leg,
+            draw: &mut draw,
         };
         let outputs = call.handle(now, input, &mut ctx);
         let finished = call.is_finished();
@@ -894,6 +923,16 @@ impl Engine {
         let result = match output {
             CallOutput::Media(command) => {
                 self.media_out.push_back(command);
+                Ok(())
+            }
+            CallOutput::RecordingStarted { file } => {
+                if let Some(call) = self.calls.get(&leg) {
+                    self.recordings.push_back(RecordingNews::Started {
+                        call_id: call.id().to_owned(),
+                        file,
+                        at: now.wall,
+                    });
+                }
                 Ok(())
             }
             CallOutput::Record(record) => {
@@ -1070,6 +1109,8 @@ fn unix_secs(wall: DateTime<Utc>) -> u64 {
 mod console_tests;
 #[cfg(test)]
 mod queue_tests;
+#[cfg(test)]
+mod recording_tests;
 #[cfg(test)]
 mod test_harness;
 #[cfg(test)]

@@ -48,7 +48,13 @@ use super::AppState;
         super::counter::get_case,
         super::counter::correct_case,
         super::counter::kinds,
-        super::counter_hours::hours
+        super::counter_hours::hours,
+        super::recordings::recording,
+        super::recordings::recording_meta,
+        super::recording_control::pause,
+        super::recording_control::resume,
+        super::recording_control::start,
+        super::audit::audit_log
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -105,6 +111,24 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/counter/hours", get(super::counter_hours::hours))
         .route("/staffing", get(super::staffing::week))
         .route("/staffing/erlang", get(super::staffing::erlang))
+        .route("/calls/{id}/recording", get(super::recordings::recording))
+        .route(
+            "/calls/{id}/recording/meta",
+            get(super::recordings::recording_meta),
+        )
+        .route(
+            "/calls/{id}/recording/pause",
+            post(super::recording_control::pause),
+        )
+        .route(
+            "/calls/{id}/recording/resume",
+            post(super::recording_control::resume),
+        )
+        .route(
+            "/calls/{id}/recording/start",
+            post(super::recording_control::start),
+        )
+        .route("/audit", get(super::audit::audit_log))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::auth::require_auth,
@@ -203,13 +227,17 @@ async fn list_calls(
     }
 }
 
-/// One call record with its events and its classification (`null` until filed).
+/// One call record with its events and its classification (`null` until filed). The record
+/// holds the caller's number, so every read is written to the audit log (`call.view`) before
+/// it is answered; 503 when the log cannot hold it.
 #[utoipa::path(get, path = "/api/v1/calls/{id}", params(("id" = String, Path, description = "call id")),
-    responses((status = 200, body = Object), (status = 404, body = ApiError)))]
+    responses((status = 200, body = Object), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 503, body = ApiError)))]
 async fn get_call(
     caller: super::auth::Authenticated,
     State(state): State<AppState>,
     Path(id): Path<String>,
+    peer: super::audit::Peer,
 ) -> Response {
     match state.store.get_call(&id).await {
         // An operator sees the calls they took; managers and admins see all.
@@ -221,7 +249,21 @@ async fn get_call(
                 "operators see only the calls they took",
             )
         }
-        Ok(Some(call)) => super::classification::call_with_classification(&state, call).await,
+        Ok(Some(call)) => {
+            let audited = super::audit::record_access(
+                &state,
+                &caller,
+                &peer,
+                madoguchi_store::audit::actions::CALL_VIEW,
+                Some(&call.id),
+                None,
+            )
+            .await;
+            match audited {
+                Ok(()) => super::classification::call_with_classification(&state, call).await,
+                Err(refused) => refused,
+            }
+        }
         Ok(None) => error(StatusCode::NOT_FOUND, "no such call"),
         Err(err) => {
             tracing::warn!(error = %err, "reading a call failed");

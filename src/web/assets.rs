@@ -111,6 +111,11 @@ const MANAGER_ASSETS: &[Asset] = &[
     manager_asset!("faq-api.mjs"),
     manager_asset!("faq-model.mjs"),
     manager_asset!("faq-i18n.mjs"),
+    manager_asset!("call.html"),
+    manager_asset!("call.css"),
+    manager_asset!("call.mjs"),
+    manager_asset!("call-model.mjs"),
+    manager_asset!("call-i18n.mjs"),
 ];
 
 /// Same-origin everything; the audio needs no network permission from CSP (WebRTC is not

@@ -25,7 +25,9 @@ use utoipa::ToSchema;
 use super::api::{error, ApiError};
 use super::AppState;
 use crate::engine::console::{ConsoleCommand, ConsoleError, ConsoleEvent, ConsoleView};
-use crate::engine::{DirectoryEntry, LiveState, OperatorError, StatusRequest, TransferError};
+use crate::engine::{
+    DirectoryEntry, LiveState, OperatorError, RecordingAction, StatusRequest, TransferError,
+};
 use crate::net::rtp::WebRtcRequest;
 
 /// What the HTTP edge asks of the engine task.
@@ -62,6 +64,13 @@ pub enum EngineRequest {
     Console {
         login: String,
         command: ConsoleCommand,
+        reply: oneshot::Sender<Result<(), ConsoleError>>,
+    },
+    /// Start, pause or resume a call's recording (`login`: its operator; None: a manager).
+    Recording {
+        call_id: String,
+        login: Option<String>,
+        action: RecordingAction,
         reply: oneshot::Sender<Result<(), ConsoleError>>,
     },
 }

@@ -4,6 +4,7 @@
 mod alerts;
 mod api;
 mod assets;
+mod audit;
 mod auth;
 mod classification;
 mod console;
@@ -13,10 +14,13 @@ mod faq;
 mod faq_editions;
 mod live;
 mod login_throttle;
+mod recording_control;
+mod recordings;
 mod reports;
 mod staffing;
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::routing::get;
@@ -50,6 +54,8 @@ pub struct AppState {
     pub wrap_ups: Arc<QueueWrapUps>,
     /// The in-person counter: its calendar, time zone and this node's id for its cases.
     pub counter: Arc<CounterDesk>,
+    /// The folder the recordings table's file names are relative to (`--recordings-dir`).
+    pub recordings_dir: Arc<Path>,
 }
 
 pub fn router(state: AppState) -> Router {

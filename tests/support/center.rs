@@ -40,10 +40,15 @@ impl Center {
     /// The engine on this database with the queue test dialplan; MD5 is challenged first
     /// because sipp answers only the first challenge and knows no SHA-256.
     pub fn start(&self, extra_args: &[String]) -> EngineProcess {
+        self.start_with(&repo_root().join("tests/dialplans/queue.toml"), extra_args)
+    }
+
+    /// The same with another dialplan (a variant of the queue test dialplan).
+    pub fn start_with(&self, dialplan: &std::path::Path, extra_args: &[String]) -> EngineProcess {
         let mut args = vec!["--sip-digest".to_owned(), "MD5,SHA-256".to_owned()];
         args.extend_from_slice(extra_args);
         EngineProcess::start(Options {
-            dialplan: Some(repo_root().join("tests/dialplans/queue.toml")),
+            dialplan: Some(dialplan.to_owned()),
             database_url: Some(self.database_url.clone()),
             extra_args: args,
             ..Options::default()

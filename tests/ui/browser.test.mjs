@@ -1,6 +1,7 @@
 // The console in a real headless Chromium against the fake engine (fake-engine.mjs): sign-in,
-// the audio offer, answering by keyboard, the wrap-up form's checks, the FAQ, the two-press
-// transfer, filing, declining, language, reconnect, sign-out, expiry and take-over.
+// the audio offer, answering by keyboard, the recording's indicator and controls, the wrap-up
+// form's checks, the FAQ, the two-press transfer, filing, declining, language, reconnect,
+// sign-out, expiry and take-over.
 // Screenshots of each state go to $UI_SCREENSHOT_DIR (default: the temp dir).
 // Skipped when chromium or chromedriver is not installed.
 
@@ -20,6 +21,8 @@ const SHOTS = process.env.UI_SCREENSHOT_DIR ?? join(tmpdir(), 'madoguchi-ui');
 const visible = (css) => `(() => { const e = document.querySelector(${JSON.stringify(css)});
   return e && !e.closest('[hidden]') && e.offsetParent !== null; })()`;
 const text = (css) => `document.querySelector(${JSON.stringify(css)})?.textContent`;
+/** WebDriver's code for the F8 key (the recording's pause/resume shortcut). */
+const F8 = '\uE038';
 
 test('the operator console in a browser', {
   skip: !chromium || !chromedriver ? 'chromium and chromedriver are not installed' : false,
@@ -110,6 +113,28 @@ test('the operator console in a browser', {
     assert.equal(count((m) => m.type === 'answer'), 1);
   });
 
+  await t.test('a recorded call shows it beside the call; the button pauses and F8 resumes', async () => {
+    // call-42 is recorded from the bridge (the fake's policy).
+    await browser.until(`${visible('#recording-status')} && ${text('#recording-status')} === '録音中'`);
+    const dot = await browser.run(`return getComputedStyle(document.getElementById('recording-status'), '::before').content`);
+    assert.equal(dot, '"●"');
+    assert.equal(await browser.run(`return ${visible('#recording-start')}`), false);
+    assert.equal(await browser.run(`return ${text('#recording-toggle')}`), '録音を一時停止');
+    await browser.click('#recording-toggle');
+    const paused = await fake.waitFor((m) => m.type === 'recording');
+    assert.deepEqual(paused, { type: 'recording', call_id: 'call-42', action: 'pause' });
+    await browser.until(`${text('#recording-status')} === '録音一時停止中' && ${text('#recording-toggle')} === '録音を再開'`);
+    await shot('recording-paused');
+    // While the operator writes the note: F8 types nothing and still resumes.
+    await browser.run(`document.getElementById('wu-note').focus()`);
+    await browser.press(F8);
+    const resumed = await fake.waitFor((m) => m.type === 'recording' && m.action === 'resume');
+    assert.deepEqual(resumed, { type: 'recording', call_id: 'call-42', action: 'resume' });
+    await browser.until(`${text('#recording-status')} === '録音中' && ${text('#recording-toggle')} === '録音を一時停止'`);
+    assert.equal(await browser.run(`return document.getElementById('wu-note').value`), '');
+    assert.equal(count((m) => m.type === 'recording'), 2);
+  });
+
   await t.test('the wrap-up form names the missing required fields and sends nothing', async () => {
     await browser.click('#wu-save');
     await browser.until(visible('#wu-category-error'));
@@ -154,6 +179,45 @@ test('the operator console in a browser', {
     const available = await fake.waitFor((m) => m.type === 'set_state');
     assert.deepEqual(available, { type: 'set_state', state: 'available' });
     await browser.until(`${visible('#wrapup-empty')} && ${visible('#call-idle')}`);
+  });
+
+  await t.test('a call recorded on demand is started from the console; a failure is a calm warning', async () => {
+    fake.push({ type: 'offered', call_id: 'call-44', caller: '0312345678', queue: 'desk', waited_s: 5, menu_choice: null });
+    await browser.until(visible('#answer'));
+    await browser.click('#answer');
+    await browser.until(visible('#recording-start'));
+    assert.equal(await browser.run(`return ${visible('#recording-status')}`), false, 'nothing said of a call not recorded');
+    assert.equal(await browser.run(`return ${text('#recording-start')}`), '録音開始');
+    await browser.click('#recording-start');
+    const started = await fake.waitFor((m) => m.type === 'recording' && m.call_id === 'call-44');
+    assert.deepEqual(started, { type: 'recording', call_id: 'call-44', action: 'start' });
+    await browser.until(`${text('#recording-status')} === '録音中' && ${visible('#recording-toggle')}`);
+    assert.equal(await browser.run(`return ${visible('#recording-start')}`), false);
+
+    fake.push({ type: 'recording', call_id: 'call-44', state: 'failed' });
+    await browser.until(`${text('#recording-status')} === '録音失敗' && ${visible('#recording-note')}`);
+    assert.equal(await browser.run(`return ${text('#recording-note')}`),
+      '録音に失敗しました（ディスク容量など）。通話はそのまま続けられます。');
+    assert.equal(await browser.run(`return ${visible('#recording-actions')}`), false);
+    assert.equal(await browser.run(`return document.getElementById('hangup').disabled`), false, 'the call goes on');
+    await shot('recording-failed');
+    await browser.click('#hangup');
+    await browser.until(`${text('#call-title')} === '通話終了' && !${visible('#recording-status')}`);
+  });
+
+  await t.test('a start the engine refuses says the call cannot be recorded', async () => {
+    fake.push({ type: 'offered', call_id: 'call-45', caller: '0312345678', queue: 'desk', waited_s: 2, menu_choice: null });
+    await browser.until(visible('#answer'));
+    await browser.click('#answer');
+    await browser.until(visible('#recording-start'));
+    await browser.click('#recording-start');
+    await fake.waitFor((m) => m.type === 'recording' && m.call_id === 'call-45');
+    await browser.until(`${visible('#recording-note')} && ${text('#recording-note')} === 'この通話は録音できません'`);
+    assert.equal(await browser.run(`return ${visible('#recording-start')}`), false, 'not offered again');
+    assert.equal(await browser.run(`return ${visible('#engine-error')}`), false, 'said in place, not as a banner');
+    await shot('recording-refused');
+    await browser.click('#hangup');
+    await browser.until(`${text('#call-title')} === '通話終了'`);
   });
 
   await t.test('Escape declines an offered call', async () => {

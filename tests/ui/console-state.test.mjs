@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  initialState, step, controls, callSeconds,
+  initialState, step, controls, callSeconds, recordingView,
 } from '../../src/web/assets/agent/console-state.mjs';
+import { shortcutAction } from '../../src/web/assets/agent/shortcuts.mjs';
 
 const T0 = Date.parse('2026-12-01T01:00:00Z');
 
@@ -326,4 +327,213 @@ test('unknown and malformed messages change nothing', () => {
     const { state } = step(before, { type: 'server', message }, T0);
     assert.deepEqual(state, before);
   }
+});
+
+// ---- the call's recording (issue 6: pause/resume and on-demand start from the console) ----
+
+const connected = server({ type: 'connected', call_id: 'c1' });
+const recordingState = (state, callId = 'c1') => server({ type: 'recording', call_id: callId, state });
+const requested = (action, callId = 'c1') => ({ type: 'recording_requested', callId, action });
+const announced = (effects, key) => effects.find((e) => e.type === 'announce' && e.key === key);
+
+test('a recording started at the bridge is shown with the pause button', () => {
+  const { state, effects } = run([signedIn, welcome(), offer, connected, recordingState('recording')]);
+  assert.deepEqual(recordingView(state.call), {
+    status: 'recording', toggle: 'pause', start: false, refused: null,
+  });
+  assert.equal(controls(state).recordingToggle, true);
+  assert.equal(controls(state).recordingStart, false);
+  assert.ok(announced(effects, 'announce.recording.started'));
+});
+
+test('recording news that comes just before connected is kept', () => {
+  const { state } = run([signedIn, welcome(), offer, recordingState('recording'), connected]);
+  assert.equal(recordingView(state.call).status, 'recording');
+});
+
+test('pause and resume wait for the engine\'s word before the display changes', () => {
+  const base = [signedIn, welcome(), offer, connected, recordingState('recording')];
+  const asked = run([...base, requested('pause')]).state;
+  assert.equal(recordingView(asked.call).status, 'recording', 'not shown paused before the engine says so');
+  assert.equal(controls(asked).recordingToggle, false, 'a second press sends nothing meanwhile');
+
+  const paused = run([...base, requested('pause'), recordingState('paused')]);
+  assert.deepEqual(recordingView(paused.state.call), {
+    status: 'paused', toggle: 'resume', start: false, refused: null,
+  });
+  assert.equal(controls(paused.state).recordingToggle, true);
+  assert.ok(announced(paused.effects, 'announce.recording.paused'));
+
+  const resumed = run([...base, requested('pause'), recordingState('paused'),
+    requested('resume'), recordingState('recording')]);
+  assert.equal(recordingView(resumed.state.call).toggle, 'pause');
+  assert.ok(announced(resumed.effects, 'announce.recording.resumed'));
+});
+
+test('a call with no recording shows nothing of it and offers the start', () => {
+  const { state } = run([signedIn, welcome(), offer, connected]);
+  assert.deepEqual(recordingView(state.call), {
+    status: null, toggle: null, start: true, refused: null,
+  });
+  assert.equal(controls(state).recordingStart, true);
+  assert.equal(controls(state).recordingToggle, false);
+});
+
+test('the start is offered only on a connected call', () => {
+  for (const events of [[signedIn, welcome()], [signedIn, welcome(), offer]]) {
+    const { state } = run(events);
+    assert.equal(controls(state).recordingStart, false);
+    assert.equal(recordingView(state.call).start, false);
+  }
+  const down = run([signedIn, welcome(), offer, connected, { type: 'socket_closed' }]).state;
+  assert.equal(controls(down).recordingStart, false, 'not while the socket is down');
+});
+
+test('a started on-demand recording replaces the start button with the pause button', () => {
+  const { state } = run([
+    signedIn, welcome(), offer, connected, requested('start'), recordingState('recording'),
+  ]);
+  assert.deepEqual(recordingView(state.call), {
+    status: 'recording', toggle: 'pause', start: false, refused: null,
+  });
+});
+
+test('a refused start says the call cannot be recorded, in place and not as a banner', () => {
+  const { state, effects } = run([
+    signedIn, welcome(), offer, connected, requested('start'),
+    server({ type: 'error', request: 'recording', message: 'the recording cannot start now' }),
+  ]);
+  const view = recordingView(state.call);
+  assert.equal(view.refused, 'start');
+  assert.equal(view.start, false, 'not offered again on this call');
+  assert.equal(view.status, null);
+  assert.equal(state.error, null);
+  const said = announced(effects, 'recording.refused.start');
+  assert.ok(said && said.urgent);
+});
+
+test('a refused pause leaves the recording shown as it is and says so', () => {
+  const { state } = run([
+    signedIn, welcome(), offer, connected, recordingState('recording'), requested('pause'),
+    server({ type: 'error', request: 'recording', message: 'the recording cannot pause now' }),
+  ]);
+  assert.deepEqual(recordingView(state.call), {
+    status: 'recording', toggle: 'pause', start: false, refused: 'pause',
+  });
+  assert.equal(controls(state).recordingToggle, true, 'the operator may try again');
+  const next = step(state, requested('pause'), T0).state;
+  assert.equal(next.call.recording.refused, null, 'a new try clears the old refusal');
+});
+
+test('a failed recording warns and offers no recording control, and the call goes on', () => {
+  const { state, effects } = run([
+    signedIn, welcome(), offer, connected, recordingState('recording'), recordingState('failed'),
+  ]);
+  assert.deepEqual(recordingView(state.call), {
+    status: 'failed', toggle: null, start: false, refused: null,
+  });
+  const can = controls(state);
+  assert.equal(can.recordingToggle || can.recordingStart, false);
+  assert.equal(can.hangup && can.hold && can.transfer, true);
+  const said = announced(effects, 'announce.recording.failed');
+  assert.ok(said && said.urgent);
+});
+
+test('ended resets the recording; a late stopped changes nothing', () => {
+  const ended = run([
+    signedIn, welcome(), offer, connected, recordingState('paused'),
+    server({ type: 'ended', call_id: 'c1', reason: 'ended' }),
+  ]).state;
+  assert.deepEqual(ended.call.recording, { state: 'none', pending: null, refused: null });
+  assert.equal(recordingView(ended.call).status, null);
+  assert.equal(controls(ended).recordingStart || controls(ended).recordingToggle, false);
+  const late = step(ended, recordingState('stopped'), T0);
+  assert.deepEqual(late.state, ended);
+});
+
+test('a reconnect that finds the call over resets its recording too', () => {
+  const { state } = run([
+    signedIn, welcome(), offer, connected, recordingState('recording'),
+    { type: 'socket_closed' }, welcome({ state: 'wrap_up' }),
+  ]);
+  assert.equal(state.call.phase, 'ended');
+  assert.equal(state.call.recording.state, 'none');
+});
+
+test('a reconnect during the call keeps what is known of its recording', () => {
+  const { state } = run([
+    signedIn, welcome(), { type: 'media_up' }, offer, connected, recordingState('paused'),
+    { type: 'socket_closed' }, welcome({ state: 'on_call', media: true }),
+  ]);
+  assert.equal(recordingView(state.call).status, 'paused');
+});
+
+test('the next call starts without the last one\'s recording', () => {
+  const { state } = run([
+    signedIn, welcome(), offer, connected, recordingState('recording'),
+    server({ type: 'ended', call_id: 'c1', reason: 'ended' }),
+    server({ type: 'offered', call_id: 'c2', caller: null, queue: 'desk', waited_s: 1, menu_choice: null }),
+    server({ type: 'connected', call_id: 'c2' }),
+  ]);
+  assert.equal(state.call.callId, 'c2');
+  assert.deepEqual(recordingView(state.call), {
+    status: null, toggle: null, start: true, refused: null,
+  });
+});
+
+test('a recording stopped during the call hides the indicator and offers the start again', () => {
+  const { state } = run([
+    signedIn, welcome(), offer, connected, recordingState('recording'), recordingState('stopped'),
+  ]);
+  assert.deepEqual(recordingView(state.call), {
+    status: null, toggle: null, start: true, refused: null,
+  });
+});
+
+test('recording news of another call, or in an unknown state, changes nothing', () => {
+  const before = run([signedIn, welcome(), offer, connected]).state;
+  for (const message of [
+    { type: 'recording', call_id: 'other', state: 'recording' },
+    { type: 'recording', call_id: 'c1', state: 'dancing' },
+    { type: 'recording', call_id: 'c1' },
+    { type: 'recording', state: 'recording' },
+  ]) {
+    assert.deepEqual(step(before, server(message), T0).state, before);
+  }
+  const idle = run([signedIn, welcome()]).state;
+  assert.deepEqual(step(idle, recordingState('recording'), T0).state, idle);
+});
+
+test('an unknown recording action is not recorded as pending', () => {
+  const before = run([signedIn, welcome(), offer, connected]).state;
+  assert.deepEqual(step(before, requested('stop'), T0).state, before);
+});
+
+test('a socket that closes with a recording action unanswered frees its button', () => {
+  const { state } = run([
+    signedIn, welcome(), { type: 'media_up' }, offer, connected, recordingState('recording'),
+    requested('pause'), { type: 'socket_closed' }, welcome({ state: 'on_call', media: true }),
+  ]);
+  assert.equal(state.call.recording.pending, null);
+  assert.equal(controls(state).recordingToggle, true);
+});
+
+test('F8 pauses or resumes a running recording, even while typing the note', () => {
+  const call = (phase, recordingState) => ({ phase, answering: false, recording: { state: recordingState } });
+  for (const focus of ['none', 'text', 'control']) {
+    assert.equal(shortcutAction({ key: 'F8', repeat: false, focus, call: call('connected', 'recording') }),
+      'recording_toggle');
+  }
+  assert.equal(shortcutAction({ key: 'F8', repeat: false, focus: 'none', call: call('connected', 'paused') }),
+    'recording_toggle');
+  assert.equal(shortcutAction({ key: 'F8', repeat: true, focus: 'none', call: call('connected', 'recording') }),
+    null, 'a held key toggles once');
+  for (const [phase, recording] of [['connected', 'none'], ['connected', 'failed'],
+    ['connected', 'stopped'], ['offered', 'recording'], ['ended', 'recording']]) {
+    assert.equal(shortcutAction({ key: 'F8', repeat: false, focus: 'none', call: call(phase, recording) }),
+      null, `${phase} / ${recording}`);
+  }
+  assert.equal(shortcutAction({ key: 'F8', repeat: false, focus: 'none', call: null }), null);
+  // F8 on an offered call is not taken as answering it.
+  assert.equal(shortcutAction({ key: 'F8', repeat: false, focus: 'none', call: call('offered', 'none') }), null);
 });

@@ -46,6 +46,14 @@ const OFFER = {
   type: 'offered', call_id: 'call-42', caller: '0467001234', queue: 'desk', waited_s: 37, menu_choice: '1',
 };
 
+/**
+ * How the fake's calls are recorded, as the dialplan would decide: call-42 (the scenarios'
+ * call) is recorded from the bridge, call-44 on demand, any other call not at all. The fake
+ * answers `recording` actions by the engine's rules: start a call recorded on demand that is
+ * not recording yet, pause a running recording, resume a paused one; else an `error`.
+ */
+const RECORDING_POLICY = { 'call-42': 'all', 'call-44': 'on_demand' };
+
 /** Starts the fake on `port` (0: any); resolves to {url, close, received}. */
 /**
  * Starts the fake on `port` (0: any). Resolves to:
@@ -65,6 +73,8 @@ export async function startFakeEngine({ port = 0, scenario = 'offered', log = fa
     arrivals.emit('item', item);
   };
   const session = { open: scenario !== 'signin' };
+  /** call id → 'recording' | 'paused', for the calls being recorded. */
+  const recordings = new Map();
   const policy = await enginePolicy();
   const server = createServer((req, res) => handle(req, res, { session, record, policy }));
   server.on('upgrade', (req, socket) => {
@@ -72,7 +82,7 @@ export async function startFakeEngine({ port = 0, scenario = 'offered', log = fa
       socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    upgrade(req, socket, scenario, record, sockets);
+    upgrade(req, socket, scenario, record, sockets, recordings);
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: bound } = server.address();
@@ -187,7 +197,7 @@ function readBody(req) {
   });
 }
 
-function upgrade(req, socket, scenario, record, sockets) {
+function upgrade(req, socket, scenario, record, sockets, recordings) {
   if (new URL(req.url, 'http://x').pathname !== '/ws/agent') return socket.destroy();
   const accept = createHash('sha1').update(req.headers['sec-websocket-key'] + WS_GUID).digest('base64');
   socket.write(['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade',
@@ -198,12 +208,38 @@ function upgrade(req, socket, scenario, record, sockets) {
   const send = (message) => socket.write(frame(JSON.stringify(message)));
   const now = () => new Date().toISOString();
   const state = (name, reason = null) => send({ type: 'state', state: name, reason, since: now() });
+  const recordingState = (callId, name) => send({ type: 'recording', call_id: callId, state: name });
+  const bridged = (callId) => {
+    send({ type: 'connected', call_id: callId });
+    if (RECORDING_POLICY[callId] === 'all' && !recordings.has(callId)) recordings.set(callId, 'recording');
+    // A socket that connects during the call (the connected scenario) is told too.
+    if (recordings.has(callId)) recordingState(callId, recordings.get(callId));
+  };
+  const ended = (callId, reason) => {
+    if (recordings.delete(callId)) recordingState(callId, 'stopped');
+    send({ type: 'ended', call_id: callId, reason });
+  };
+  const recordingAction = ({ call_id: callId, action }) => {
+    const current = recordings.get(callId);
+    const allowed = {
+      start: !current && RECORDING_POLICY[callId] !== undefined,
+      pause: current === 'recording',
+      resume: current === 'paused',
+    }[action];
+    if (!allowed) {
+      send({ type: 'error', request: 'recording', message: `the recording cannot ${action} now` });
+      return;
+    }
+    const next = action === 'pause' ? 'paused' : 'recording';
+    recordings.set(callId, next);
+    recordingState(callId, next);
+  };
 
   const opening = { idle: 'available', offered: 'ringing', connected: 'on_call', wrapup: 'wrap_up' };
   send({ type: 'welcome', login: 'suzuki', state: opening[scenario] ?? 'available', reason: null, media: false });
   if (scenario === 'offered' || scenario === 'connected' || scenario === 'wrapup') send(OFFER);
-  if (scenario === 'connected' || scenario === 'wrapup') send({ type: 'connected', call_id: OFFER.call_id });
-  if (scenario === 'wrapup') send({ type: 'ended', call_id: OFFER.call_id, reason: 'ended' });
+  if (scenario === 'connected' || scenario === 'wrapup') bridged(OFFER.call_id);
+  if (scenario === 'wrapup') ended(OFFER.call_id, 'ended');
 
   let buffer = Buffer.alloc(0);
   socket.on('data', (data) => {
@@ -223,10 +259,11 @@ function upgrade(req, socket, scenario, record, sockets) {
       record(message);
       switch (message.type) {
         case 'ping': send({ type: 'pong' }); break;
-        case 'answer': send({ type: 'connected', call_id: message.call_id }); state('on_call'); break;
-        case 'decline': send({ type: 'ended', call_id: message.call_id, reason: 'withdrawn' }); state('available'); break;
+        case 'answer': bridged(message.call_id); state('on_call'); break;
+        case 'decline': ended(message.call_id, 'withdrawn'); state('available'); break;
         case 'hangup':
-        case 'transfer': send({ type: 'ended', call_id: message.call_id, reason: 'ended' }); state('wrap_up'); break;
+        case 'transfer': ended(message.call_id, 'ended'); state('wrap_up'); break;
+        case 'recording': recordingAction(message); break;
         case 'set_state': state(message.state, message.reason ?? null); break;
         case 'sign_out': socket.end(); break;
         default: break;

@@ -13,7 +13,7 @@ import {
 import { RequestFailed } from '../../src/web/assets/manager/session.mjs';
 import { STRINGS } from '../../src/web/assets/manager/i18n.mjs';
 
-const PAGES = ['index.html', 'faq.html', 'staffing.html'];
+const PAGES = ['index.html', 'faq.html', 'staffing.html', 'call.html'];
 const MANAGER = { login: 'tanaka', role: 'manager' };
 const AGENT = { login: 'suzuki', role: 'agent' };
 

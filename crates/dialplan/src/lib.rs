@@ -6,6 +6,7 @@
 //! - `parse`, `steps`, `queues`, `targets`, `calendars`, `date_rule`: the checker turning TOML
 //!   into the [`model`].
 //! - [`route`]: [`Dialplan::route`] picks the entry and the calendar branch for a call.
+//! - [`recording`]: [`RecordingPolicy`] per entry and queue, the [`RecordingDecision`] per call.
 //! - [`flow`]: [`FlowRunner`], the sans-IO interpreter of a branch's (or a target's) steps.
 //! - [`announce`]: the prompts of a queue position/wait announcement.
 //! - [`features`]: operator feature codes (`*50` pause, …).
@@ -13,8 +14,9 @@
 //!
 //! # Driving
 //! Load once at start-up (the only IO here: reading the file and checking that prompt files
-//! exist), then per call: `route(user, invite_instant)` → `Route::start()` → drive the
-//! [`FlowRunner`] as its docs say. A transfer whose target is closed
+//! exist), then per call: `route(user, invite_instant, draw)` → `Route::start()` → drive the
+//! [`FlowRunner`] as its docs say. A caller joining a queue gets its recording decision from
+//! [`Queue::recording_at_join`]. A transfer whose target is closed
 //! ([`Dialplan::target_is_open`]) or fails continues with [`Dialplan::target_steps`].
 //!
 //! ```no_run
@@ -24,7 +26,10 @@
 //!
 //! let dialplan = Dialplan::load(Path::new("dialplans/zama.toml")).unwrap();
 //! # let invite_instant = chrono::DateTime::<Utc>::UNIX_EPOCH;
-//! if let Some(route) = dialplan.route("0120000000", invite_instant) {
+//! // Uniform in [0, 1) from the engine's seeded RNG: decides a `recording = 0.3` share.
+//! # let draw = 0.5;
+//! if let Some(route) = dialplan.route("0120000000", invite_instant, draw) {
+//!     // route.recording: record, on demand, or off; the notice is already among the steps.
 //!     let mut flow = route.start();
 //!     while let Some(action) = flow.poll_action() {
 //!         // carry out Play / StartTimer / Queue / Transfer / Hangup …
@@ -44,6 +49,8 @@ pub mod flow;
 pub mod model;
 mod parse;
 mod queues;
+pub mod recording;
+mod recording_check;
 pub mod route;
 pub mod simulate;
 mod steps;
@@ -65,6 +72,7 @@ pub use model::{
     Queue, QueueMember, QueueStrategy, Step, Steps, Target, TargetSteps,
 };
 pub use parse::{DEFAULT_RECORDING_NOTICE, DEFAULT_SOUNDS_DIR};
+pub use recording::{RecordingDecision, RecordingPolicy};
 pub use route::Route;
 pub use simulate::{SimQueue, SimStep, SimTransfer, Simulation};
 
@@ -140,9 +148,10 @@ impl Dialplan {
     }
 
     /// What a call to `request_user` arriving at `at` gets; `None` when no entry matches (the
-    /// engine answers 404).
-    pub fn route(&self, request_user: &str, at: DateTime<Utc>) -> Option<Route> {
-        route::route(self, request_user, at)
+    /// engine answers 404). `draw`, uniform in `[0, 1)` from the engine's seeded RNG, decides
+    /// whether a call falls in a `recording` share ([`RecordingPolicy::decide`]).
+    pub fn route(&self, request_user: &str, at: DateTime<Utc>, draw: f64) -> Option<Route> {
+        route::route(self, request_user, at, draw)
     }
 
     /// The inquiry categories, in the order of the file.

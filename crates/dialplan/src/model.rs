@@ -12,6 +12,8 @@ use std::time::Duration;
 use madoguchi_calendar::{Calendar, DateRule};
 use serde::Serialize;
 
+use crate::recording::RecordingPolicy;
+
 /// A shared, immutable list of steps.
 pub type Steps = Arc<[Step]>;
 
@@ -100,6 +102,12 @@ pub struct Queue {
     pub announce_wait: bool,
     /// The operators who take this queue's calls; `None`: every agent-role user, tier 1.
     pub members: Option<Vec<QueueMember>>,
+    /// Replaces the call's recording decision when it joins (see
+    /// [`Queue::recording_at_join`]); `None` keeps the entry's.
+    pub recording: Option<RecordingPolicy>,
+    /// The notice played before joining when the decision needs one not yet played: the
+    /// `recording_notice` key, else the prompt "recording_notice" when declared.
+    pub recording_notice: Option<String>,
 }
 
 /// How a queue picks among the free operators of its best tier (the ACD's vocabulary).
@@ -306,9 +314,11 @@ pub struct Entry {
     pub calendar: String,
     /// Played first in the open branch.
     pub greeting: Option<String>,
-    /// The call is recorded; the recording notice plays after the greeting.
-    pub recording: bool,
-    /// The prompt telling the caller the call is recorded.
+    /// Which calls are recorded; when a call may be, the recording notice plays after the
+    /// greeting (open branch only).
+    pub recording: RecordingPolicy,
+    /// The prompt telling the caller the call may be recorded; always set when `recording`
+    /// may record.
     pub recording_notice: Option<String>,
     /// How long the caller hears ringing (180) before the call is answered.
     pub ring: std::time::Duration,

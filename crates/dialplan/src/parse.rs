@@ -19,6 +19,7 @@ use crate::error::{CheckError, CheckErrors};
 use crate::features::{parse_features, Features};
 use crate::model::{Branches, Category, Entry, Match, Notice, Parts, Prompt, Queue, Steps};
 use crate::queues::parse_queue;
+use crate::recording_check::{notice_prompt, recording_policy};
 use crate::steps::parse_steps;
 use crate::targets::{check_transfer_loops, parse_target};
 use crate::toml_walk::{get, index_path, key_path, Value, Walker};
@@ -56,7 +57,8 @@ pub const DEFAULT_SOUNDS_DIR: &str = "../sounds";
 /// Longest ringing before answer (`ring`), in milliseconds: carriers give up on an
 /// unanswered call after about a minute, and a hotline should answer well before.
 pub const MAX_RING_MS: u64 = 30_000;
-/// The prompt `recording = true` plays unless `recording_notice` names another.
+/// The prompt a `recording` policy that may record plays unless `recording_notice` names
+/// another.
 pub const DEFAULT_RECORDING_NOTICE: &str = "recording_notice";
 
 /// Names declared in the file, for reference checks.
@@ -428,24 +430,9 @@ fn parse_entry(
     });
     let greeting = opt_ref(w, t, "greeting", path, &names.prompts, "prompt");
     let recording = get(t, "recording")
-        .and_then(|r| w.bool(r, &key_path(path, "recording")))
-        .unwrap_or(false);
-    let recording_notice = match get(t, "recording_notice") {
-        Some(_) => opt_ref(w, t, "recording_notice", path, &names.prompts, "prompt"),
-        None if recording => {
-            if names.prompts.contains(DEFAULT_RECORDING_NOTICE) {
-                Some(DEFAULT_RECORDING_NOTICE.to_string())
-            } else {
-                w.error(
-                    get(t, "recording").map(|r| r.span()).unwrap_or(v.span()),
-                    &key_path(path, "recording"),
-                    format!("recording = true needs a prompt: declare \"{DEFAULT_RECORDING_NOTICE}\" in [prompts] or set recording_notice"),
-                );
-                None
-            }
-        }
-        None => None,
-    };
+        .and_then(|r| recording_policy(w, r, &key_path(path, "recording")))
+        .unwrap_or_default();
+    let recording_notice = notice_prompt(w, t, v.span(), path, Some(recording), names);
 
     let ring = get(t, "ring")
         .and_then(|r| w.uint(r, &key_path(path, "ring"), MAX_RING_MS))

@@ -1,5 +1,6 @@
 //! The checker for `[queues.NAME]`: waiting music and announcements, overflow, and the ACD
-//! settings (strategy, ring timeout, wrap-up, join/leave when empty, auto-pause, members).
+//! settings (strategy, ring timeout, wrap-up, join/leave when empty, auto-pause, members), and
+//! the recording policy that replaces the entry's when a caller joins.
 //!
 //! Every key is optional; the defaults are those of the reference deployment and are listed,
 //! key by key, in `dialplans/zama.toml`.
@@ -11,6 +12,7 @@ use toml::de::DeTable;
 
 use crate::model::{Queue, QueueMember, QueueStrategy};
 use crate::parse::{opt_ref, Names};
+use crate::recording_check::{notice_prompt, recording_policy};
 use crate::toml_walk::{get, index_path, key_path, Value, Walker};
 
 const KEYS: &[&str] = &[
@@ -30,6 +32,8 @@ const KEYS: &[&str] = &[
     "announce_position",
     "announce_wait",
     "members",
+    "recording",
+    "recording_notice",
 ];
 const MEMBER_KEYS: &[&str] = &["login", "tier", "penalty"];
 
@@ -111,6 +115,9 @@ pub(crate) fn parse_queue(
         }
     });
     let members = get(t, "members").and_then(|v| parse_members(w, v, &key_path(path, "members")));
+    let recording =
+        get(t, "recording").and_then(|v| recording_policy(w, v, &key_path(path, "recording")));
+    let recording_notice = notice_prompt(w, t, v.span(), path, recording, names);
     if w.errors.len() != before {
         return None;
     }
@@ -132,6 +139,8 @@ pub(crate) fn parse_queue(
         announce_position,
         announce_wait,
         members,
+        recording,
+        recording_notice,
     })
 }
 

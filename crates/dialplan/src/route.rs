@@ -1,13 +1,15 @@
 //! Routing: which entry takes a call, which branch its calendar gives at the call's instant,
 //! and the full list of steps the call will run.
 //!
-//! A [`Route`] is computed once per incoming call from the Request-URI user and the instant
-//! the INVITE arrived (passed in, never read from a clock), then started as a
+//! A [`Route`] is computed once per incoming call from the Request-URI user, the instant the
+//! INVITE arrived (passed in, never read from a clock) and a draw in `[0, 1)` from the
+//! engine's seeded RNG (for a `recording` share), then started as a
 //! [`FlowRunner`](crate::FlowRunner).
 //!
 //! The open branch runs a prelude before its own steps: the entry's `greeting`, then the
-//! recording notice (when `recording = true`), then every notice whose date rule matches the
-//! local date. Closed branches run their steps as written.
+//! recording notice (when the call's [`RecordingDecision`] may record), then every notice whose
+//! date rule matches the local date. Closed branches run their steps as written and are never
+//! recorded.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -16,6 +18,7 @@ use std::sync::Arc;
 
 use crate::flow::FlowRunner;
 use crate::model::{Branch, Entry, Match, Step, Steps};
+use crate::recording::RecordingDecision;
 use crate::Dialplan;
 
 /// What a call gets: its entry, branch, local time and steps.
@@ -34,9 +37,10 @@ pub struct Route {
     pub holiday: Option<&'static str>,
     /// Names of the notices played (open branch only).
     pub notices: Vec<String>,
-    /// The call is to be recorded (the engine starts the recording): the entry asks for it and
-    /// the branch is open (announcement-only closed calls are not recorded).
-    pub recording: bool,
+    /// The entry's recording decision for this call; always `Off` on a closed branch
+    /// (announcement-only calls are not recorded). A queue may replace it
+    /// ([`crate::Queue::recording_at_join`]); the notice is among the steps when it may record.
+    pub recording: RecordingDecision,
     /// Prelude and branch steps, in the order the call runs them.
     pub steps: Steps,
     /// Ringing (180) before the engine answers; zero answers at once.
@@ -68,7 +72,12 @@ pub(crate) fn find_entry<'a>(entries: &'a [Entry], user: &str) -> Option<&'a Ent
         .or_else(|| entries.iter().find(|e| e.pattern.matches(user)))
 }
 
-pub(crate) fn route(dialplan: &Dialplan, user: &str, at: DateTime<Utc>) -> Option<Route> {
+pub(crate) fn route(
+    dialplan: &Dialplan,
+    user: &str,
+    at: DateTime<Utc>,
+    draw: f64,
+) -> Option<Route> {
     let entry = find_entry(&dialplan.entries, user)?;
     // The checker guarantees the calendar exists; a miss would be a bug, answered as no route.
     let calendar = dialplan.calendar(&entry.calendar)?;
@@ -76,6 +85,10 @@ pub(crate) fn route(dialplan: &Dialplan, user: &str, at: DateTime<Utc>) -> Optio
     let local_time = calendar.local(at);
     let date = local_time.date_naive();
     let branch = branch_of(&status);
+    let recording = match branch {
+        Branch::Open => entry.recording.decide(draw),
+        _ => RecordingDecision::Off,
+    };
 
     let (steps, notices) = if branch == Branch::Open {
         let notices: Vec<_> = dialplan
@@ -91,7 +104,7 @@ pub(crate) fn route(dialplan: &Dialplan, user: &str, at: DateTime<Utc>) -> Optio
                 .iter()
                 .map(|p| Step::Play { prompt: p.clone() }),
         );
-        if entry.recording {
+        if recording.needs_notice() {
             steps.extend(
                 entry
                     .recording_notice
@@ -118,7 +131,13 @@ pub(crate) fn route(dialplan: &Dialplan, user: &str, at: DateTime<Utc>) -> Optio
     };
 
     // The Request-URI user is the number dialled, not the caller's; still kept out of logs.
-    tracing::debug!(entry = %entry.name, branch = %branch, notices = notices.len(), "routed call");
+    tracing::debug!(
+        entry = %entry.name,
+        branch = %branch,
+        ?recording,
+        notices = notices.len(),
+        "routed call"
+    );
     Some(Route {
         entry: entry.name.clone(),
         calendar: calendar.name.clone(),
@@ -127,7 +146,7 @@ pub(crate) fn route(dialplan: &Dialplan, user: &str, at: DateTime<Utc>) -> Optio
         local_time,
         holiday: holiday_on(date),
         notices,
-        recording: entry.recording && branch == Branch::Open,
+        recording,
         steps,
         ring: entry.ring,
     })

@@ -5,6 +5,9 @@
 //! with `--json`. Steps are flattened depth-first with their nesting depth, so menu choices
 //! appear under their menu and a closed target's steps under the transfer. Queues are listed
 //! with their settings, transfer targets with whether they are open at that instant.
+//!
+//! Recording is shown as the policy in force, not one call's decision: the call is routed with
+//! draw 0.0, so under a share the steps are those of a call drawn into it (with the notice).
 
 use std::fmt;
 
@@ -15,6 +18,7 @@ use serde::Serialize;
 use crate::model::{
     Branch, CallerIdPolicy, OnFailure, Queue, QueueMember, QueueStrategy, Step, Target,
 };
+use crate::recording::RecordingPolicy;
 use crate::Dialplan;
 
 /// The outcome of routing one hypothetical call.
@@ -34,7 +38,8 @@ pub struct Simulation {
     pub status: Option<String>,
     pub holiday: Option<String>,
     pub notices: Vec<String>,
-    pub recording: bool,
+    /// The entry's recording policy on the open branch; `off` on a closed one.
+    pub recording: RecordingPolicy,
     pub steps: Vec<SimStep>,
     /// Queues the call may reach, in step order, without duplicates.
     pub queues: Vec<SimQueue>,
@@ -56,7 +61,7 @@ pub struct SimStep {
 }
 
 /// A queue the call may reach and its settings (durations in seconds).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SimQueue {
     pub name: String,
     pub label: Option<String>,
@@ -76,6 +81,10 @@ pub struct SimQueue {
     pub announce_wait: bool,
     /// `None`: every agent-role user, tier 1.
     pub members: Option<Vec<QueueMember>>,
+    /// Replaces the entry's recording decision on joining; `None` keeps it.
+    pub recording: Option<RecordingPolicy>,
+    /// The notice played on joining when needed and not yet heard.
+    pub recording_notice: Option<String>,
 }
 
 /// A transfer target the call may reach, and whether it is open at the simulated instant.
@@ -98,7 +107,8 @@ pub struct SimTransfer {
 }
 
 impl Dialplan {
-    /// What a call to `request_user` at `at` would get.
+    /// What a call to `request_user` at `at` would get (routed with draw 0.0: see the module
+    /// docs).
     pub fn simulate(&self, request_user: &str, at: DateTime<Utc>) -> Simulation {
         let mut sim = Simulation {
             request_user: request_user.to_string(),
@@ -111,12 +121,12 @@ impl Dialplan {
             status: None,
             holiday: None,
             notices: Vec::new(),
-            recording: false,
+            recording: RecordingPolicy::Off,
             steps: Vec::new(),
             queues: Vec::new(),
             transfers: Vec::new(),
         };
-        let Some(route) = self.route(request_user, at) else {
+        let Some(route) = self.route(request_user, at, 0.0) else {
             return sim;
         };
         sim.entry = Some(route.entry.clone());
@@ -127,7 +137,13 @@ impl Dialplan {
         sim.status = Some(describe_status(&route.status));
         sim.holiday = route.holiday.map(str::to_string);
         sim.notices = route.notices.clone();
-        sim.recording = route.recording;
+        if route.branch == Branch::Open {
+            sim.recording = self
+                .entries
+                .iter()
+                .find(|e| e.name == route.entry)
+                .map_or(RecordingPolicy::Off, |e| e.recording);
+        }
         self.flatten(&route.steps, 0, &mut sim);
         if !matches!(route.steps.last(), Some(Step::Hangup)) {
             sim.steps.push(SimStep {
@@ -319,6 +335,8 @@ fn sim_queue(q: &Queue) -> SimQueue {
         announce_position: q.announce_position,
         announce_wait: q.announce_wait,
         members: q.members.clone(),
+        recording: q.recording,
+        recording_notice: q.recording_notice.clone(),
     }
 }
 
@@ -361,11 +379,14 @@ impl fmt::Display for Simulation {
         if !self.notices.is_empty() {
             writeln!(f, "notices:    {}", self.notices.join(", "))?;
         }
-        writeln!(
-            f,
-            "recording:  {}",
-            if self.recording { "yes" } else { "no" }
-        )?;
+        match self.recording {
+            RecordingPolicy::Share(_) => writeln!(
+                f,
+                "recording:  {} (the steps are those of a call drawn into the share)",
+                self.recording
+            )?,
+            policy => writeln!(f, "recording:  {policy}")?,
+        }
         writeln!(f, "steps:")?;
         for s in &self.steps {
             let indent = "  ".repeat(s.depth + 1);
@@ -442,6 +463,16 @@ impl fmt::Display for SimQueue {
         .collect();
         if !said.is_empty() {
             write!(f, ", says {}", said.join(" and "))?;
+        }
+        if let Some(policy) = self.recording {
+            write!(f, ", recording {policy}")?;
+            if let Some(notice) = self
+                .recording_notice
+                .as_ref()
+                .filter(|_| policy.may_record())
+            {
+                write!(f, " (notice {notice})")?;
+            }
         }
         match &self.members {
             None => write!(f, ", members: every agent"),

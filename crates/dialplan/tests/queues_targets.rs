@@ -149,7 +149,7 @@ fn every_strategy_name_is_accepted() {
 #[test]
 fn queue_step_priority_reaches_the_flow_action() {
     let mut run = parse(TEXT)
-        .route("x", jst(2026, 6, 10, 10, 0))
+        .route("x", jst(2026, 6, 10, 10, 0), 0.0)
         .unwrap()
         .start();
     assert_eq!(

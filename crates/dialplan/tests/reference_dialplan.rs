@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
 use madoguchi_dialplan::{
     Branch, CallerIdPolicy, Dialplan, FeatureCode, FlowAction, FlowRunner, OnFailure,
-    QueueStrategy, Step, TargetSteps,
+    QueueStrategy, RecordingDecision, Step, TargetSteps,
 };
 
 fn zama() -> Dialplan {
@@ -27,11 +27,11 @@ fn jst(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
 }
 
 fn branch_at(at: DateTime<Utc>) -> Branch {
-    zama().route("0120000000", at).unwrap().branch
+    zama().route("0120000000", at, 0.0).unwrap().branch
 }
 
 fn first_prompt(at: DateTime<Utc>) -> String {
-    let mut run = zama().route("0120000000", at).unwrap().start();
+    let mut run = zama().route("0120000000", at, 0.0).unwrap().start();
     match run.poll_action() {
         Some(FlowAction::Play { prompt }) => prompt,
         other => panic!("expected a prompt, got {other:?}"),
@@ -91,7 +91,7 @@ fn categories_are_the_nine_city_categories_in_order() {
 #[test]
 fn any_request_user_reaches_the_hotline_entry() {
     let r = zama()
-        .route("anything", jst(2026, 6, 10, 10, 0, 0))
+        .route("anything", jst(2026, 6, 10, 10, 0, 0), 0.0)
         .unwrap();
     assert_eq!(r.entry, "hotline");
     assert_eq!(r.calendar, "hotline");
@@ -143,7 +143,7 @@ fn january_4_midnight_is_closed_hours_and_0830_is_open() {
 #[test]
 fn national_holiday_is_open_for_the_hotline_and_named() {
     let r = zama()
-        .route("0120000000", jst(2026, 5, 4, 10, 0, 0))
+        .route("0120000000", jst(2026, 5, 4, 10, 0, 0), 0.0)
         .unwrap();
     assert_eq!(r.branch, Branch::Open);
     assert_eq!(r.holiday, Some("みどりの日"));
@@ -153,7 +153,7 @@ fn national_holiday_is_open_for_the_hotline_and_named() {
 fn utc_instants_are_converted_to_tokyo_local_time() {
     // 23:30 UTC on 2026-06-09 is 08:30 JST on 2026-06-10.
     let at = Utc.with_ymd_and_hms(2026, 6, 9, 23, 30, 0).unwrap();
-    let r = zama().route("x", at).unwrap();
+    let r = zama().route("x", at, 0.0).unwrap();
     assert_eq!(r.branch, Branch::Open);
     assert_eq!(r.local_time.to_rfc3339(), "2026-06-10T08:30:00+09:00");
 }
@@ -161,7 +161,7 @@ fn utc_instants_are_converted_to_tokyo_local_time() {
 #[test]
 fn closed_hours_plays_the_hours_announcement_then_hangs_up() {
     let mut run = zama()
-        .route("x", jst(2026, 6, 10, 21, 0, 0))
+        .route("x", jst(2026, 6, 10, 21, 0, 0), 0.0)
         .unwrap()
         .start();
     assert_eq!(
@@ -177,8 +177,8 @@ fn closed_hours_plays_the_hours_announcement_then_hangs_up() {
 
 #[test]
 fn open_branch_starts_with_greeting_then_recording_notice_then_menu() {
-    let r = zama().route("x", jst(2026, 6, 10, 10, 0, 0)).unwrap();
-    assert!(r.recording);
+    let r = zama().route("x", jst(2026, 6, 10, 10, 0, 0), 0.0).unwrap();
+    assert_eq!(r.recording, RecordingDecision::Record);
     assert!(r.notices.is_empty());
     let prompts: Vec<String> = r
         .steps
@@ -195,7 +195,7 @@ fn open_branch_starts_with_greeting_then_recording_notice_then_menu() {
 #[test]
 fn jlis_notice_plays_on_the_sunday_after_the_third_saturday() {
     // November 2026: Saturdays 7, 14, 21 → J-LIS Sunday is the 22nd.
-    let r = zama().route("x", jst(2026, 11, 22, 10, 0, 0)).unwrap();
+    let r = zama().route("x", jst(2026, 11, 22, 10, 0, 0), 0.0).unwrap();
     assert_eq!(r.notices, ["jlis_maintenance"]);
     assert!(r
         .steps
@@ -206,14 +206,16 @@ fn jlis_notice_plays_on_the_sunday_after_the_third_saturday() {
 #[test]
 fn jlis_notice_does_not_play_on_other_sundays() {
     for day in [1, 15, 29] {
-        let r = zama().route("x", jst(2026, 11, day, 10, 0, 0)).unwrap();
+        let r = zama()
+            .route("x", jst(2026, 11, day, 10, 0, 0), 0.0)
+            .unwrap();
         assert!(r.notices.is_empty(), "2026-11-{day}");
     }
 }
 
 #[test]
 fn jlis_notice_is_not_played_when_closed() {
-    let r = zama().route("x", jst(2026, 11, 22, 21, 0, 0)).unwrap();
+    let r = zama().route("x", jst(2026, 11, 22, 21, 0, 0), 0.0).unwrap();
     assert_eq!(r.branch, Branch::ClosedHours);
     assert!(r.notices.is_empty());
 }
@@ -221,7 +223,7 @@ fn jlis_notice_is_not_played_when_closed() {
 #[test]
 fn menu_choice_1_queues_for_card_and_is_recorded() {
     let mut run = zama()
-        .route("x", jst(2026, 6, 10, 10, 0, 0))
+        .route("x", jst(2026, 6, 10, 10, 0, 0), 0.0)
         .unwrap()
         .start();
     for _ in 0..2 {
@@ -298,7 +300,9 @@ fn always_open_example_needs_no_closed_branch_and_is_open_at_3am() {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialplans/examples/always_open.toml");
     let d = Dialplan::load(&path).unwrap();
     assert_eq!(
-        d.route("x", jst(2026, 12, 31, 3, 0, 0)).unwrap().branch,
+        d.route("x", jst(2026, 12, 31, 3, 0, 0), 0.0)
+            .unwrap()
+            .branch,
         Branch::Open
     );
 }
@@ -306,7 +310,7 @@ fn always_open_example_needs_no_closed_branch_and_is_open_at_3am() {
 #[test]
 fn reference_hotline_rings_one_second_before_answering() {
     let route = zama()
-        .route("0120000000", jst(2026, 11, 25, 10, 0, 0))
+        .route("0120000000", jst(2026, 11, 25, 10, 0, 0), 0.0)
         .unwrap();
     assert_eq!(route.ring, std::time::Duration::from_secs(1));
 }

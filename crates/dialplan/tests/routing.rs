@@ -7,7 +7,7 @@ use std::fs;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Tokyo;
-use madoguchi_dialplan::{Branch, Dialplan, FlowAction, Simulation};
+use madoguchi_dialplan::{Branch, Dialplan, FlowAction, RecordingDecision, Simulation};
 
 const TEXT: &str = r#"
 sounds_dir = "."
@@ -103,7 +103,9 @@ fn jst(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 
 #[test]
 fn exact_match_wins_over_an_earlier_wildcard() {
-    let r = dialplan().route("0462", jst(2026, 6, 10, 10, 0)).unwrap();
+    let r = dialplan()
+        .route("0462", jst(2026, 6, 10, 10, 0), 0.0)
+        .unwrap();
     assert_eq!(r.entry, "office");
 }
 
@@ -111,7 +113,7 @@ fn exact_match_wins_over_an_earlier_wildcard() {
 fn wildcards_are_tried_in_file_order() {
     // "*" comes before "0120*" in the file, so it takes 0120… calls too.
     let r = dialplan()
-        .route("0120123456", jst(2026, 6, 10, 10, 0))
+        .route("0120123456", jst(2026, 6, 10, 10, 0), 0.0)
         .unwrap();
     assert_eq!(r.entry, "fallback");
 }
@@ -119,9 +121,11 @@ fn wildcards_are_tried_in_file_order() {
 #[test]
 fn no_matching_entry_gives_no_route() {
     let d = without_catch_all();
-    assert!(d.route("5555", jst(2026, 6, 10, 10, 0)).is_none());
+    assert!(d.route("5555", jst(2026, 6, 10, 10, 0), 0.0).is_none());
     assert_eq!(
-        d.route("0120999", jst(2026, 6, 10, 10, 0)).unwrap().entry,
+        d.route("0120999", jst(2026, 6, 10, 10, 0), 0.0)
+            .unwrap()
+            .entry,
         "freedial"
     );
     let sim = d.simulate("5555", jst(2026, 6, 10, 10, 0));
@@ -137,7 +141,7 @@ fn closed_fallback_serves_every_closed_branch() {
         (jst(2026, 12, 31, 10, 0), Branch::ClosedYearEnd),
         (jst(2026, 7, 1, 10, 0), Branch::ClosedSpecial),
     ] {
-        let r = d.route("x", at).unwrap();
+        let r = d.route("x", at, 0.0).unwrap();
         assert_eq!(r.branch, branch);
         assert_eq!(
             r.start().poll_action(),
@@ -151,14 +155,18 @@ fn closed_fallback_serves_every_closed_branch() {
 #[test]
 fn holiday_closed_calendar_gives_closed_holiday_with_its_name() {
     // 2026-07-20 海の日 (Monday).
-    let r = dialplan().route("0462", jst(2026, 7, 20, 10, 0)).unwrap();
+    let r = dialplan()
+        .route("0462", jst(2026, 7, 20, 10, 0), 0.0)
+        .unwrap();
     assert_eq!(r.branch, Branch::ClosedHoliday);
     assert_eq!(r.holiday, Some("海の日"));
 }
 
 #[test]
 fn special_hours_open_a_saturday() {
-    let r = dialplan().route("0462", jst(2026, 6, 13, 10, 0)).unwrap();
+    let r = dialplan()
+        .route("0462", jst(2026, 6, 13, 10, 0), 0.0)
+        .unwrap();
     assert_eq!(r.branch, Branch::Open);
 }
 
@@ -166,15 +174,17 @@ fn special_hours_open_a_saturday() {
 fn notice_applies_only_to_its_entries() {
     let d = without_catch_all();
     let at = jst(2026, 6, 10, 10, 0);
-    assert_eq!(d.route("0120", at).unwrap().notices, ["maint"]);
-    assert!(d.route("9999", at).unwrap().notices.is_empty());
+    assert_eq!(d.route("0120", at, 0.0).unwrap().notices, ["maint"]);
+    assert!(d.route("9999", at, 0.0).unwrap().notices.is_empty());
 }
 
 #[test]
 fn recording_is_requested_only_on_the_open_branch() {
     let d = without_catch_all();
-    assert!(d.route("0120", jst(2026, 6, 10, 10, 0)).unwrap().recording);
-    assert!(!d.route("0120", jst(2026, 6, 10, 21, 0)).unwrap().recording);
+    let open = d.route("0120", jst(2026, 6, 10, 10, 0), 0.0).unwrap();
+    assert_eq!(open.recording, RecordingDecision::Record);
+    let closed = d.route("0120", jst(2026, 6, 10, 21, 0), 0.0).unwrap();
+    assert_eq!(closed.recording, RecordingDecision::Off);
 }
 
 #[test]

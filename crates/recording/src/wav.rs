@@ -417,8 +417,9 @@ impl FrameSink for WavFile {
     }
 }
 
-/// Flushes the file to stable storage and returns its length and SHA-256.
-fn sync_and_hash(path: &Path) -> io::Result<(u64, [u8; 32])> {
+/// Flushes the file to stable storage and returns its length and SHA-256 (also for a file
+/// `repair` fixed after a crash, whose checksum was never taken).
+pub fn sync_and_hash(path: &Path) -> io::Result<(u64, [u8; 32])> {
     // Opened for writing too: some systems refuse to sync a read-only handle.
     let mut file = OpenOptions::new().read(true).write(true).open(path)?;
     file.sync_all()?;

@@ -11,12 +11,14 @@
 //! - [`users`]: users with hashed passwords and SIP HA1 values, operator state history and
 //!   persistent SIP registrations, as further [`Store`] methods.
 //! - [`arrivals`]: queue arrivals and talk time per UTC half-hour, for staffing.
+//! - [`audit`]: the append-only log of every access to personal data.
 //! - [`auth`]: browser sessions and API tokens (only their hashes are stored).
 //! - [`classification`]: what operators file for each call, one per call, with history.
 //! - [`complaints`]: the complaints filed since an instant, for the manager's board.
 //! - [`counter`]: the counter support log, in-person cases by kind, corrected the same day.
 //! - [`faq`]: the FAQ with substring search in Japanese text (trigram indexes).
 //! - [`faq_edition`]: published, immutable FAQ editions (初版, 第N版) and their changes.
+//! - [`recording`]: which WAV file holds a call's recording, and how it ended.
 //! - [`report`]: the monthly and final reports' figures, summed in SQL on both backends.
 //! - [`seed`]: bulk loading of generated history (the month generator).
 //!
@@ -25,6 +27,7 @@
 //! root and are embedded at build time.
 
 pub mod arrivals;
+pub mod audit;
 pub mod auth;
 mod auth_postgres;
 mod auth_sqlite;
@@ -46,6 +49,7 @@ mod faq_sqlite;
 mod postgres;
 pub mod query;
 pub mod record;
+pub mod recording;
 pub mod report;
 mod report_postgres;
 mod report_sqlite;
@@ -63,6 +67,7 @@ pub mod wrap_up;
 mod writer;
 
 pub use arrivals::HalfHourArrivals;
+pub use audit::{AuditEntry, AuditError, AuditPage, AuditQuery, AuditRecord, MAX_AUDIT_PAGE};
 pub use auth::{
     ApiToken, Principal, Secret, Session, API_TOKEN_PREFIX, SESSION_IDLE_TIMEOUT, SESSION_LIFETIME,
 };
@@ -85,6 +90,9 @@ pub use faq_edition::{
 };
 pub use query::{BadCursor, CallQuery, Cursor, Page, PageStart, MAX_PAGE_SIZE};
 pub use record::{CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord, UnknownVariant};
+pub use recording::{
+    FinishedRecording, NewRecording, PausedSpan, Recording, RecordingError, RecordingStatus,
+};
 pub use report::{
     CategoryFigures, CounterFigures, ReportFigures, ReportQuery, SlotFigures, TransferFigures,
     TransferOrigin, DEFAULT_ANSWERED_WITHIN, DEFAULT_SHORT_ABANDON, SLOT_SECONDS,

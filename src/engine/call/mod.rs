@@ -15,6 +15,7 @@
 
 mod peer;
 mod record;
+mod recording;
 mod setup;
 mod transfer;
 mod waiting;
@@ -40,6 +41,8 @@ use super::media::MediaCommand;
 use super::targets::Targets;
 use super::{Now, PromptIndex};
 pub(crate) use peer::Peer;
+use recording::CallRecording;
+pub use recording::RecordingAction;
 pub(crate) use transfer::TransferOrigin;
 
 /// What a new call starts from.
@@ -62,6 +65,8 @@ pub(crate) struct Ctx<'a> {
     pub targets: &'a Targets,
     /// A fresh leg id for a leg this call places (operator phone, city line).
     pub new_leg: &'a mut dyn FnMut() -> LegId,
+    /// A uniform draw in [0, 1) from the engine's seeded RNG (a recording share).
+    pub draw: &'a mut dyn FnMut() -> f64,
 }
 
 /// Where the ACD wants an operator rung.
@@ -129,6 +134,10 @@ pub(crate) enum PeerEvent {
     /// The operator's console put the caller on hold (music) or took it back.
     Hold {
         on: bool,
+    },
+    /// The operator's console starts, pauses or resumes the recording.
+    Recording {
+        action: RecordingAction,
     },
 }
 
@@ -272,6 +281,10 @@ pub(crate) enum CallOutput {
         terminated: bool,
     },
     Record(Box<CallRecord>),
+    /// The call's recording started into `file` (relative to the recordings folder).
+    RecordingStarted {
+        file: std::path::PathBuf,
+    },
     /// News for the console whose media leg is `leg`.
     Console {
         leg: LegId,
@@ -408,6 +421,7 @@ pub(crate) struct Call {
     queue: QueueRecord,
     dtmf: Vec<String>,
     events: Vec<CallEvent>,
+    recording: CallRecording,
 }
 
 impl Call {
@@ -437,6 +451,7 @@ impl Call {
             queue: QueueRecord::default(),
             dtmf: Vec::new(),
             events: Vec::new(),
+            recording: CallRecording::default(),
         };
         call.event(now, "invite", json!({}));
         call
@@ -486,7 +501,7 @@ impl Call {
             return out;
         }
         match input {
-            CallInput::Route => self.route(now, ctx.dialplan, &mut out),
+            CallInput::Route => self.route(now, ctx, &mut out),
             CallInput::Refuse { cause } => {
                 out.push(CallOutput::Unavailable);
                 self.finish(
@@ -621,7 +636,10 @@ impl Call {
     fn prompt_finished(&mut self, now: Now, ctx: &mut Ctx<'_>, out: &mut Vec<CallOutput>) {
         match &self.stage {
             Stage::Flow => {
-                if let Some(runner) = self.runner.as_mut() {
+                // The recording notice a queue plays before the caller joins it.
+                if let Some((queue, priority)) = self.recording.pending_join.take() {
+                    self.enqueue(now, ctx, &queue, priority, out);
+                } else if let Some(runner) = self.runner.as_mut() {
                     runner.handle_prompt_finished();
                     self.run_flow(now, ctx, out);
                 }

@@ -366,6 +366,7 @@ impl Call {
             a: self.setup.leg,
             b: leg,
         }));
+        self.recording_bridged(now, leg, out);
         if self
             .peers
             .iter()
@@ -425,6 +426,10 @@ impl Call {
             PeerEvent::RemoteHangup => self.peer_hung_up(now, index, "operator_bye", out),
             PeerEvent::ReInvite { request, sdp } => {
                 self.peer_reinvite(now, index, request, sdp, out)
+            }
+            PeerEvent::Recording { action } => {
+                let leg = self.peers[index].leg;
+                self.recording_action(now, leg, action, out);
             }
             PeerEvent::Hold { on } => {
                 let leg = self.peers[index].leg;

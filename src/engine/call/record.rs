@@ -28,6 +28,7 @@ impl Call {
             // left behind there would be offered to operators forever.
             out.push(CallOutput::Acd(AcdRequest::Abandon));
         }
+        self.stop_recording(now, cause, out);
         self.release_peers(now, out);
         let disposition = match (self.queue.outcome, disposition) {
             // Refusals and failures before the caller was ever queued keep their own word.

@@ -1,7 +1,6 @@
 //! The caller's leg from INVITE to a running call: routing, the SDP offer check, the RTP
 //! port, the answer, the ACK, and re-INVITEs (hold) from the caller.
 
-use madoguchi_dialplan::Dialplan;
 use madoguchi_media::sdp;
 use madoguchi_sip::ReInviteId;
 use madoguchi_store::HangupSide;
@@ -13,8 +12,9 @@ use crate::engine::media::MediaCommand;
 use crate::engine::Now;
 
 impl Call {
-    pub(super) fn route(&mut self, now: Now, dialplan: &Dialplan, out: &mut Vec<CallOutput>) {
-        let Some(route) = dialplan.route(&self.setup.called, now.wall) else {
+    pub(super) fn route(&mut self, now: Now, ctx: &mut Ctx<'_>, out: &mut Vec<CallOutput>) {
+        let draw = (ctx.draw)();
+        let Some(route) = ctx.dialplan.route(&self.setup.called, now.wall, draw) else {
             out.push(CallOutput::Reject { status: 404 });
             self.finish(now, Disposition::NoRoute, HangupSide::Engine, "404", out);
             return;
@@ -26,6 +26,7 @@ impl Call {
             json!({ "entry": route.entry, "branch": branch }),
         );
         self.closed_disposition = closed_disposition(&branch);
+        self.decide_recording(now, route.recording, route.recording.needs_notice(), None);
         self.entry = Some(route.entry.clone());
         self.branch = Some(branch);
         self.runner = Some(route.start());

@@ -268,6 +268,7 @@ impl Call {
             return;
         };
         let (operator, operator_leg) = (*operator, *peer);
+        self.stop_recording(now, "transferred", out);
         out.push(CallOutput::Media(MediaCommand::Unbridge {
             leg: self.setup.leg,
         }));

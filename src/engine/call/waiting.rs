@@ -26,6 +26,10 @@ impl Call {
             self.resume_flow(now, ctx, out);
             return;
         };
+        if self.recording_at_join(now, ctx, config, queue, priority, out) {
+            // The recording notice plays first; the caller joins when it has finished.
+            return;
+        }
         self.stage = Stage::Queued {
             queue: queue.to_owned(),
         };

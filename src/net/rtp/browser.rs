@@ -114,6 +114,7 @@ impl MediaRuntime {
                 playing: None,
                 partner: None,
                 reader: Some(reader),
+                tap: None,
             },
         );
     }

@@ -41,12 +41,14 @@ use crate::engine::{MediaCommand, MediaEvent};
 mod browser;
 mod ports;
 mod reader;
+pub mod recording;
 mod sink;
 #[cfg(test)]
 mod tests;
 
 use ports::PortPool;
 use reader::{Reader, ReaderSetup, RelayTo};
+use recording::{RecordTap, RecorderHandle, RecorderInput};
 use sink::Sink;
 
 /// Samples in one 20 ms G.711 frame.
@@ -78,6 +80,8 @@ struct Stream {
     partner: Option<LegId>,
     /// Spawned by `Start`.
     reader: Option<Reader>,
+    /// The recording this leg's received audio goes to (kept across a new reader).
+    tap: Option<RecordTap>,
 }
 
 struct Playback {
@@ -129,6 +133,11 @@ pub struct MediaRuntime {
     events: mpsc::UnboundedSender<MediaEvent>,
     transcoder: Arc<Transcoder>,
     packet: Vec<u8>,
+    /// The recorder thread, once `with_recordings` started it.
+    recorder: Option<RecorderHandle>,
+    recorder_thread: Option<std::thread::JoinHandle<()>>,
+    /// Recordings running, with their caller and operator legs.
+    recordings: HashMap<Arc<str>, [LegId; 2]>,
 }
 
 impl MediaRuntime {
@@ -148,7 +157,23 @@ impl MediaRuntime {
             events,
             transcoder: Arc::new(Transcoder::new()),
             packet: vec![0u8; 12 + 1024],
+            recorder: None,
+            recorder_thread: None,
+            recordings: HashMap::new(),
         }
+    }
+
+    /// Records calls into `folder` (files relative to it), on a recorder thread of its own
+    /// that tells `finished` how each recording ended.
+    pub fn with_recordings(
+        mut self,
+        folder: std::path::PathBuf,
+        finished: mpsc::UnboundedSender<crate::engine::RecordingNews>,
+    ) -> std::io::Result<MediaRuntime> {
+        let (handle, thread) = recording::spawn(folder, self.events.clone(), finished)?;
+        self.recorder = Some(handle);
+        self.recorder_thread = Some(thread);
+        Ok(self)
     }
 
     /// Browsers are told to send to `ip` (the public media address when listening on all).
@@ -162,7 +187,7 @@ impl MediaRuntime {
     /// runtime: a burst of work there (a thousand callers' announcements, a report query)
     /// cannot hold up the frame clock or the relay.
     pub fn spawn_dedicated(
-        self,
+        mut self,
         commands: mpsc::UnboundedReceiver<MediaCommand>,
         webrtc: mpsc::UnboundedReceiver<WebRtcRequest>,
         threads: u16,
@@ -172,11 +197,17 @@ impl MediaRuntime {
             .thread_name("media")
             .enable_all()
             .build()?;
+        let recorder = self.recorder_thread.take();
         let thread = std::thread::Builder::new()
             .name("media-main".to_owned())
             .spawn(move || {
                 runtime.block_on(self.run(commands, webrtc));
-                // Dropping the runtime here ends the readers with it.
+                // Dropping the runtime here ends the readers with it, and their taps: the
+                // recorder closes the files still open and ends.
+                drop(runtime);
+                if let Some(recorder) = recorder {
+                    let _ = recorder.join();
+                }
             })?;
         Ok(MediaThread { thread })
     }
@@ -267,6 +298,87 @@ impl MediaRuntime {
             MediaCommand::Bridge { a, b } => self.bridge(a, b),
             MediaCommand::Unbridge { leg } => self.unbridge(leg),
             MediaCommand::Close { leg } => self.close(leg),
+            MediaCommand::StartRecording {
+                key,
+                caller,
+                operator,
+                file,
+            } => self.start_recording(key, [caller, operator], file),
+            MediaCommand::PauseRecording { key } => {
+                self.to_recorder(&key, |key, at| RecorderInput::Pause { key, at });
+            }
+            MediaCommand::ResumeRecording { key } => {
+                self.to_recorder(&key, |key, at| RecorderInput::Resume { key, at });
+            }
+            MediaCommand::StopRecording { key } => self.stop_recording(&key),
+        }
+    }
+
+    fn start_recording(&mut self, key: String, legs: [LegId; 2], file: std::path::PathBuf) {
+        let key: Arc<str> = Arc::from(key);
+        let Some(recorder) = self.recorder.clone() else {
+            tracing::warn!(call = %key, "recording asked for, but no recordings folder is set");
+            return;
+        };
+        if self.recordings.contains_key(&key) {
+            return;
+        }
+        recorder.send(RecorderInput::Start {
+            key: Arc::clone(&key),
+            file,
+            at: std::time::Instant::now(),
+        });
+        let channels = [
+            madoguchi_recording::Channel::Caller,
+            madoguchi_recording::Channel::Operator,
+        ];
+        for (leg, channel) in legs.into_iter().zip(channels) {
+            self.set_tap(
+                leg,
+                Some(RecordTap {
+                    key: Arc::clone(&key),
+                    channel,
+                    recorder: recorder.clone(),
+                }),
+            );
+        }
+        self.recordings.insert(key, legs);
+    }
+
+    fn stop_recording(&mut self, key: &str) {
+        let Some((key, legs)) = self.recordings.remove_entry(key) else {
+            return;
+        };
+        for leg in legs {
+            self.set_tap(leg, None);
+        }
+        if let Some(recorder) = &self.recorder {
+            recorder.send(RecorderInput::Stop {
+                key,
+                at: std::time::Instant::now(),
+            });
+        }
+    }
+
+    /// Sends `input` for the recording `key` with the instant of now.
+    fn to_recorder(
+        &self,
+        key: &str,
+        input: impl FnOnce(Arc<str>, std::time::Instant) -> RecorderInput,
+    ) {
+        let (Some(recorder), Some((key, _))) = (&self.recorder, self.recordings.get_key_value(key))
+        else {
+            return;
+        };
+        recorder.send(input(Arc::clone(key), std::time::Instant::now()));
+    }
+
+    fn set_tap(&mut self, leg: LegId, tap: Option<RecordTap>) {
+        if let Some(stream) = self.streams.get_mut(&leg) {
+            if let Some(reader) = &stream.reader {
+                reader.record(tap.clone());
+            }
+            stream.tap = tap;
         }
     }
 
@@ -280,6 +392,16 @@ impl MediaRuntime {
     }
 
     fn close(&mut self, leg: LegId) {
+        // A recording of this leg ends with it (the engine's own stop then finds nothing).
+        let recorded: Vec<Arc<str>> = self
+            .recordings
+            .iter()
+            .filter(|(_, legs)| legs.contains(&leg))
+            .map(|(key, _)| Arc::clone(key))
+            .collect();
+        for key in recorded {
+            self.stop_recording(&key);
+        }
         self.unbridge(leg);
         // Dropping the stream stops its reader (and a browser's connection with it).
         if let Some(stream) = self.streams.remove(&leg) {
@@ -310,6 +432,7 @@ impl MediaRuntime {
                 playing: None,
                 partner: None,
                 reader: None,
+                tap: None,
             },
         );
         let _ = self.events.send(MediaEvent::Opened { leg, port });
@@ -340,6 +463,9 @@ impl MediaRuntime {
             events: self.events.clone(),
             transcoder: Arc::clone(&self.transcoder),
         }));
+        if let (Some(reader), Some(tap)) = (&stream.reader, &stream.tap) {
+            reader.record(Some(tap.clone()));
+        }
         let partner = stream.partner;
         if partner.is_some() {
             self.point_reader(leg, partner);

@@ -19,6 +19,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::recording::RecordTap;
 use super::sink::Sink;
 use super::{lock, SharedOutput};
 use crate::engine::MediaEvent;
@@ -35,6 +36,8 @@ pub(super) struct RelayTo {
 pub(super) enum Control {
     /// Start relaying to this partner (a fresh anchor), or stop.
     Relay(Option<RelayTo>),
+    /// Copy the received audio to a recording, or stop.
+    Record(Option<RecordTap>),
 }
 
 /// What a reader task needs besides its control channel.
@@ -79,6 +82,11 @@ impl Reader {
         // A task that ended (its socket kept failing) has nothing left to relay.
         let _ = self.control.send(Control::Relay(to));
     }
+
+    /// Copies this leg's received audio to a recording from now on (`None`: stops).
+    pub(super) fn record(&self, tap: Option<RecordTap>) {
+        let _ = self.control.send(Control::Record(tap));
+    }
 }
 
 impl Drop for Reader {
@@ -95,6 +103,7 @@ pub(super) struct PacketPath {
     events: mpsc::UnboundedSender<MediaEvent>,
     transcoder: Arc<Transcoder>,
     relay: Option<(RelayRewriter, RelayTo)>,
+    record: Option<RecordTap>,
     dtmf: DtmfReceiver,
     relayed: Vec<u8>,
 }
@@ -112,6 +121,7 @@ impl PacketPath {
             events,
             transcoder,
             relay: None,
+            record: None,
             dtmf: DtmfReceiver::new(),
             relayed: vec![0u8; DATAGRAM_MAX],
         }
@@ -126,6 +136,7 @@ impl PacketPath {
             Control::Relay(to) => {
                 self.relay = to.map(|to| (RelayRewriter::new(self.format), to));
             }
+            Control::Record(tap) => self.record = tap,
         }
     }
 
@@ -140,6 +151,11 @@ impl PacketPath {
                 &self.transcoder,
                 &mut self.relayed,
             );
+        }
+        if let Some(tap) = &self.record {
+            if header.payload_type == self.format.payload_type {
+                tap.copy(self.format.codec, header.timestamp, payload);
+            }
         }
         if Some(header.payload_type) == self.format.telephone_event_pt
             && self.dtmf.handle_packet(header, payload).is_ok()

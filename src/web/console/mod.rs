@@ -157,12 +157,14 @@ impl Session {
     async fn welcome(&mut self, shown: &ShownState) -> ServerMessage {
         let view = self.view().await;
         self.leg = view.as_ref().map(|v| v.leg);
-        let call = view
-            .and_then(|v| v.call)
-            .map(|(offer, connected)| CallState {
+        let call = view.and_then(|v| {
+            let recording = v.recording.map(str::to_owned);
+            v.call.map(|(offer, connected)| CallState {
                 call: (&offer).into(),
                 connected,
-            });
+                recording,
+            })
+        });
         ServerMessage::Welcome {
             login: self.login.clone(),
             state: shown.state.clone(),

@@ -5,6 +5,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::engine::console::{ConsoleCommand, ConsoleEvent, OfferedCall};
+use crate::engine::RecordingAction;
+
+/// What the console asks of the call's recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordingRequest {
+    Start,
+    Pause,
+    Resume,
+}
 
 /// From the browser.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -42,6 +52,11 @@ pub enum ClientMessage {
         call_id: String,
         target: String,
     },
+    /// Start (calls recorded on demand), pause or resume the call's recording.
+    Recording {
+        call_id: String,
+        action: RecordingRequest,
+    },
     /// Ends the console session: a call it has ends, the operator is logged out.
     SignOut,
     Ping,
@@ -58,6 +73,14 @@ impl ClientMessage {
             ClientMessage::Transfer { call_id, target } => {
                 ConsoleCommand::Transfer { call_id, target }
             }
+            ClientMessage::Recording { call_id, action } => ConsoleCommand::Recording {
+                call_id,
+                action: match action {
+                    RecordingRequest::Start => RecordingAction::Start,
+                    RecordingRequest::Pause => RecordingAction::Pause,
+                    RecordingRequest::Resume => RecordingAction::Resume,
+                },
+            },
             _ => return None,
         })
     }
@@ -72,6 +95,7 @@ impl ClientMessage {
             ClientMessage::Hangup { .. } => "hangup",
             ClientMessage::Hold { .. } => "hold",
             ClientMessage::Transfer { .. } => "transfer",
+            ClientMessage::Recording { .. } => "recording",
             ClientMessage::SignOut => "sign_out",
             ClientMessage::Ping => "ping",
         }
@@ -106,6 +130,9 @@ pub struct CallState {
     #[serde(flatten)]
     pub call: CallCard,
     pub connected: bool,
+    /// "recording" or "paused" while the call is recorded; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
 }
 
 /// To the browser.
@@ -142,6 +169,11 @@ pub enum ServerMessage {
         call_id: String,
         reason: String,
     },
+    /// The recording of the call: "recording", "paused", "stopped" or "failed".
+    Recording {
+        call_id: String,
+        state: String,
+    },
     /// Another console of the same operator signed in; this one is closed.
     TakenOver,
     /// The session ended (signed out elsewhere, or the audio is gone); this socket closes.
@@ -172,6 +204,14 @@ impl ServerMessage {
             } if l == login => Some(ServerMessage::Ended {
                 call_id: call_id.clone(),
                 reason: (*reason).to_owned(),
+            }),
+            ConsoleEvent::Recording {
+                login: l,
+                call_id,
+                state,
+            } if l == login => Some(ServerMessage::Recording {
+                call_id: call_id.clone(),
+                state: (*state).to_owned(),
             }),
             _ => None,
         }
@@ -232,6 +272,56 @@ mod tests {
             json,
             serde_json::json!({"type": "offered", "call_id": "c1", "caller": "0467001234",
                 "queue": "desk", "waited_s": 42, "menu_choice": "1"})
+        );
+    }
+
+    #[test]
+    fn a_recording_action_parses_to_the_engine_command() {
+        for (word, action) in [
+            ("start", RecordingAction::Start),
+            ("pause", RecordingAction::Pause),
+            ("resume", RecordingAction::Resume),
+        ] {
+            let text = format!(r#"{{"type":"recording","call_id":"c1","action":"{word}"}}"#);
+            let message: ClientMessage = serde_json::from_str(&text).expect("parses");
+            assert_eq!(message.name(), "recording");
+            assert_eq!(
+                message.command(),
+                Some(ConsoleCommand::Recording {
+                    call_id: "c1".to_owned(),
+                    action
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn a_recording_message_without_a_known_action_is_refused() {
+        for text in [
+            r#"{"type":"recording","call_id":"c1","action":"stop"}"#,
+            r#"{"type":"recording","call_id":"c1"}"#,
+            r#"{"type":"recording","action":"pause"}"#,
+            r#"{"type":"recording","call_id":"c1","action":"pause","on":true}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<ClientMessage>(text).is_err(),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn recording_news_is_sent_only_to_the_console_of_its_operator() {
+        let event = ConsoleEvent::Recording {
+            login: "op1".to_owned(),
+            call_id: "c1".to_owned(),
+            state: "paused",
+        };
+        assert_eq!(ServerMessage::from_event("op2", &event), None);
+        let json = serde_json::to_value(ServerMessage::from_event("op1", &event)).expect("json");
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "recording", "call_id": "c1", "state": "paused"})
         );
     }
 }

@@ -9,7 +9,12 @@
 //   operator    {state, reason, since} as the engine reports it (since: ms, browser clock)
 //   media       'none' | 'negotiating' | 'up' | 'failed'
 //   call        null | {callId, caller, queue, waitedS, menuChoice, offeredAt, phase
-//                ('offered' | 'connected' | 'ended'), answering, held, connectedAt, endedAt}
+//                ('offered' | 'connected' | 'ended'), answering, held, connectedAt, endedAt,
+//                recording}
+//   call.recording  {state, pending, refused}: state is the engine's word for the call's
+//                recording ('none' until it says one, 'recording' | 'paused' | 'stopped' |
+//                'failed'); pending the action sent and not yet answered ('start' | 'pause' |
+//                'resume'); refused the last action the engine refused (or 'other').
 //   wrapup      null | {callId, caller, status ('editing' | 'saving' | 'saved')}
 //   error       null | {request, message} (the engine's last refusal)
 //
@@ -56,9 +61,13 @@ export function step(state, event, now) {
       return done({ ...state, connection: 'connecting' });
     case 'socket_closed': {
       if (state.session !== 'signed_in') return done(state);
-      // An answer to an offer sent on the closed socket can no longer arrive.
+      // An answer to an offer sent on the closed socket can no longer arrive, nor the news
+      // of a recording action sent on it.
       const media = state.media === 'negotiating' ? 'none' : state.media;
-      return done({ ...state, connection: 'closed', media },
+      const call = state.call?.recording.pending
+        ? { ...state.call, recording: { ...state.call.recording, pending: null } }
+        : state.call;
+      return done({ ...state, connection: 'closed', media, call },
         state.connection === 'open' ? [announce('announce.disconnected')] : []);
     }
     case 'media_negotiating':
@@ -71,6 +80,11 @@ export function step(state, event, now) {
       return done(updateCall(state, event.callId, (call) => ({ ...call, answering: true })));
     case 'hold_requested':
       return done(updateCall(state, event.callId, (call) => ({ ...call, held: Boolean(event.on) })));
+    case 'recording_requested':
+      if (!RECORDING_ACTIONS.includes(event.action)) return done(state);
+      return done(updateCall(state, event.callId, (call) => ({
+        ...call, recording: { ...call.recording, pending: event.action, refused: null },
+      })));
     case 'wrapup_open':
       return openWrapupFromHistory(state, event);
     case 'wrapup_saving':
@@ -106,6 +120,8 @@ function onServerMessage(state, message, now) {
       return onConnected(state, message, now);
     case 'ended':
       return onEnded(state, message, now);
+    case 'recording':
+      return onRecording(state, message);
     case 'media_answer':
       if (typeof message.sdp !== 'string') return done(state);
       return done(state, [{ type: 'apply_media_answer', sdp: message.sdp }]);
@@ -155,7 +171,13 @@ function onWelcome(state, message, now) {
  */
 function adoptWelcomeCall(state, card, operatorState, now, effects) {
   if (!card || typeof card !== 'object' || typeof card.call_id !== 'string') return state;
-  if (state.call?.callId === card.call_id) return state;
+  if (state.call?.callId === card.call_id) {
+    // A recording that paused, resumed or started while the socket was down.
+    const recording = recordingFromCard(card);
+    return recording.state === 'none' || state.call.phase === 'ended'
+      ? state
+      : { ...state, call: { ...state.call, recording } };
+  }
   const call = callFromCard(card, now);
   if (operatorState === 'on_call') {
     effects.push({ type: 'reset_wrapup_form' });
@@ -180,7 +202,12 @@ function resyncCall(state, operatorState, now) {
   }
   if (operatorState === 'ringing' && call.phase === 'offered') return state;
   if (call.phase === 'offered') return { ...state, call: null };
-  return { ...state, call: { ...call, phase: 'ended', endedAt: now, held: false } };
+  return { ...state, call: endCall(call, now) };
+}
+
+/** The call is over: nothing of it is held or recorded any more. */
+function endCall(call, now) {
+  return { ...call, phase: 'ended', endedAt: now, held: false, recording: noRecording() };
 }
 
 function onOperatorState(state, message, now) {
@@ -209,7 +236,15 @@ function callFromCard(card, now) {
     held: false,
     connectedAt: null,
     endedAt: null,
+    recording: recordingFromCard(card),
   };
+}
+
+/** A welcome's call says whether it is being recorded ("recording" | "paused"). */
+function recordingFromCard(card) {
+  return card.recording === 'recording' || card.recording === 'paused'
+    ? { state: card.recording, pending: null, refused: null }
+    : noRecording();
 }
 
 function onOffered(state, message, now) {
@@ -248,15 +283,70 @@ function onEnded(state, message, now) {
     return done({ ...state, call: null }, [announce('announce.withdrawn')]);
   }
   if (call.phase === 'ended') return done(state);
-  return done({ ...state, call: { ...call, phase: 'ended', endedAt: now, held: false } }, [
+  return done({ ...state, call: endCall(call, now) }, [
     announce('announce.call_ended'),
     { type: 'refresh_history' },
+  ]);
+}
+
+/** Recording actions the console sends. */
+export const RECORDING_ACTIONS = ['start', 'pause', 'resume'];
+
+/** Recording states the engine reports. */
+export const RECORDING_STATES = ['recording', 'paused', 'stopped', 'failed'];
+
+function noRecording() {
+  return { state: 'none', pending: null, refused: null };
+}
+
+/**
+ * The engine's word on the recording of the call this console shows (it may come just before
+ * `connected`, as both are sent at the bridge). News of another call, or of one already over,
+ * is stale.
+ */
+function onRecording(state, message) {
+  const call = state.call;
+  if (!call || call.callId !== message.call_id || call.phase === 'ended') return done(state);
+  if (!RECORDING_STATES.includes(message.state)) return done(state);
+  const before = call.recording.state;
+  const recording = { state: message.state, pending: null, refused: null };
+  const next = { ...state, call: { ...call, recording } };
+  if (message.state === before) return done(next);
+  return done(next, recordingAnnouncement(before, message.state));
+}
+
+function recordingAnnouncement(before, after) {
+  switch (after) {
+    case 'recording':
+      return [announce(before === 'paused' ? 'announce.recording.resumed' : 'announce.recording.started')];
+    case 'paused':
+      return [announce('announce.recording.paused')];
+    case 'failed':
+      return [announce('announce.recording.failed', {}, true)];
+    default:
+      // 'stopped' comes with the end of the call, which is announced itself.
+      return [];
+  }
+}
+
+/**
+ * A refused recording action is shown next to the recording controls, in the operator's
+ * words ("この通話は録音できません"), not as the engine's message in the banner.
+ */
+function onRecordingRefused(state) {
+  const call = state.call;
+  if (!call) return done(state);
+  const refused = call.recording.pending ?? 'other';
+  const recording = { ...call.recording, pending: null, refused };
+  return done({ ...state, call: { ...call, recording } }, [
+    announce(`recording.refused.${refused}`, {}, true),
   ]);
 }
 
 function onError(state, message) {
   const request = typeof message.request === 'string' ? message.request : 'unknown';
   const text = typeof message.message === 'string' ? message.message : '';
+  if (request === 'recording') return onRecordingRefused(state);
   let next = { ...state, error: { request, message: text } };
   if (next.call && request === 'answer') next.call = { ...next.call, answering: false };
   // Hold is shown as requested; a refusal puts the display back.
@@ -323,11 +413,53 @@ export function controls(state) {
     hold: talking,
     transfer: talking,
     hangup: talking,
+    ...recordingControls(call, talking),
     mute: state.media === 'up' || state.media === 'negotiating',
     available: live && opState !== 'available' && opState !== 'ringing' && opState !== 'on_call',
     pause: live && opState !== 'ringing',
     saveWrapup: state.wrapup?.status === 'editing',
     useFaq: state.wrapup?.status === 'editing',
+  };
+}
+
+/**
+ * The recording controls: the toggle (pause or resume) while a recording runs, the start
+ * while none does. The console does not know the dialplan's policy, so it offers the start
+ * on every connected call without a recording and learns from a refusal; after one, or after
+ * a failure (a full disk stays full), it is not offered again on that call.
+ */
+function recordingControls(call, talking) {
+  const recording = call?.recording ?? noRecording();
+  const running = recording.state === 'recording' || recording.state === 'paused';
+  const idle = recording.state === 'none' || recording.state === 'stopped';
+  const free = talking && recording.pending === null;
+  return {
+    recordingToggle: free && running,
+    recordingStart: free && idle && recording.refused !== 'start',
+  };
+}
+
+/**
+ * What the call card shows of the recording: `status` ('recording' | 'paused' | 'failed' or
+ * null: nothing is said of a call not recorded), the toggle's next action ('pause' |
+ * 'resume' | null), whether the start button is there, and the refusal to explain (the
+ * action refused, or null).
+ */
+export function recordingView(call) {
+  const recording = call?.recording ?? noRecording();
+  if (!call || call.phase !== 'connected') {
+    return { status: null, toggle: null, start: false, refused: null };
+  }
+  const { state } = recording;
+  const shown = state === 'recording' || state === 'paused' || state === 'failed';
+  let toggle = null;
+  if (state === 'recording') toggle = 'pause';
+  if (state === 'paused') toggle = 'resume';
+  return {
+    status: shown ? state : null,
+    toggle,
+    start: (state === 'none' || state === 'stopped') && recording.refused !== 'start',
+    refused: recording.refused,
   };
 }
 

@@ -5,7 +5,7 @@
 //
 // For the browser test: window.madoguchi = { state(), lastMessage, remoteLevel(hz), dropSocket() }.
 
-import { initialState, step, controls } from './console-state.mjs';
+import { initialState, step, controls, recordingView } from './console-state.mjs';
 import { keepSocket } from './socket.mjs';
 import { createApi, SessionExpired, ApiError } from './api.mjs';
 import { createMedia } from './media.mjs';
@@ -326,6 +326,27 @@ function toggleHold() {
   send({ type: 'hold', call_id: call.callId, on });
 }
 
+/** Pauses a running recording or resumes a paused one (button or F8). */
+function toggleRecording() {
+  const call = state.call;
+  const action = recordingView(call).toggle;
+  if (!call || !action || !controls(state).recordingToggle) return;
+  requestRecording(call.callId, action);
+}
+
+function startRecording() {
+  const call = state.call;
+  if (!call || !controls(state).recordingStart) return;
+  requestRecording(call.callId, 'start');
+}
+
+/** The display changes when the engine says so; until then the buttons wait. */
+function requestRecording(callId, action) {
+  if (send({ type: 'recording', call_id: callId, action })) {
+    dispatch({ type: 'recording_requested', callId, action });
+  }
+}
+
 function toggleMute() {
   ui.muted = !ui.muted;
   media.setMuted(ui.muted);
@@ -371,6 +392,7 @@ function onKeyDown(event) {
   event.preventDefault();
   if (action === 'answer') answer();
   if (action === 'decline') decline();
+  if (action === 'recording_toggle') toggleRecording();
 }
 
 // ---- wrap-up ----
@@ -556,6 +578,8 @@ $('hold').addEventListener('click', toggleHold);
 $('mute').addEventListener('click', toggleMute);
 $('transfer').addEventListener('click', transfer);
 $('hangup').addEventListener('click', hangup);
+$('recording-toggle').addEventListener('click', toggleRecording);
+$('recording-start').addEventListener('click', startRecording);
 $('media-retry').addEventListener('click', () => {
   dispatch({ type: 'media_negotiating' });
   startMedia();

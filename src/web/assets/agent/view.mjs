@@ -4,7 +4,7 @@
 // Text from the server always goes in through textContent, never as HTML.
 
 import { translate, stateLabel } from './i18n.mjs';
-import { controls, callSeconds } from './console-state.mjs';
+import { controls, callSeconds, recordingView } from './console-state.mjs';
 import { formatDuration, elapsedSeconds, formatClock } from './format.mjs';
 import { OUTCOMES, NOTE_MAX_CHARS, noteLength } from './wrapup.mjs';
 
@@ -122,6 +122,34 @@ function renderCall(state, ui, lang, now, can) {
   if (call.held) flags.push(t('call.held'));
   if (ui.muted && call.phase === 'connected') flags.push(t('call.muted'));
   $('call-flags').textContent = flags.join(' · ');
+
+  renderRecording(call, lang, can);
+}
+
+/** The recording's state beside the call title, its buttons, and what went wrong. */
+function renderRecording(call, lang, can) {
+  const t = (key) => translate(lang, key);
+  const view = recordingView(call);
+  const status = $('recording-status');
+  status.hidden = !view.status;
+  status.dataset.recording = view.status ?? 'none';
+  status.textContent = view.status ? t(`recording.status.${view.status}`) : '';
+
+  show('recording-actions', Boolean(view.toggle) || view.start);
+  const toggle = $('recording-toggle');
+  show('recording-toggle', Boolean(view.toggle));
+  toggle.disabled = !can.recordingToggle;
+  if (view.toggle) toggle.textContent = t(`recording.${view.toggle}`);
+  show('recording-start', view.start);
+  $('recording-start').disabled = !can.recordingStart;
+
+  let note = null;
+  if (view.refused) note = `recording.refused.${view.refused}`;
+  else if (view.status === 'failed') note = 'recording.failed_note';
+  const element = $('recording-note');
+  element.hidden = !note;
+  element.dataset.kind = view.status === 'failed' ? 'failed' : 'refused';
+  element.textContent = note ? t(note) : '';
 }
 
 function renderAudio(state, ui, lang) {

@@ -16,6 +16,7 @@ import { initialLanguage, otherLanguage, outcomeLabel, stateLabel, STORAGE_KEY, 
 import { groupOperators, queueLongestWait, readSnapshot, secondsSince, STATE_ORDER, waitingSummary } from './live.mjs';
 import { chartModel, SERIES } from './chart.mjs';
 import { addAlert, categoryText, fetchComplaints, mergeListed, readCategories, readComplaint } from './alerts.mjs';
+import { callPageHref } from './call-model.mjs';
 import { createSession } from './session.mjs';
 import { createSignIn } from './sign-in.mjs';
 
@@ -413,7 +414,9 @@ function renderAlerts() {
     time.textContent = formatClockTime(alert.atMs);
     const who = document.createElement('strong');
     who.textContent = alert.operator;
-    const what = document.createElement('span');
+    // The category opens the call's page: its record, note and recording.
+    const what = document.createElement('a');
+    what.href = callPageHref(alert.callId);
     what.textContent = categoryText(alert.category, board.categories);
     const outcome = document.createElement('span');
     outcome.className = 'hint';
