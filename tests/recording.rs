@@ -71,6 +71,11 @@ impl Desk {
 fn desk(recording: &str) -> Desk {
     let files = tempfile::tempdir().expect("temp dir");
     let recordings = files.path().join("recordings");
+    desk_in(recording, files, recordings)
+}
+
+/// [`desk`] recording into `recordings`.
+fn desk_in(recording: &str, files: tempfile::TempDir, recordings: PathBuf) -> Desk {
     let center = Center::with_operators(&["op1"]);
     let dialplan = dialplan(files.path(), recording);
     let engine = center.start_with(
@@ -434,4 +439,65 @@ async fn a_recording_cut_by_a_crash_is_repaired_and_marked_interrupted_at_the_ne
     let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(recording.sha256.as_deref(), Some(hex.as_str()));
     assert_eq!(recording.bytes, Some(bytes as i64));
+}
+
+/// A tmpfs of `size` mounted on a fresh directory (root only, as in CI), unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("run mount");
+        assert!(status.success(), "mounting a tmpfs needs root (as in CI)");
+        SmallDisk { dir }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_stops_the_recording_not_the_call_and_the_board_is_told() {
+    // 64 KiB: the recording (32 kB a second) fills it about two seconds in.
+    let disk = SmallDisk::mount("64k");
+    let files = tempfile::tempdir().expect("temp dir");
+    let mut desk = desk_in("\"all\"", files, disk.dir.path().to_owned());
+    let (mut caller, _tone, call_id) = talking(&desk).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let live = support::center::live(&desk.engine);
+    assert_eq!(live["recording_failures"], 1, "{live}");
+    assert_eq!(live["last_recording_failure"]["disk_full"], true, "{live}");
+    assert_eq!(
+        support::center::operator(&desk.engine, "op1")["state"],
+        "on_call",
+        "the call goes on"
+    );
+    assert_eq!(caller.hangup().await.status(), Some(200));
+    assert_eq!(desk.phone.exited(Duration::from_secs(10)).await, Some(0));
+    let meta = finished_recording(&desk.engine, &call_id);
+    assert_eq!(meta["status"], "failed", "{meta}");
+    let (status, body) = desk.engine.get(&format!("/api/v1/calls/{call_id}"));
+    assert_eq!(status, 200);
+    let call: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(call["disposition"], "answered", "{call}");
+    assert!(
+        call["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .any(|e| e["kind"] == "recording_failed" && e["detail"]["disk_full"] == true),
+        "{call}"
+    );
+    drop(desk);
 }

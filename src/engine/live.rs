@@ -21,6 +21,16 @@ pub struct LiveState {
     /// Service level, ASA, AHT and rates, today and for the last 30 minutes; calls per
     /// half-hour today.
     pub board: BoardView,
+    /// Recordings that could not be written since the engine started, and the last one: an
+    /// alert for the board (a full disk stops recordings, never calls).
+    pub recording_failures: u64,
+    pub last_recording_failure: Option<RecordingFailureView>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct RecordingFailureView {
+    pub at: DateTime<Utc>,
+    pub disk_full: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -165,5 +175,7 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
         operators: engine.operators.live(now.wall),
         today: engine.counters.clone(),
         board: engine.board.view(now.wall),
+        recording_failures: engine.recording_failures,
+        last_recording_failure: engine.last_recording_failure,
     }
 }

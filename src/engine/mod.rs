@@ -144,6 +144,8 @@ pub struct Engine {
     history: VecDeque<OperatorHistory>,
     wrap_ups: VecDeque<WrapUp>,
     recordings: VecDeque<RecordingNews>,
+    recording_failures: u64,
+    last_recording_failure: Option<live::RecordingFailureView>,
     registrations: VecDeque<RegistrationChange>,
     counters: Counters,
     board: board::Board,
@@ -183,6 +185,8 @@ impl Engine {
             history: VecDeque::new(),
             wrap_ups: VecDeque::new(),
             recordings: VecDeque::new(),
+            recording_failures: 0,
+            last_recording_failure: None,
             registrations: VecDeque::new(),
             counters: Counters::default(),
             board: board::Board::new(config.service_level),
@@ -243,6 +247,12 @@ impl Engine {
                     disk_full,
                     at: now.wall,
                 });
+                self.recording_failures += 1;
+                self.last_recording_failure = Some(live::RecordingFailureView {
+                    at: now.wall,
+                    disk_full,
+                });
+                self.live_changed = true;
                 return;
             }
             MediaEvent::BrowserGone { leg } => {

@@ -301,6 +301,14 @@ fn a_failed_recording_is_news_and_a_call_event_and_the_call_goes_on() {
             ..
         }
     )));
+    let live = h.engine.live(h.now);
+    assert_eq!(live.recording_failures, 1, "the board is alerted");
+    assert!(live.last_recording_failure.is_some_and(|f| f.disk_full));
+    assert_eq!(
+        console_states(&h),
+        vec!["recording", "failed", "stopped"],
+        "and the operator's console"
+    );
 }
 
 #[test]

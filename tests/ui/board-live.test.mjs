@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 
 import {
   readSnapshot, secondsSince, waitingSummary, groupOperators, queueLongestWait, STATE_ORDER,
+  readRecordingFailure,
 } from '../../src/web/assets/manager/live.mjs';
 
 const AT = '2026-11-26T01:00:00Z';
@@ -99,4 +100,19 @@ test('a malformed state reads as an empty board rather than throwing', () => {
   assert.deepEqual(snapshot.queues, []);
   assert.deepEqual(snapshot.operators, []);
   assert.equal(snapshot.figures.today.serviceLevel, null);
+});
+
+test('a snapshot without recording failures gives no warning', () => {
+  assert.equal(readRecordingFailure({ recording_failures: 0, last_recording_failure: null }), null);
+  assert.equal(readRecordingFailure({}), null);
+});
+
+test('recording failures give their count, the last instant and whether the disk was full', () => {
+  const failure = readRecordingFailure({
+    recording_failures: 3,
+    last_recording_failure: { at: '2026-11-25T01:02:03Z', disk_full: true },
+  });
+  assert.deepEqual(failure, { count: 3, atMs: Date.parse('2026-11-25T01:02:03Z'), diskFull: true });
+  assert.equal(readSnapshot({ recording_failures: 1, last_recording_failure: { at: 'nonsense' } }, 0)
+    .recordingFailure, null, 'a failure without a readable instant is no warning');
 });

@@ -276,6 +276,20 @@ function renderSnapshot() {
   }
   renderQueues(s);
   renderOperators(s);
+  renderRecordingFailure(s.recordingFailure);
+}
+
+/** A standing warning while recordings fail (until the engine restarts). */
+function renderRecordingFailure(failure) {
+  const warning = $('recording-warning');
+  if (!warning) return;
+  warning.hidden = !failure;
+  if (failure) {
+    warning.textContent = t(failure.diskFull ? 'recording.failed.disk_full' : 'recording.failed.other', {
+      count: formatCount(failure.count),
+      time: formatClockTime(failure.atMs),
+    });
+  }
 }
 
 function renderQueues(s) {

@@ -50,7 +50,21 @@ export function readSnapshot(data, receivedMs) {
       answered: Number(i.answered) || 0,
       abandoned: Number(i.abandoned) || 0,
     })),
+    recordingFailure: readRecordingFailure(data),
   };
+}
+
+/**
+ * The recordings that could not be written since the engine started: null when none, else
+ * how many, when the last one was and whether the disk was full (the board warns; calls
+ * are answered all the same).
+ */
+export function readRecordingFailure(data) {
+  const count = Number(data?.recording_failures) || 0;
+  const last = data?.last_recording_failure;
+  const atMs = Date.parse(last?.at);
+  if (count <= 0 || !Number.isFinite(atMs)) return null;
+  return { count, atMs, diskFull: last.disk_full === true };
 }
 
 function readFigures(figures) {
