@@ -20,6 +20,7 @@ use madoguchi_store::{
 };
 use serde_json::{json, Value};
 use support::browser::{write_tone, Chromedriver};
+use support::recording_files::{sha256_of, write_call_wav};
 use support::{ensure_user, EngineProcess, Options};
 
 const MANAGER: &str = "sato";
@@ -167,41 +168,6 @@ fn finished(path: &Path, seconds: u32) -> FinishedRecording {
         status: RecordingStatus::Complete,
         error: None,
     }
-}
-
-/// `seconds` of a call as the recorder writes it: 8 kHz, caller left (440 Hz), operator
-/// right (660 Hz), 16-bit.
-fn write_call_wav(path: &Path, seconds: u32) {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("folder");
-    }
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: 8_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut wav = hound::WavWriter::create(path, spec).expect("the WAV can be written");
-    for n in 0..seconds * 8_000 {
-        let t = f64::from(n) / 8_000.0;
-        for hz in [440.0, 660.0] {
-            let sample = 8_000.0 * (2.0 * std::f64::consts::PI * hz * t).sin();
-            wav.write_sample(sample as i16).expect("sample");
-        }
-    }
-    wav.finalize().expect("the WAV closes");
-}
-
-fn sha256_of(path: &Path) -> String {
-    let output = std::process::Command::new("sha256sum")
-        .arg(path)
-        .output()
-        .expect("sha256sum runs");
-    String::from_utf8_lossy(&output.stdout)
-        .split_whitespace()
-        .next()
-        .expect("a checksum")
-        .to_owned()
 }
 
 /// An HTTP response with its body as bytes (a WAV is not text).

@@ -367,15 +367,17 @@ impl Call {
             b: leg,
         }));
         self.recording_bridged(now, leg, out);
+        self.tell_console(leg, ConsoleOutput::Connected, out);
+    }
+
+    /// News for the operator's console on `leg`, if that leg is a console (not a phone).
+    pub(super) fn tell_console(&self, leg: LegId, event: ConsoleOutput, out: &mut Vec<CallOutput>) {
         if self
             .peers
             .iter()
             .any(|p| p.leg == leg && p.endpoint == PeerEndpoint::Console)
         {
-            out.push(CallOutput::Console {
-                leg,
-                event: ConsoleOutput::Connected,
-            });
+            out.push(CallOutput::Console { leg, event });
         }
     }
 

@@ -14,7 +14,6 @@ use chrono::{DateTime, Utc};
 use madoguchi_dialplan::RecordingDecision;
 use serde_json::json;
 
-use super::peer::PeerEndpoint;
 use madoguchi_dialplan::Queue;
 
 use super::{Call, CallOutput, Ctx, Now, Stage};
@@ -172,7 +171,11 @@ impl Call {
             json!({ "file": file.to_string_lossy(), "by": by }),
         );
         out.push(CallOutput::RecordingStarted { file: file.clone() });
-        self.tell_console(operator_leg, "recording", out);
+        self.tell_console(
+            operator_leg,
+            ConsoleOutput::Recording { state: "recording" },
+            out,
+        );
         out.push(CallOutput::Media(MediaCommand::StartRecording {
             key: self.id().to_owned(),
             caller: self.setup.leg,
@@ -217,13 +220,13 @@ impl Call {
                 self.recording.paused = true;
                 self.event(now, "recording_paused", json!({}));
                 out.push(CallOutput::Media(MediaCommand::PauseRecording { key }));
-                self.tell_console(leg, "paused", out);
+                self.tell_console(leg, ConsoleOutput::Recording { state: "paused" }, out);
             }
             RecordingAction::Resume => {
                 self.recording.paused = false;
                 self.event(now, "recording_resumed", json!({}));
                 out.push(CallOutput::Media(MediaCommand::ResumeRecording { key }));
-                self.tell_console(leg, "recording", out);
+                self.tell_console(leg, ConsoleOutput::Recording { state: "recording" }, out);
             }
         }
         true
@@ -242,26 +245,7 @@ impl Call {
         }));
         if let Stage::Operator { peer, .. } = &self.stage {
             let peer = *peer;
-            self.tell_console(peer, "stopped", out);
-        }
-    }
-
-    /// News of the recording for the operator's console on `leg`, if the operator is on one.
-    fn tell_console(
-        &self,
-        leg: madoguchi_sip::LegId,
-        state: &'static str,
-        out: &mut Vec<CallOutput>,
-    ) {
-        if self
-            .peers
-            .iter()
-            .any(|p| p.leg == leg && p.endpoint == PeerEndpoint::Console)
-        {
-            out.push(CallOutput::Console {
-                leg,
-                event: ConsoleOutput::Recording { state },
-            });
+            self.tell_console(peer, ConsoleOutput::Recording { state: "stopped" }, out);
         }
     }
 
@@ -272,7 +256,7 @@ impl Call {
         let mut out = Vec::new();
         if let Stage::Operator { peer, .. } = &self.stage {
             let peer = *peer;
-            self.tell_console(peer, "failed", &mut out);
+            self.tell_console(peer, ConsoleOutput::Recording { state: "failed" }, &mut out);
         }
         out
     }
