@@ -11,6 +11,8 @@
 //! - [`pacing`]: the drift-free 20 ms [`pacing::FrameClock`] shared by all streams.
 //! - [`relay`]: bridging two legs — each received packet rewritten into the other leg's own
 //!   stream ([`relay::RelayRewriter`], [`relay::LegOutput`]).
+//! - [`mix`]: supervision (listen-in, whisper, barge) — each participant's audio decoded,
+//!   mixed per listener and re-encoded on the 20 ms tick ([`mix::MixRoom`]).
 //! - [`ids`]: newtype ids ([`Ssrc`], [`SeqNo`]).
 //!
 //! # How it is driven
@@ -36,6 +38,7 @@
 pub mod dtmf;
 pub mod g711;
 pub mod ids;
+pub mod mix;
 pub mod pacing;
 pub mod relay;
 pub mod rtp;
