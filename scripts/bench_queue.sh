@@ -11,10 +11,22 @@
 #     register from one sipp on port P (register_from_csv.xml); a sipp UAS on P answers their
 #     calls and echoes the audio (operator_answer.xml, -rtp_echo). As many callers send PCMU
 #     (bench_caller_talks.xml; the audio, numbered frames, from rtp_talkers.py) and hold >=
-#     BENCH_TALK_HOLD s. Once GET /api/v1/queues shows every operator on a call, dumpcap records
-#     the first 200 calls' legs; scripts/bridge_rtp.py gives the gaps of the relayed
+#     BENCH_TALK_HOLD s. Once GET /api/v1/queues (with an admin's token) shows every operator
+#     on a call, the plateau: BENCH_CAPTURE_S s without capture, over which the engine's CPU
+#     seconds per second are read (/proc/PID/stat utime+stime, all threads); then dumpcap
+#     records the first 200 calls' legs; scripts/bridge_rtp.py gives the gaps of the relayed
 #     packets towards callers and operators and the latency the relay adds (same frame in,
 #     same frame out). Every call must be recorded as answered.
+#  3. recorded (BENCH_RECORD=1): part 2 runs twice in a row with the same load, first as above,
+#     then with every call recorded (a copy of bench_queue.toml with recording = "all" and the
+#     consent notice, generated into bench-out/queue/recorded/), so the cost of recording is a
+#     difference taken under the same machine conditions. Over each run's plateau, besides the
+#     CPU: the engine's write_bytes rate (/proc/PID/io) and the growth of the recordings'
+#     files. Then every WAV must be readable (2 channels, 8000 Hz, 16-bit, longer than 0 s),
+#     one per answered call, and match its row (size, SHA-256); the recorder's drop and
+#     failure counters (/metrics) must be 0. The notice puts every caller's leg before the
+#     operators' in port order, so both runs capture all calls' legs; and both holds grow by
+#     BENCH_NOTICE_S (5) for the notice.
 # The load tools share the cores with the engine: what each used during the captures is
 # printed (scripts/cpu_share.py) with the load average; BENCH_TOOLS_NICE=N runs them niced.
 # Also printed per capture: how often the engine's media clock woke late (>5 ms, >20 ms) and
@@ -23,7 +35,8 @@
 # Usage: scripts/bench_queue.sh       (env: BENCH_WAITING=1000 BENCH_BRIDGED=500
 #                                      BENCH_WAIT_HOLD=30 BENCH_TALK_HOLD=40 BENCH_SKIP_BUILD=)
 #        BENCH_WAITING=100 BENCH_BRIDGED=50 scripts/bench_queue.sh    (a quick run)
-#        BENCH_WAITING=0 skips part 1, BENCH_BRIDGED=0 part 2; BENCH_BIN=PATH another build.
+#        BENCH_WAITING=0 skips part 1, BENCH_BRIDGED=0 parts 2 and 3; BENCH_BIN=PATH another build.
+#        BENCH_WAITING=0 BENCH_RECORD=1 scripts/bench_queue.sh    (the cost of recording 500 calls)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 waiting=${BENCH_WAITING:-1000}
@@ -32,6 +45,9 @@ wait_hold=${BENCH_WAIT_HOLD:-30}
 talk_hold=${BENCH_TALK_HOLD:-40}
 tools_nice=${BENCH_TOOLS_NICE:-0}
 media_threads=${BENCH_MEDIA_THREADS:-1}
+record=${BENCH_RECORD:-}
+notice_s=0
+[ -n "$record" ] && notice_s=${BENCH_NOTICE_S:-5}
 # Seconds of each capture (the holds grow with it).
 capture_s=${BENCH_CAPTURE_S:-10}
 # Streams sampled per side; ports are handed out in order from the bottom of the range.
@@ -42,6 +58,7 @@ root=$PWD
 out=$root/bench-out/queue
 mkdir -p "$out"
 rm -f "$out"/*.db* "$out"/engine* "$out"/*_errors.log "$out"/log_problems-* "$out"/*_sip.log "$out"/*.pcap "$out"/summary.txt
+rm -rf "$out/recordings" "$out/recorded"
 
 need() { command -v "$1" >/dev/null; }
 need sipp || { apt-get update -qq && apt-get install -y -qq sip-tester >/dev/null; }
@@ -57,7 +74,19 @@ rtp_counters() { curl -s --max-time 5 "http://$http/metrics" | awk '/^madoguchi_
 # The media clock's late wake-ups so far: "over_5ms over_20ms".
 late_ticks() { curl -s --max-time 5 "http://$http/metrics" | awk '/^madoguchi_rtp_ticks_late_total/ {l=$2} /^madoguchi_rtp_ticks_over_a_frame_late_total/ {f=$2} END {printf "%d %d", l, f}'; }
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$pid/status" 2>/dev/null || echo 0; }
-json() { curl -s --max-time 5 "http://$http$1" | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 2>/dev/null; }
+json() {
+  curl -s --max-time 5 -H "Authorization: Bearer $token" "http://$http$1" \
+    | python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 2>/dev/null
+}
+# The API needs a token to read the live state: an admin in DATABASE (migrated if new) and
+# its token, in $token.
+token=
+reader_token() { # DATABASE
+  printf '%s\n' "pw-bench-admin-secret" | "$bin" user add --login bench-admin --role admin --password-stdin \
+    --database-url "sqlite://$1" >/dev/null 2>>"$out/user_add.err" \
+    && token=$("$bin" token create --login bench-admin --database-url "sqlite://$1" 2>>"$out/user_add.err") \
+    || { echo "no API token for reading the live state (see bench-out/queue/user_add.err)"; exit 1; }
+}
 waiting_now() { json /api/v1/queues 'sum(len(q["waiting"]) for q in d["queues"])'; }
 on_call_now() { json /api/v1/queues 'sum(1 for o in d["operators"] if o.get("state") == "on_call")'; }
 logged_in_now() { json /api/v1/queues 'max([q["operators_logged_in"] for q in d["queues"]] or [0])'; }
@@ -86,13 +115,14 @@ run=0
 pid=
 # An engine left running would hold its ports and database.
 trap '[ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null' EXIT
-start_engine() { # DATABASE
+start_engine() { # DATABASE [DIALPLAN]
   run=$((run + 1))
   log=$out/engine-$run.log
   stdout=$out/engine-$run.out
   rm -f "$stdout"
   MADOGUCHI_MEDIA_THREADS=$media_threads "$bin" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
-    --database-url "sqlite://$1" --dialplan dialplans/examples/bench_queue.toml \
+    --database-url "sqlite://$1" --dialplan "${2:-dialplans/examples/bench_queue.toml}" \
+    --recordings-dir "$out/recordings" \
     --rtp-ports "$rtp_low-$rtp_high" --sip-digest MD5,SHA-256 >"$stdout" 2>"$log" &
   pid=$!
   for _ in $(seq 300); do
@@ -123,12 +153,66 @@ capture() {
   late="media clock late >5ms: $(( ${after[0]:-0} - ${before[0]:-0} )) ticks, >20ms: $(( ${after[1]:-0} - ${before[1]:-0} )) ticks (of $((capture_s * 50))); capture: $(grep -o 'Packets received/dropped.*' "$out/dumpcap.err" | tail -1)"
 }
 summary() { echo "$*" | tee -a "$out/summary.txt"; }
+# What the engine has used and written so far, and what the recordings folder holds:
+# "seconds_since_epoch cpu_ticks write_bytes recording_bytes".
+plateau_mark() {
+  local ticks written files
+  # utime and stime are fields 14 and 15; counted after the ")" ending the command name.
+  ticks=$(sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}')
+  written=$(awk '/^write_bytes:/ {print $2}' "/proc/$pid/io")
+  files=$(find "$out/recordings" -type f -name '*.wav' -printf '%s\n' 2>/dev/null | awk '{s += $1} END {print s + 0}')
+  echo "$(date +%s.%N) ${ticks:-0} ${written:-0} $files"
+}
+# The engine's threads by name so far: "name=cpu_ticks,context_switches ..." (media, media-main,
+# recorder; the rest as other).
+thread_mark() {
+  python3 - "$pid" <<'PY'
+import collections, os, sys
+task = f"/proc/{sys.argv[1]}/task"
+used = collections.defaultdict(lambda: [0, 0])
+for tid in os.listdir(task):
+    try:
+        stat = open(f"{task}/{tid}/stat").read()
+        status = open(f"{task}/{tid}/status").read()
+    except OSError:
+        continue
+    name = stat[stat.index("(") + 1:stat.rindex(")")]
+    name = name if name in ("media", "media-main", "recorder") else "other"
+    fields = stat[stat.rindex(")") + 2:].split()
+    used[name][0] += int(fields[11]) + int(fields[12])
+    used[name][1] += sum(int(l.split()[1]) for l in status.splitlines() if "ctxt_switches:" in l)
+print(" ".join(f"{n}={t},{c}" for n, (t, c) in sorted(used.items())))
+PY
+}
+# The difference of two thread_mark lines over SECONDS: each group's share of one core and
+# its context switches per second.
+thread_rates() { # BEFORE AFTER SECONDS
+  python3 - "$@" <<'PY'
+import os, sys
+def parse(line):
+    return {n: [int(x) for x in v.split(",")] for n, v in (p.split("=") for p in line.split())}
+before, after, s = parse(sys.argv[1]), parse(sys.argv[2]), float(sys.argv[3])
+hz = os.sysconf("SC_CLK_TCK")
+print(" ".join(f"{n}={100 * (t - before.get(n, [0, 0])[0]) / hz / s:.0f}%,{(c - before.get(n, [0, 0])[1]) / s:.0f}cs/s"
+               for n, (t, c) in sorted(after.items())))
+PY
+}
+# The recorder's losses so far: "dropped failures active"; a counter absent from /metrics
+# was never incremented, so it is 0.
+recorder_counters() {
+  curl -s --max-time 5 "http://$http/metrics" | awk '
+    /^madoguchi_recording_packets_dropped_total/ {d += $2}
+    /^madoguchi_recording_failures_total/ {f += $2}
+    /^madoguchi_recordings_active/ {a = $2}
+    END {printf "%d %d %d", d, f, a}'
+}
 
 summary "# queue benchmark $(date -u +%FT%TZ), $(nproc) cores, release build; load before: $(load)"
 
 if [ "$waiting" -gt 0 ]; then
   echo "== 1. $waiting callers waiting in the queue, no operator logged in"
   db=$out/waiting.db
+  reader_token "$db"
   start_engine "$db"
   sleep 1
   idle=$(rss_kib)
@@ -168,10 +252,173 @@ if [ "$waiting" -gt 0 ]; then
   rm -rf "$dir"
 fi
 
+# One run of part 2 with its own copy of the operators' database: NAME (bridged, recorded)
+# prefixes its summary lines; DIALPLAN defaults to bench_queue.toml. Sets plateau_cpu[NAME]
+# and the other plateau_* figures for the comparison.
+declare -A plateau_cpu plateau_files plateau_written plateau_s
+bridged_run() {
+  local name=$1 dialplan=${2:-}
+  db=$out/$name.db
+  python3 -c 'import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))' \
+    "$out/operators.db" "$db" || { echo "copying the operators' database failed"; exit 1; }
+  rm -rf "$out/recordings"
+  start_engine "$db" "$dialplan"
+  sleep 1
+  idle=$(rss_kib)
+  phones=$(free_port); phones_media=$(free_port)
+  dir=$(mktemp -d)
+  (cd "$dir" && timeout 120 sipp "$sip" -sf "$root/tests/sipp/register_from_csv.xml" -inf "$users" \
+      -i 127.0.0.1 -p "$phones" -mp "$(free_port)" -r 100 -m "$bridged" -l 200 -nostdin -timeout 100s \
+      -trace_screen -trace_err >/dev/null 2>&1)
+  reg_exit=$?
+  reg_ok=$(sipp_field "$(ls "$dir"/*_screen.log | head -1)" "Successful call")
+  # The live state is published a little after the change.
+  for _ in $(seq 50); do
+    logged_in=$(logged_in_now); [ "${logged_in:-0}" -ge "$bridged" ] && break
+    sleep 0.2
+  done
+  echo "registered ${reg_ok:-?}/$bridged (sipp exit $reg_exit), logged in: ${logged_in:-?}"
+  rate=100
+  ramp=$(( (bridged + rate - 1) / rate ))
+  # Every call must still be up when the sample ends, however long bridging takes (and, when
+  # comparing with recording, the notice before the queue: the same hold in both runs).
+  local least=$((ramp + 2 * capture_s + 20 + notice_s))
+  hold=$(( talk_hold > least ? talk_hold : least ))
+  # The phones: one UAS on the port every REGISTER came from, echoing each call's audio.
+  (cd "$dir" && timeout $((ramp + hold + 240)) nice -n "$tools_nice" sipp -sf "$root/tests/sipp/operator_answer.xml" \
+      -i 127.0.0.1 -p "$phones" -mp "$phones_media" -rtp_echo -m "$bridged" -nostdin \
+      -timeout $((ramp + hold + 200))s -trace_screen -trace_err \
+      -trace_msg -message_file "$out/${name}_operators_sip.log" >/dev/null 2>&1) &
+  operators=$!
+  cdir=$(mktemp -d)
+  callers_media=$(free_port)
+  nice -n "$tools_nice" python3 scripts/rtp_talkers.py "$callers_media" "$bridged" $((ramp + hold + 30)) &
+  talkers=$!
+  sleep 1
+  (cd "$cdir" && timeout $((ramp + hold + 180)) nice -n "$tools_nice" sipp "$sip" -sf "$root/tests/sipp/bench_caller_talks.xml" \
+      -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -key talker_port "$callers_media" \
+      -r "$rate" -m "$bridged" -l $((bridged + 100)) \
+      -d $((hold * 1000)) -nostdin -timeout $((ramp + hold + 150))s -trace_screen -trace_err \
+      -trace_msg -message_file "$out/${name}_callers_sip.log" >/dev/null 2>&1) &
+  callers=$!
+  t0=$(date +%s.%N)
+  on_call=0
+  for _ in $(seq $((ramp * 5 + notice_s * 5 + 100))); do
+    on_call=$(on_call_now); [ "${on_call:-0}" -ge "$bridged" ] && break
+    sleep 0.2
+  done
+  all_bridged_s=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
+  peak=$(rss_kib)
+  load_at=$(load)
+  read -r -a rec_before <<<"$(recorder_counters)"
+  # The plateau: capture_s seconds with every call up and no capture (dumpcap's copies of
+  # the packets on lo are partly counted as the sender's system time).
+  read -r -a mark0 <<<"$(plateau_mark)"
+  threads0=$(thread_mark)
+  plateau_share=$(python3 scripts/cpu_share.py "$capture_s")
+  threads1=$(thread_mark)
+  read -r -a mark1 <<<"$(plateau_mark)"
+  # Legs take ports in order (caller, then its operator): the first 200 calls' legs. With the
+  # recording notice before the queue the callers' legs come first, so all calls are taken,
+  # in both runs of the comparison.
+  local calls_sampled=$sampled
+  [ -n "$record" ] && calls_sampled=$bridged
+  capture "udp portrange $rtp_low-$((rtp_low + 4 * calls_sampled - 1))" "$out/$name.pcap"
+  on_call_after=$(on_call_now)
+  now=$(rss_kib); [ "$now" -gt "$peak" ] && peak=$now
+  wait "$callers"; callers_exit=$?
+  wait "$operators"; operators_exit=$?
+  screen=$(ls "$cdir"/*_screen.log 2>/dev/null | head -1)
+  ok=$(sipp_field "$screen" "Successful call"); failed=$(sipp_field "$screen" "Failed call")
+  op_ok=$(sipp_field "$(ls -t "$dir"/*_screen.log | head -1)" "Successful call")
+  cp "$screen" "$out/${name}_callers_screen.log" 2>/dev/null
+  cp "$dir"/*_errors.log "$cdir"/*_errors.log "$out/" 2>/dev/null
+  sleep 2
+  counters=$(rtp_counters)
+  read -r -a rec_after <<<"$(recorder_counters)"
+  stop_engine
+  relay=$(python3 scripts/bridge_rtp.py "$out/$name.pcap" "$callers_media" "$phones_media" \
+    "$out/${name}_callers_sip.log" "$out/${name}_operators_sip.log")
+  summary "$name: operators=$bridged users_added_in_s=$users_s (parallel user add) registered=${reg_ok:-?} logged_in=${logged_in:-?} register_sipp_exit=$reg_exit"
+  summary "$name: on_call=${on_call:-?} (all after ${all_bridged_s}s) on_call_after_capture=${on_call_after:-?} callers_ok=${ok:-?} callers_failed=${failed:-?} callers_sipp_exit=$callers_exit operator_calls_ok=${op_ok:-?} operators_sipp_exit=$operators_exit engine_exit=$engine_exit hold_s=$hold"
+  summary "$name: records $(dispositions "$db") $(log_problems "$log")"
+  summary "$name: engine rtp counters: ${counters:-none}"
+  summary "$name: rss_idle_kib=$idle rss_plateau_kib=$peak per_bridged_call_kib=$(( (peak - idle) / bridged )) load_at_capture=$load_at"
+  while read -r line; do summary "$name: $line"; done <<<"$relay"
+  summary "$name: during capture $cpu"
+  summary "$name: during capture $late"
+  local figures
+  figures=$(python3 - "${mark0[@]}" "${mark1[@]}" "$(getconf CLK_TCK)" "${on_call:-0}" <<'PY'
+import sys
+t0, c0, w0, f0, t1, c1, w1, f1, hz, calls = (float(x) for x in sys.argv[1:])
+s = t1 - t0
+cpu = (c1 - c0) / hz / s
+files = (f1 - f0) / s
+written = (w1 - w0) / s
+per_call = f" per_call={files / calls / 1000:.1f}kB/s" if calls else ""
+print(f"{s:.2f} {cpu:.4f} {files:.0f} {written:.0f} "
+      f"plateau_s={s:.2f} engine_cpu_s_per_s={cpu:.4f} "
+      f"recordings_growth_bytes_per_s={files:.0f}{per_call} engine_write_bytes_per_s={written:.0f}")
+PY
+)
+  read -r plateau_s[$name] plateau_cpu[$name] plateau_files[$name] plateau_written[$name] figures <<<"$figures"
+  summary "$name: plateau $figures"
+  summary "$name: plateau $plateau_share"
+  summary "$name: plateau engine threads (one core = 100%, context switches/s): $(thread_rates "$threads0" "$threads1" "${plateau_s[$name]}")"
+  summary "$name: recorder dropped_packets=$(( ${rec_after[0]:-0} )) failures=$(( ${rec_after[1]:-0} )) recordings_active_on_plateau=$(( ${rec_before[2]:-0} )) (counters absent from /metrics count as 0)"
+  if [ -n "$dialplan" ]; then
+    summary "$name: files $(check_recordings "$db")"
+  else
+    summary "$name: files wav=$(find "$out/recordings" -name '*.wav' 2>/dev/null | wc -l) (recording off: 0 expected)"
+  fi
+  kill "$talkers" 2>/dev/null
+  rm -rf "$dir" "$cdir"
+}
+# The WAV files against the answered calls and the recordings table: each must be readable as
+# 2 channels, 8000 Hz, 16-bit, longer than 0 s, and have its row's size and SHA-256.
+check_recordings() { # DATABASE
+  python3 - "$1" "$out/recordings" <<'PY'
+import collections, hashlib, os, sqlite3, sys, wave
+db, folder = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(db)
+answered = con.execute("SELECT count(*) FROM calls WHERE disposition = 'answered'").fetchone()[0]
+rows = {f: (b, h) for f, b, h in con.execute("SELECT file, bytes, sha256 FROM recordings")}
+statuses = con.execute("SELECT status, count(*) FROM recordings GROUP BY 1 ORDER BY 1").fetchall()
+readable, bad, durations, matched, total = 0, collections.Counter(), [], 0, 0
+for top, _, names in os.walk(folder):
+    for n in names:
+        if not n.endswith('.wav'):
+            continue
+        path = os.path.join(top, n)
+        total += 1
+        try:
+            with wave.open(path) as w:
+                if (w.getnchannels(), w.getframerate(), w.getsampwidth()) != (2, 8000, 2):
+                    bad['format'] += 1
+                    continue
+                if w.getnframes() == 0:
+                    bad['empty'] += 1
+                    continue
+                durations.append(w.getnframes() / 8000)
+                readable += 1
+        except (wave.Error, EOFError, OSError):
+            bad['unreadable'] += 1
+            continue
+        row = rows.get(os.path.relpath(path, folder))
+        if row:
+            data = open(path, 'rb').read()
+            matched += row == (len(data), hashlib.sha256(data).hexdigest())
+durations.sort()
+span = f"duration_s min={durations[0]:.2f} max={durations[-1]:.2f}" if durations else "duration_s -"
+print(f"wav={total} answered={answered} equal={'yes' if total == answered else 'NO'} "
+      f"readable_2ch_8000hz_16bit={readable} bad={dict(bad) or 0} {span} "
+      f"rows={' '.join(f'{s}={n}' for s, n in statuses) or 'none'} size_and_sha256_match_row={matched}")
+PY
+}
+
 if [ "$bridged" -gt 0 ]; then
   echo "== 2. $bridged bridged caller<->operator calls (sipp on both sides)"
-  db=$out/bridged.db
-  rm -f "$db"*
+  db=$out/operators.db
   users=$out/operators.csv
   echo SEQUENTIAL >"$users"
   for i in $(seq -f '%04g' 1 "$bridged"); do
@@ -191,78 +438,33 @@ if [ "$bridged" -gt 0 ]; then
   add_user op0001
   seq -f 'op%04g' 2 "$bridged" | xargs -P 4 -I{} bash -c 'add_user {}'
   users_s=$(python3 -c "import time; print(f'{time.time() - $started:.1f}')")
-  start_engine "$db"
-  sleep 1
-  idle=$(rss_kib)
-  phones=$(free_port); phones_media=$(free_port)
-  dir=$(mktemp -d)
-  (cd "$dir" && timeout 120 sipp "$sip" -sf "$root/tests/sipp/register_from_csv.xml" -inf "$users" \
-      -i 127.0.0.1 -p "$phones" -mp "$(free_port)" -r 100 -m "$bridged" -l 200 -nostdin -timeout 100s \
-      -trace_screen -trace_err >/dev/null 2>&1)
-  reg_exit=$?
-  reg_ok=$(sipp_field "$(ls "$dir"/*_screen.log | head -1)" "Successful call")
-  # The live state is published a little after the change.
-  for _ in $(seq 50); do
-    logged_in=$(logged_in_now); [ "${logged_in:-0}" -ge "$bridged" ] && break
-    sleep 0.2
-  done
-  echo "registered ${reg_ok:-?}/$bridged (sipp exit $reg_exit), logged in: ${logged_in:-?}"
-  rate=100
-  ramp=$(( (bridged + rate - 1) / rate ))
-  # Every call must still be up when the sample ends, however long bridging takes.
-  hold=$(( talk_hold > ramp + capture_s + 20 ? talk_hold : ramp + capture_s + 20 ))
-  # The phones: one UAS on the port every REGISTER came from, echoing each call's audio.
-  (cd "$dir" && timeout $((ramp + hold + 240)) nice -n "$tools_nice" sipp -sf "$root/tests/sipp/operator_answer.xml" \
-      -i 127.0.0.1 -p "$phones" -mp "$phones_media" -rtp_echo -m "$bridged" -nostdin \
-      -timeout $((ramp + hold + 200))s -trace_screen -trace_err \
-      -trace_msg -message_file "$out/operators_sip.log" >/dev/null 2>&1) &
-  operators=$!
-  cdir=$(mktemp -d)
-  callers_media=$(free_port)
-  nice -n "$tools_nice" python3 scripts/rtp_talkers.py "$callers_media" "$bridged" $((ramp + hold + 30)) &
-  talkers=$!
-  sleep 1
-  (cd "$cdir" && timeout $((ramp + hold + 180)) nice -n "$tools_nice" sipp "$sip" -sf "$root/tests/sipp/bench_caller_talks.xml" \
-      -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -key talker_port "$callers_media" \
-      -r "$rate" -m "$bridged" -l $((bridged + 100)) \
-      -d $((hold * 1000)) -nostdin -timeout $((ramp + hold + 150))s -trace_screen -trace_err \
-      -trace_msg -message_file "$out/callers_sip.log" >/dev/null 2>&1) &
-  callers=$!
-  t0=$(date +%s.%N)
-  on_call=0
-  for _ in $(seq $((ramp * 5 + 100))); do
-    on_call=$(on_call_now); [ "${on_call:-0}" -ge "$bridged" ] && break
-    sleep 0.2
-  done
-  all_bridged_s=$(python3 -c "import time; print(f'{time.time() - $t0:.1f}')")
-  peak=$(rss_kib)
-  load_at=$(load)
-  # Legs take ports in order (caller, then its operator): the first 200 calls' legs.
-  capture "udp portrange $rtp_low-$((rtp_low + 4 * sampled - 1))" "$out/bridged.pcap"
-  on_call_after=$(on_call_now)
-  now=$(rss_kib); [ "$now" -gt "$peak" ] && peak=$now
-  wait "$callers"; callers_exit=$?
-  wait "$operators"; operators_exit=$?
-  screen=$(ls "$cdir"/*_screen.log 2>/dev/null | head -1)
-  ok=$(sipp_field "$screen" "Successful call"); failed=$(sipp_field "$screen" "Failed call")
-  op_ok=$(sipp_field "$(ls -t "$dir"/*_screen.log | head -1)" "Successful call")
-  cp "$screen" "$out/bridged_callers_screen.log" 2>/dev/null
-  cp "$dir"/*_errors.log "$cdir"/*_errors.log "$out/" 2>/dev/null
-  sleep 2
-  counters=$(rtp_counters)
-  stop_engine
-  relay=$(python3 scripts/bridge_rtp.py "$out/bridged.pcap" "$callers_media" "$phones_media" \
-    "$out/callers_sip.log" "$out/operators_sip.log")
-  summary "bridged: operators=$bridged users_added_in_s=$users_s (parallel user add) registered=${reg_ok:-?} logged_in=${logged_in:-?} register_sipp_exit=$reg_exit"
-  summary "bridged: on_call=${on_call:-?} (all after ${all_bridged_s}s) on_call_after_capture=${on_call_after:-?} callers_ok=${ok:-?} callers_failed=${failed:-?} callers_sipp_exit=$callers_exit operator_calls_ok=${op_ok:-?} operators_sipp_exit=$operators_exit engine_exit=$engine_exit"
-  summary "bridged: records $(dispositions "$db") $(log_problems "$log")"
-  summary "bridged: engine rtp counters: ${counters:-none}"
-  summary "bridged: rss_idle_kib=$idle rss_plateau_kib=$peak per_bridged_call_kib=$(( (peak - idle) / bridged )) load_at_capture=$load_at"
-  while read -r line; do summary "bridged: $line"; done <<<"$relay"
-  summary "bridged: during capture $cpu"
-  summary "bridged: during capture $late"
-  kill "$talkers" 2>/dev/null
-  rm -rf "$dir" "$cdir"
+  reader_token "$db"
+  bridged_run bridged
+  if [ -n "$record" ]; then
+    echo "== 3. the same $bridged calls, every one recorded"
+    # Under a folder of its own so that its name stays bench_queue.toml (cpu_share.py finds the
+    # engine by it); the sounds are the examples' own.
+    mkdir -p "$out/recorded"
+    recorded_plan=$out/recorded/bench_queue.toml
+    sed -e "s|^sounds_dir = .*|sounds_dir = \"$root/sounds/ja\"|" \
+        -e 's|^\[prompts\]$|&\nrecording_notice = "recording_notice.wav"|' \
+        -e 's|^match = "\*"$|&\nrecording = "all"|' \
+        dialplans/examples/bench_queue.toml >"$recorded_plan"
+    grep -q '^recording = "all"' "$recorded_plan" && "$bin" dialplan check "$recorded_plan" >/dev/null \
+      || { echo "the recorded dialplan is not valid: $recorded_plan"; exit 1; }
+    bridged_run recorded "$recorded_plan"
+    summary "recording: $(python3 - "${plateau_cpu[bridged]}" "${plateau_cpu[recorded]}" "$bridged" \
+      "${plateau_files[recorded]}" "${plateau_written[recorded]}" <<'PY'
+import sys
+plain, recorded, calls, files, written = (float(x) for x in sys.argv[1:])
+print(f"engine_cpu_s_per_s plain={plain:.4f} recorded={recorded:.4f} "
+      f"ratio={recorded / plain if plain else float('nan'):.2f} "
+      f"difference_per_call_ms_per_s={(recorded - plain) / calls * 1000:.3f} "
+      f"folder_growth_per_call_kB_per_s={files / calls / 1000:.1f} "
+      f"engine_write_bytes_per_call_kB_per_s={written / calls / 1000:.1f}")
+PY
+)"
+  fi
 fi
 
 summary "load after: $(load)"
@@ -281,18 +483,38 @@ rows = [
     ("waiting: engine RSS per waiting caller, KiB", get(r"per_waiting_caller_kib=(\S+)")),
     ("waiting: load average at capture", get(r"waiting: rss.*load_at_capture=(.*)")),
     ("bridged calls on the plateau", get(r"bridged: on_call=(\S+)")),
-    ("bridged: p99 gap towards callers, ms (20 ± 5)", get(r"gaps_to_callers: .*?p99=(\S+)")),
-    ("bridged: p99 gap towards operators, ms (20 ± 5)", get(r"gaps_to_operators: .*?p99=(\S+)")),
-    ("bridged: p99 gap of what callers send, ms", get(r"gaps_from_callers: .*?p99=(\S+)")),
-    ("bridged: p99 gap of what operators echo, ms", get(r"gaps_from_operators: .*?p99=(\S+)")),
-    ("bridged: relay latency caller→operator p50, ms (< 1)", get(r"latency_caller_to_operator: .*?p50=(\S+)")),
-    ("bridged: relay latency caller→operator p99, ms", get(r"latency_caller_to_operator: .*?p99=(\S+)")),
-    ("bridged: relay latency operator→caller p50, ms", get(r"latency_operator_to_caller: .*?p50=(\S+)")),
-    ("bridged: relay latency operator→caller p99, ms", get(r"latency_operator_to_caller: .*?p99=(\S+)")),
+    ("bridged: p99 gap towards callers, ms (20 ± 5)", get(r"bridged: gaps_to_callers: .*?p99=(\S+)")),
+    ("bridged: p99 gap towards operators, ms (20 ± 5)", get(r"bridged: gaps_to_operators: .*?p99=(\S+)")),
+    ("bridged: p99 gap of what callers send, ms", get(r"bridged: gaps_from_callers: .*?p99=(\S+)")),
+    ("bridged: p99 gap of what operators echo, ms", get(r"bridged: gaps_from_operators: .*?p99=(\S+)")),
+    ("bridged: relay latency caller→operator p50, ms (< 1)", get(r"bridged: latency_caller_to_operator: .*?p50=(\S+)")),
+    ("bridged: relay latency caller→operator p99, ms", get(r"bridged: latency_caller_to_operator: .*?p99=(\S+)")),
+    ("bridged: relay latency operator→caller p50, ms", get(r"bridged: latency_operator_to_caller: .*?p50=(\S+)")),
+    ("bridged: relay latency operator→caller p99, ms", get(r"bridged: latency_operator_to_caller: .*?p99=(\S+)")),
+    ("bridged: engine CPU on the plateau, s/s", get(r"bridged: plateau .*?engine_cpu_s_per_s=(\S+)")),
     ("bridged: engine RSS per bridged call, KiB", get(r"per_bridged_call_kib=(\S+)")),
     ("bridged: records", get(r"bridged: records (.*?) log_")),
     ("bridged: load average at capture", get(r"bridged: rss.*load_at_capture=(.*)")),
 ]
+if "recorded: on_call=" in text:
+    rows += [
+        ("recorded calls on the plateau", get(r"recorded: on_call=(\S+)")),
+        ("engine CPU s/s on the plateau: plain / recorded", get(r"recording: engine_cpu_s_per_s plain=(\S+)")
+         + " / " + get(r"recording: .*? recorded=(\S+)")),
+        ("recording: extra engine CPU per call, ms/s", get(r"difference_per_call_ms_per_s=(\S+)")),
+        ("recording: folder growth per call, kB/s (≈ 32)", get(r"folder_growth_per_call_kB_per_s=(\S+)")),
+        ("recording: engine write_bytes per call, kB/s", get(r"engine_write_bytes_per_call_kB_per_s=(\S+)")),
+        ("recording: WAV files / answered calls", get(r"recorded: files wav=(\S+)") + " / " + get(r"recorded: files .*?answered=(\S+)")),
+        ("recording: readable WAVs, 2 ch 8 kHz 16-bit", get(r"readable_2ch_8000hz_16bit=(\S+)")),
+        ("recording: dropped packets / failures", get(r"recorded: recorder dropped_packets=(\S+)")
+         + " / " + get(r"recorded: recorder .*?failures=(\S+)")),
+        ("recorded: p99 gap towards callers, ms", get(r"recorded: gaps_to_callers: .*?p99=(\S+)")),
+        ("recorded: p99 gap towards operators, ms", get(r"recorded: gaps_to_operators: .*?p99=(\S+)")),
+        ("recorded: relay latency caller→operator p50, ms", get(r"recorded: latency_caller_to_operator: .*?p50=(\S+)")),
+        ("recorded: relay latency caller→operator p99, ms", get(r"recorded: latency_caller_to_operator: .*?p99=(\S+)")),
+        ("recorded: records", get(r"recorded: records (.*?) log_")),
+        ("recorded: load average at capture", get(r"recorded: rss.*load_at_capture=(.*)")),
+    ]
 width = max(len(r[0]) for r in rows)
 for name, value in rows:
     print(f"| {name:<{width}} | {value} |")
