@@ -412,6 +412,13 @@ fn handle_request(engine: &mut Engine, request: EngineRequest) {
         } => {
             let _ = reply.send(engine.transfer(now(), &call_id, &target));
         }
+        EngineRequest::Monitor {
+            call_id,
+            request,
+            reply,
+        } => {
+            let _ = reply.send(engine.monitor_request(now(), &call_id, request));
+        }
         EngineRequest::Recording {
             call_id,
             login,

@@ -63,6 +63,13 @@ pub enum ConsoleEvent {
         call_id: String,
         state: &'static str,
     },
+    /// A manager listens in on the console's call, whispers to the operator or barges in
+    /// (`mode`: "listen", "whisper", "barge"), or stopped (`None`).
+    Monitored {
+        login: String,
+        call_id: String,
+        mode: Option<&'static str>,
+    },
     /// Another console of `login` signed in; the one on `leg` is no longer used.
     Replaced { login: String, leg: LegId },
     /// `login`'s console on `leg` signed out (or its audio is gone): its sockets close.
@@ -320,6 +327,11 @@ impl Engine {
                 call_id,
                 state,
             },
+            ConsoleOutput::Monitored { mode } => ConsoleEvent::Monitored {
+                login,
+                call_id,
+                mode,
+            },
         });
     }
 }
@@ -336,5 +348,10 @@ pub(crate) enum ConsoleOutput {
     /// The call's recording is "recording", "paused", "stopped" or "failed".
     Recording {
         state: &'static str,
+    },
+    /// A manager listens in ("listen"), whispers ("whisper") or barges in ("barge"); `None`:
+    /// no longer.
+    Monitored {
+        mode: Option<&'static str>,
     },
 }

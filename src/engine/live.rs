@@ -25,6 +25,18 @@ pub struct LiveState {
     /// alert for the board (a full disk stops recordings, never calls).
     pub recording_failures: u64,
     pub last_recording_failure: Option<RecordingFailureView>,
+    /// Calls a manager listens in on, whispers to or barges in on (ringing: `mode` null).
+    pub monitors: Vec<MonitorView>,
+}
+
+/// A manager on an operator's call, for the board (`operator` is monitored by `monitored_by`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct MonitorView {
+    pub call_id: String,
+    pub operator: Option<String>,
+    pub monitored_by: String,
+    /// "listen", "whisper" or "barge" once the manager's phone answered; null while it rings.
+    pub mode: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
@@ -177,5 +189,24 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
         board: engine.board.view(now.wall),
         recording_failures: engine.recording_failures,
         last_recording_failure: engine.last_recording_failure,
+        monitors: monitors(engine),
     }
+}
+
+fn monitors(engine: &Engine) -> Vec<MonitorView> {
+    let mut views: Vec<MonitorView> = engine
+        .calls
+        .values()
+        .filter_map(|call| {
+            let (login, mode) = call.monitored_by()?;
+            Some(MonitorView {
+                call_id: call.id().to_owned(),
+                operator: call.operator_login().map(str::to_owned),
+                monitored_by: login.to_owned(),
+                mode: mode.map(super::call::mode_name),
+            })
+        })
+        .collect();
+    views.sort_by(|a, b| a.call_id.cmp(&b.call_id));
+    views
 }

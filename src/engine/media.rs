@@ -5,7 +5,9 @@
 //! `Play`/`StopPlayback`/`SetSending`/`Bridge`/`Unbridge` → `Close`. A browser phone's leg
 //! (a SIP phone on a WebSocket, its audio WebRTC) goes `OpenWebRtc` → (`WebRtcOffer` |
 //! `OpenFailed`) → `AnswerWebRtc` → the same commands → `Close`; `BrowserGone` when its
-//! connection fails or the answer does not fit.
+//! connection fails or the answer does not fit. A manager joining a bridged call adds
+//! `Monitor` (the caller's, the operator's and the manager's legs are mixed instead of relayed)
+//! → any number of `SetMonitorMode` → `Unmonitor`, or the `Close` of any of the three legs.
 
 use std::net::SocketAddr;
 
@@ -13,6 +15,7 @@ use chrono::{DateTime, Utc};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use madoguchi_media::mix::MixMode;
 use madoguchi_media::Codec;
 use madoguchi_prompts::PromptId;
 use madoguchi_sip::LegId;
@@ -97,6 +100,26 @@ pub enum MediaCommand {
     /// Close the file (the media shell tells the store how it ended: `RecordingNews`).
     StopRecording {
         key: String,
+    },
+    /// A manager joins a bridged call on the started leg `supervisor`: the three legs hear a
+    /// mix of each other as `mode` allows (listen: the supervisor hears both; whisper: the
+    /// operator hears the supervisor too; barge: everyone hears everyone) instead of the
+    /// caller and operator relaying to each other. The recording is unchanged.
+    Monitor {
+        caller: LegId,
+        operator: LegId,
+        supervisor: LegId,
+        mode: MixMode,
+    },
+    /// Switch who hears whom on `supervisor`'s call from the next frame on.
+    SetMonitorMode {
+        supervisor: LegId,
+        mode: MixMode,
+    },
+    /// The supervisor leaves: caller and operator relay to each other again. Closing any of
+    /// the three legs does the same.
+    Unmonitor {
+        supervisor: LegId,
     },
 }
 

@@ -24,6 +24,7 @@ pub mod clock;
 pub mod console;
 mod live;
 pub mod media;
+mod monitor;
 pub mod operators;
 mod queues;
 pub mod targets;
@@ -52,6 +53,7 @@ pub use clock::Now;
 use console::{Console, ConsoleEvent};
 pub use live::{Counters, LiveState};
 pub use media::{MediaCommand, MediaEvent, RecordingNews, RecordingOutcome};
+pub use monitor::{MonitorError, MonitorRequest};
 use operators::Operators;
 pub use operators::{DirectoryEntry, OperatorError, OperatorHistory, StatusRequest};
 use queues::Queues;
@@ -900,6 +902,7 @@ impl Engine {
             return;
         };
         let timer_before = call.timeout();
+        let monitor_before = call.monitored_by().map(|(_, mode)| mode);
         let sip = &mut self.sip;
         let mut new_leg = || sip.reserve_leg();
         let rng = &mut self.rng;
@@ -913,6 +916,10 @@ impl Engine {
         };
         let outputs = call.handle(now, input, &mut ctx);
         let finished = call.is_finished();
+        // The board shows who monitors which operator.
+        if call.monitored_by().map(|(_, mode)| mode) != monitor_before {
+            self.live_changed = true;
+        }
         match call.timeout() {
             Some(at) if Some(at) != timer_before => self.call_timers.push(Reverse((at, leg))),
             _ => {}
@@ -1117,6 +1124,8 @@ fn unix_secs(wall: DateTime<Utc>) -> u64 {
 
 #[cfg(test)]
 mod console_tests;
+#[cfg(test)]
+mod monitor_tests;
 #[cfg(test)]
 mod queue_tests;
 #[cfg(test)]

@@ -54,6 +54,9 @@ use super::AppState;
         super::recording_control::pause,
         super::recording_control::resume,
         super::recording_control::start,
+        super::monitor::start,
+        super::monitor::switch,
+        super::monitor::stop,
         super::audit::audit_log
     ),
     modifiers(&SecuritySchemes),
@@ -127,6 +130,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/calls/{id}/recording/start",
             post(super::recording_control::start),
+        )
+        .route(
+            "/calls/{id}/monitor",
+            post(super::monitor::start)
+                .put(super::monitor::switch)
+                .delete(super::monitor::stop),
         )
         .route("/audit", get(super::audit::audit_log))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -66,6 +66,12 @@ pub enum EngineRequest {
         command: ConsoleCommand,
         reply: oneshot::Sender<Result<(), ConsoleError>>,
     },
+    /// A manager joins a call from their phone, switches mode, or leaves.
+    Monitor {
+        call_id: String,
+        request: crate::engine::MonitorRequest,
+        reply: oneshot::Sender<Result<(), crate::engine::MonitorError>>,
+    },
     /// Start, pause or resume a call's recording (`login`: its operator; None: a manager).
     Recording {
         call_id: String,

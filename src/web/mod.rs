@@ -14,6 +14,7 @@ mod faq;
 mod faq_editions;
 mod live;
 mod login_throttle;
+mod monitor;
 mod recording_control;
 mod recordings;
 mod reports;

@@ -78,6 +78,51 @@ impl Phone {
         }
     }
 
+    /// A phone whose SIP socket is on `sip_port`: where a phone registered from (the engine
+    /// rings the address a REGISTER came from), once that registering process let it go.
+    pub async fn on_sip_port(engine: SocketAddr, sip_port: u16) -> Phone {
+        let mut phone = Phone::new(engine).await;
+        phone.sip = UdpSocket::bind(("127.0.0.1", sip_port))
+            .await
+            .expect("bind the registered SIP port");
+        phone
+    }
+
+    /// Waits for the engine's INVITE, answers it with 200 OK and this phone's SDP, and waits
+    /// for the ACK; returns the INVITE (its SDP says where to send audio).
+    pub async fn answer_incoming(&mut self, timeout: Duration) -> Message {
+        let invite = loop {
+            let message = self.recv(timeout).await;
+            if message.method() == Some("INVITE") {
+                break message;
+            }
+        };
+        let sdp = self.offer();
+        let mut text = String::from("SIP/2.0 200 OK\r\n");
+        for name in ["Via", "From", "To", "Call-ID", "CSeq"] {
+            for value in invite.headers_named(name) {
+                text.push_str(&format!("{name}: {value}"));
+                if name == "To" && !value.contains(";tag=") {
+                    text.push_str(&format!(";tag={}", self.from_tag));
+                }
+                text.push_str("\r\n");
+            }
+        }
+        text.push_str(&format!(
+            "Contact: <sip:test@127.0.0.1:{}>\r\nContent-Type: application/sdp\r\n\
+             Content-Length: {}\r\n\r\n{sdp}",
+            self.sip_port(),
+            sdp.len()
+        ));
+        self.send(&text).await;
+        loop {
+            let message = self.recv(timeout).await;
+            if message.method() == Some("ACK") {
+                return invite;
+            }
+        }
+    }
+
     pub fn sip_port(&self) -> u16 {
         self.sip.local_addr().expect("addr").port()
     }

@@ -40,7 +40,7 @@ use super::console::ConsoleOutput;
 use super::media::MediaCommand;
 use super::targets::Targets;
 use super::{Now, PromptIndex};
-pub(crate) use peer::Peer;
+pub(crate) use peer::{mode_name, Peer};
 use recording::CallRecording;
 pub use recording::RecordingAction;
 pub(crate) use transfer::TransferOrigin;
@@ -206,6 +206,22 @@ pub(crate) enum CallInput {
     Transfer {
         target: String,
     },
+    /// A manager joins the call with their phone (see `peer.rs`).
+    Monitor(MonitorTarget),
+    /// The manager on the call listens, whispers or barges in from now on.
+    MonitorMode(madoguchi_media::mix::MixMode),
+    /// The manager leaves the call (their phone is hung up); the call goes on.
+    StopMonitor,
+}
+
+/// Where a manager's phone is rung to join a call, and how they join.
+#[derive(Debug, Clone)]
+pub(crate) struct MonitorTarget {
+    pub login: String,
+    pub mode: madoguchi_media::mix::MixMode,
+    pub contact: String,
+    pub destination: SocketAddr,
+    pub transport: Transport,
 }
 
 /// What a call asks of the ACD; the engine applies it with the call's caller id.
@@ -465,6 +481,14 @@ impl Call {
         matches!(self.stage, Stage::Operator { .. })
     }
 
+    /// The login of the operator the caller talks to.
+    pub fn operator_login(&self) -> Option<&str> {
+        match &self.stage {
+            Stage::Operator { login, .. } => Some(login),
+            _ => None,
+        }
+    }
+
     pub fn timeout(&self) -> Option<Instant> {
         self.timer
     }
@@ -590,6 +614,9 @@ impl Call {
                 self.timer = None;
                 match self.stage {
                     Stage::Transfer(_) => self.transfer_timed_out(now, ctx, &mut out),
+                    Stage::Operator { .. } if self.monitor_ringing() => {
+                        self.stop_monitor(now, "no_answer", &mut out)
+                    }
                     _ => {
                         if let Some(runner) = self.runner.as_mut() {
                             runner.handle_timer_expired();
@@ -629,6 +656,13 @@ impl Call {
             CallInput::Transfer { target } => {
                 self.operator_transfer(now, ctx, &target, None, &mut out)
             }
+            CallInput::Monitor(target) => self.monitor(now, ctx, target, &mut out),
+            CallInput::MonitorMode(mode) => self.monitor_mode(now, mode, &mut out),
+            CallInput::StopMonitor => self.stop_monitor(now, "stopped", &mut out),
+        }
+        // The operator left (a transfer, the end of the call): the manager's phone goes too.
+        if !self.is_with_operator() {
+            self.stop_monitor(now, "operator_left", &mut out);
         }
         out
     }

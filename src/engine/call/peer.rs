@@ -1,4 +1,6 @@
-//! The call's second legs: operator phones the ACD rings, and the leg to a transfer target.
+//! The call's second legs: operator phones the ACD rings, the leg to a transfer target, and a
+//! manager's phone joining a call with an operator (listen-in, whisper, barge: the media shell
+//! mixes the three legs while it is up).
 //! Each is a SIP dialog we place (UAC) with its own RTP port; when it answers, the media shell
 //! bridges it to the caller's leg. A phone registered over a WebSocket is a browser (JsSIP,
 //! SIP.js): its INVITE carries a WebRTC offer the media shell makes (ICE-lite, DTLS-SRTP, the
@@ -7,6 +9,7 @@
 //! without SIP at all.
 
 use madoguchi_acd::{OfferId, OperatorId};
+use madoguchi_media::mix::MixMode;
 use madoguchi_media::{sdp, Codec};
 use madoguchi_sip::{LegId, OutboundCall};
 use madoguchi_store::HangupSide;
@@ -15,8 +18,8 @@ use serde_json::json;
 use std::time::Duration;
 
 use super::{
-    AcdRequest, Call, CallOutput, ConsoleRing, Ctx, Disposition, PeerEvent, RingTarget, Session,
-    Stage,
+    AcdRequest, Call, CallOutput, ConsoleRing, Ctx, Disposition, MonitorTarget, PeerEvent,
+    RingTarget, Session, Stage,
 };
 use crate::engine::console::{ConsoleOutput, OfferedCall};
 use crate::engine::media::MediaCommand;
@@ -39,6 +42,23 @@ pub(crate) enum PeerRole {
     Target {
         name: String,
     },
+    /// A manager listening in, whispering or barging in, as `mode` says.
+    Supervisor {
+        login: String,
+        mode: MixMode,
+    },
+}
+
+/// How long a manager's phone rings before the monitoring request is given up.
+pub(crate) const MONITOR_RING: Duration = Duration::from_secs(30);
+
+/// A mode's name in events, the API and the console.
+pub(crate) fn mode_name(mode: MixMode) -> &'static str {
+    match mode {
+        MixMode::Listen => "listen",
+        MixMode::Whisper => "whisper",
+        MixMode::Barge => "barge",
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +147,7 @@ impl Peer {
     fn offer(&self) -> Option<OfferId> {
         match self.role {
             PeerRole::Operator { offer, .. } => Some(offer),
-            PeerRole::Target { .. } => None,
+            PeerRole::Target { .. } | PeerRole::Supervisor { .. } => None,
         }
     }
 }
@@ -308,6 +328,13 @@ impl Call {
     pub(super) fn release_peers(&mut self, now: Now, out: &mut Vec<CallOutput>) {
         let queued = matches!(self.stage, Stage::Queued { .. });
         for peer in std::mem::take(&mut self.peers) {
+            if let PeerRole::Supervisor { login, .. } = &peer.role {
+                self.event(
+                    now,
+                    "monitor_ended",
+                    json!({ "supervisor": login, "reason": "call_ended" }),
+                );
+            }
             if let PeerRole::Operator {
                 offer, operator, ..
             } = &peer.role
@@ -420,6 +447,9 @@ impl Call {
                         out.push(CallOutput::Acd(AcdRequest::OfferRejected { offer }))
                     }
                     PeerRole::Target { .. } => self.target_failed(now, ctx, 503, out),
+                    PeerRole::Supervisor { login, .. } => {
+                        self.monitor_over(now, &login, false, "no_rtp_port", out)
+                    }
                 }
             }
             PeerEvent::Progress { status, sdp } => self.peer_progress(now, index, status, sdp, out),
@@ -606,6 +636,7 @@ impl Call {
                 out.push(CallOutput::Acd(AcdRequest::OfferAnswered { offer }));
             }
             PeerRole::Target { .. } => self.target_answered(now, index, out),
+            PeerRole::Supervisor { .. } => self.monitor_answered(now, index, out),
         }
     }
 
@@ -630,6 +661,9 @@ impl Call {
                 out.push(CallOutput::Acd(AcdRequest::OfferFailed { offer }));
             }
             PeerRole::Target { .. } => self.target_failed(now, ctx, status, out),
+            PeerRole::Supervisor { login, .. } => {
+                self.monitor_over(now, &login, false, offer_result(status), out)
+            }
         }
     }
 
@@ -643,6 +677,18 @@ impl Call {
         out: &mut Vec<CallOutput>,
     ) {
         let peer = self.peers.remove(index);
+        if let PeerRole::Supervisor { login, .. } = &peer.role {
+            // The manager hung up: the mix ends, the call goes on.
+            let up = peer.phase == PeerPhase::Up;
+            if up {
+                out.push(CallOutput::Media(MediaCommand::Unmonitor {
+                    supervisor: peer.leg,
+                }));
+            }
+            release(&peer, out);
+            self.monitor_over(now, login, up, "supervisor_bye", out);
+            return;
+        }
         release(&peer, out);
         match (&self.stage, &peer.role) {
             (Stage::Operator { peer: leg, .. }, PeerRole::Operator { operator, .. })
@@ -766,6 +812,185 @@ impl Call {
                 a: caller,
                 b: leg,
             }));
+        }
+    }
+}
+
+/// A manager on the call: their phone is rung like an operator's; once it answers, the media
+/// shell mixes caller, operator and manager (`MediaCommand::Monitor`) until either hangs up.
+impl Call {
+    /// The manager's leg, whether it is up, and their login and mode.
+    fn supervisor(&self) -> Option<(usize, bool, &str, MixMode)> {
+        self.peers
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| match &p.role {
+                PeerRole::Supervisor { login, mode } => {
+                    Some((i, p.phase == PeerPhase::Up, login.as_str(), *mode))
+                }
+                _ => None,
+            })
+    }
+
+    /// The manager on the call or being rung to join it, and the mode once they are on.
+    pub fn monitored_by(&self) -> Option<(&str, Option<MixMode>)> {
+        self.supervisor()
+            .map(|(_, up, login, mode)| (login, up.then_some(mode)))
+    }
+
+    pub(super) fn monitor_ringing(&self) -> bool {
+        self.supervisor().is_some_and(|(_, up, ..)| !up)
+    }
+
+    /// Rings the manager's phone (the engine checked the call is with an operator and not
+    /// monitored already).
+    pub(super) fn monitor(
+        &mut self,
+        now: Now,
+        ctx: &mut Ctx<'_>,
+        target: MonitorTarget,
+        out: &mut Vec<CallOutput>,
+    ) {
+        if !self.is_with_operator() || self.supervisor().is_some() {
+            return;
+        }
+        let invite = OutboundCall {
+            request_uri: target.contact.clone(),
+            destination: target.destination,
+            transport: target.transport,
+            from_user: self.setup.caller.clone(),
+            from_display: Some(format!("モニター {}", mode_name(target.mode))),
+            extra_headers: vec![(CALL_ID_HEADER.to_owned(), self.setup.id.clone())],
+            sdp: Vec::new(),
+            credentials: None,
+        };
+        let leg = (ctx.new_leg)();
+        let role = PeerRole::Supervisor {
+            login: target.login.clone(),
+            mode: target.mode,
+        };
+        out.push(CallOutput::AdoptLeg { leg });
+        if target.transport == madoguchi_sip::Transport::Ws {
+            self.peers.push(Peer::webrtc_phone(leg, role, invite));
+            let codec = self.session.map_or(Codec::Pcmu, |s| s.codec);
+            out.push(CallOutput::Media(MediaCommand::OpenWebRtc { leg, codec }));
+        } else {
+            self.peers.push(Peer::new(leg, role, invite));
+            out.push(CallOutput::Media(MediaCommand::Open { leg }));
+        }
+        self.event(
+            now,
+            "monitor_ringing",
+            json!({ "supervisor": target.login, "mode": mode_name(target.mode) }),
+        );
+        self.timer = Some(now.mono + MONITOR_RING);
+    }
+
+    /// The manager's phone answered: the three legs are mixed from now on.
+    fn monitor_answered(&mut self, now: Now, index: usize, out: &mut Vec<CallOutput>) {
+        self.timer = None;
+        let Stage::Operator { peer: operator, .. } = self.stage else {
+            return;
+        };
+        let supervisor = self.peers[index].leg;
+        let PeerRole::Supervisor { login, mode } = self.peers[index].role.clone() else {
+            return;
+        };
+        out.push(CallOutput::Media(MediaCommand::Monitor {
+            caller: self.setup.leg,
+            operator,
+            supervisor,
+            mode,
+        }));
+        self.event(
+            now,
+            "monitor_started",
+            json!({ "supervisor": login, "mode": mode_name(mode) }),
+        );
+        self.tell_console(
+            operator,
+            ConsoleOutput::Monitored {
+                mode: Some(mode_name(mode)),
+            },
+            out,
+        );
+    }
+
+    /// The manager switches between listening, whispering and barging in.
+    pub(super) fn monitor_mode(&mut self, now: Now, mode: MixMode, out: &mut Vec<CallOutput>) {
+        let Some((index, up, ..)) = self.supervisor() else {
+            return;
+        };
+        let peer = &mut self.peers[index];
+        let PeerRole::Supervisor { mode: current, .. } = &mut peer.role else {
+            return;
+        };
+        if *current == mode {
+            return;
+        }
+        *current = mode;
+        let supervisor = peer.leg;
+        if !up {
+            // Still ringing: the answer starts in the new mode.
+            return;
+        }
+        out.push(CallOutput::Media(MediaCommand::SetMonitorMode {
+            supervisor,
+            mode,
+        }));
+        self.event(now, "monitor_mode", json!({ "mode": mode_name(mode) }));
+        if let Stage::Operator { peer: operator, .. } = self.stage {
+            self.tell_console(
+                operator,
+                ConsoleOutput::Monitored {
+                    mode: Some(mode_name(mode)),
+                },
+                out,
+            );
+        }
+    }
+
+    /// The manager leaves (asked to, not answering, the operator gone): their phone is hung
+    /// up, caller and operator hear each other directly again.
+    pub(super) fn stop_monitor(&mut self, now: Now, reason: &str, out: &mut Vec<CallOutput>) {
+        let Some((index, up, ..)) = self.supervisor() else {
+            return;
+        };
+        let peer = self.peers.remove(index);
+        if up {
+            out.push(CallOutput::Media(MediaCommand::Unmonitor {
+                supervisor: peer.leg,
+            }));
+        }
+        release(&peer, out);
+        if let PeerRole::Supervisor { login, .. } = &peer.role {
+            self.monitor_over(now, login, up, reason, out);
+        }
+    }
+
+    /// Monitoring by `login` ended (or never started): the record says why, and an operator
+    /// who was told of it is told it is over.
+    fn monitor_over(
+        &mut self,
+        now: Now,
+        login: &str,
+        was_up: bool,
+        reason: &str,
+        out: &mut Vec<CallOutput>,
+    ) {
+        // With an operator, the only timer is the manager's ring (a transfer keeps its own).
+        if matches!(self.stage, Stage::Operator { .. }) {
+            self.timer = None;
+        }
+        self.event(
+            now,
+            "monitor_ended",
+            json!({ "supervisor": login, "reason": reason }),
+        );
+        if was_up {
+            if let Stage::Operator { peer: operator, .. } = self.stage {
+                self.tell_console(operator, ConsoleOutput::Monitored { mode: None }, out);
+            }
         }
     }
 }

@@ -17,6 +17,9 @@
 //! hand-over protocol. The tick reports frame times in which a leg sent nothing
 //! ([`LegOutput::pass_idle`]), which keeps every timeline in real time.
 //!
+//! While a manager is on a call ([`monitor`]), the tick is also the writer of the three
+//! supervised legs' streams: it sends each the mix its mode allows instead of the relay.
+//!
 //! Ticks are computed from the start instant ([`FrameClock`]), so a long announcement loop does
 //! not drift; a tick that wakes late sends the frames that are due (bounded) instead of sliding.
 
@@ -39,6 +42,7 @@ use tokio::time::Instant;
 use crate::engine::{MediaCommand, MediaEvent};
 
 mod browser;
+mod monitor;
 mod ports;
 mod reader;
 pub mod recording;
@@ -138,6 +142,10 @@ pub struct MediaRuntime {
     recorder_thread: Option<std::thread::JoinHandle<()>>,
     /// Recordings running, with their caller and operator legs.
     recordings: HashMap<Arc<str>, [LegId; 2]>,
+    /// Supervised calls by their supervisor's leg, and every leg in one of them.
+    monitors: HashMap<LegId, monitor::Monitor>,
+    mixed: std::collections::HashSet<LegId>,
+    mix_scratch: monitor::MixScratch,
 }
 
 impl MediaRuntime {
@@ -160,6 +168,9 @@ impl MediaRuntime {
             recorder: None,
             recorder_thread: None,
             recordings: HashMap::new(),
+            monitors: HashMap::new(),
+            mixed: std::collections::HashSet::new(),
+            mix_scratch: monitor::MixScratch::new(),
         }
     }
 
@@ -311,6 +322,16 @@ impl MediaRuntime {
                 self.to_recorder(&key, |key, at| RecorderInput::Resume { key, at });
             }
             MediaCommand::StopRecording { key } => self.stop_recording(&key),
+            MediaCommand::Monitor {
+                caller,
+                operator,
+                supervisor,
+                mode,
+            } => self.monitor(caller, operator, supervisor, mode),
+            MediaCommand::SetMonitorMode { supervisor, mode } => {
+                self.set_monitor_mode(supervisor, mode);
+            }
+            MediaCommand::Unmonitor { supervisor } => self.unmonitor(supervisor),
         }
     }
 
@@ -402,6 +423,7 @@ impl MediaRuntime {
         for key in recorded {
             self.stop_recording(&key);
         }
+        self.unmonitor_leg(leg);
         self.unbridge(leg);
         // Dropping the stream stops its reader (and a browser's connection with it).
         if let Some(stream) = self.streams.remove(&leg) {
@@ -470,6 +492,9 @@ impl MediaRuntime {
         if partner.is_some() {
             self.point_reader(leg, partner);
         }
+        if self.mixed.contains(&leg) {
+            self.remix(leg);
+        }
     }
 
     fn stop_playback(&mut self, leg: LegId) {
@@ -533,6 +558,7 @@ impl MediaRuntime {
             .unwrap_or(u32::MAX)
             .saturating_mul(FRAME_SAMPLES);
         let skipped = usize::try_from(frames).unwrap_or(usize::MAX);
+        self.skip_monitors(frames);
         for stream in self.streams.values_mut() {
             lock(&stream.output).stream.pass_idle(samples);
             if let Some(playback) = stream.playing.as_mut() {
@@ -554,7 +580,12 @@ impl MediaRuntime {
     /// A prompt's end is reported with its last frame, so the core's next `Play` arrives
     /// before the next tick and back-to-back prompts leave no gap in the stream.
     fn tick(&mut self) {
+        // Supervised legs get their mix first; below, only a prompt still plays to them.
+        self.tick_monitors();
         for (leg, stream) in self.streams.iter_mut() {
+            if stream.playing.is_none() && self.mixed.contains(leg) {
+                continue;
+            }
             let mut output = lock(&stream.output);
             let mut frame = None;
             if let Some(playback) = stream.playing.as_mut() {

@@ -1,6 +1,7 @@
 //! The receiving path of one leg: a small task per socket that latches on the far end's
 //! address (symmetric RTP, RFC 4961), turns RFC 4733 events into digits and, while the leg is
-//! bridged, relays every packet straight into the partner leg's stream.
+//! bridged, relays every packet straight into the partner leg's stream — or, while a manager
+//! is on the call, pushes it into the call's mix ([`super::monitor`]) instead.
 //!
 //! Relaying here, as each datagram arrives, rather than on the 20 ms tick keeps the added
 //! latency to one parse, one rewrite and one `send_to`. The partner's [`Output`] is shared with
@@ -19,6 +20,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::monitor::MixInput;
 use super::recording::RecordTap;
 use super::sink::Sink;
 use super::{lock, SharedOutput};
@@ -38,6 +40,9 @@ pub(super) enum Control {
     Relay(Option<RelayTo>),
     /// Copy the received audio to a recording, or stop.
     Record(Option<RecordTap>),
+    /// Push the received audio into a supervised call's mix instead of relaying it, or stop
+    /// (relaying resumes with the next `Relay`).
+    Mix(Option<MixInput>),
 }
 
 /// What a reader task needs besides its control channel.
@@ -87,6 +92,11 @@ impl Reader {
     pub(super) fn record(&self, tap: Option<RecordTap>) {
         let _ = self.control.send(Control::Record(tap));
     }
+
+    /// Pushes this leg's packets into a supervised call's mix from now on (`None`: stops).
+    pub(super) fn mix(&self, input: Option<MixInput>) {
+        let _ = self.control.send(Control::Mix(input));
+    }
 }
 
 impl Drop for Reader {
@@ -104,6 +114,8 @@ pub(super) struct PacketPath {
     transcoder: Arc<Transcoder>,
     relay: Option<(RelayRewriter, RelayTo)>,
     record: Option<RecordTap>,
+    /// While supervised, packets go into the mix rather than to the partner.
+    mix: Option<MixInput>,
     dtmf: DtmfReceiver,
     relayed: Vec<u8>,
 }
@@ -122,6 +134,7 @@ impl PacketPath {
             transcoder,
             relay: None,
             record: None,
+            mix: None,
             dtmf: DtmfReceiver::new(),
             relayed: vec![0u8; DATAGRAM_MAX],
         }
@@ -137,12 +150,18 @@ impl PacketPath {
                 self.relay = to.map(|to| (RelayRewriter::new(self.format), to));
             }
             Control::Record(tap) => self.record = tap,
+            Control::Mix(input) => self.mix = input,
         }
     }
 
     /// Handles one valid RTP packet; false once nobody listens to this leg's events.
     pub(super) fn received(&mut self, header: &RtpHeader, payload: &[u8]) -> bool {
-        if let Some((rewriter, to)) = self.relay.as_mut() {
+        if let Some(mix) = &self.mix {
+            // Digits are not audio: they still reach the engine below.
+            if Some(header.payload_type) != self.format.telephone_event_pt {
+                mix.push(header, payload);
+            }
+        } else if let Some((rewriter, to)) = self.relay.as_mut() {
             relay_packet(
                 rewriter,
                 to,

@@ -174,6 +174,12 @@ pub enum ServerMessage {
         call_id: String,
         state: String,
     },
+    /// A manager listens in ("listen"), whispers to the operator ("whisper") or is in a
+    /// three-way call ("barge"); `null`: no longer.
+    Monitored {
+        call_id: String,
+        mode: Option<String>,
+    },
     /// Another console of the same operator signed in; this one is closed.
     TakenOver,
     /// The session ended (signed out elsewhere, or the audio is gone); this socket closes.
@@ -212,6 +218,14 @@ impl ServerMessage {
             } if l == login => Some(ServerMessage::Recording {
                 call_id: call_id.clone(),
                 state: (*state).to_owned(),
+            }),
+            ConsoleEvent::Monitored {
+                login: l,
+                call_id,
+                mode,
+            } if l == login => Some(ServerMessage::Monitored {
+                call_id: call_id.clone(),
+                mode: mode.map(str::to_owned),
             }),
             _ => None,
         }
@@ -322,6 +336,27 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"type": "recording", "call_id": "c1", "state": "paused"})
+        );
+    }
+    #[test]
+    fn monitoring_news_names_the_mode_or_null_when_it_ends() {
+        let event = |mode| ConsoleEvent::Monitored {
+            login: "op1".to_owned(),
+            call_id: "c1".to_owned(),
+            mode,
+        };
+        assert_eq!(
+            ServerMessage::from_event("op2", &event(Some("listen"))),
+            None
+        );
+        let json = |mode| serde_json::to_value(ServerMessage::from_event("op1", &event(mode)));
+        assert_eq!(
+            json(Some("whisper")).expect("json"),
+            serde_json::json!({"type": "monitored", "call_id": "c1", "mode": "whisper"})
+        );
+        assert_eq!(
+            json(None).expect("json"),
+            serde_json::json!({"type": "monitored", "call_id": "c1", "mode": null})
         );
     }
 }

@@ -10,11 +10,12 @@
 //   media       'none' | 'negotiating' | 'up' | 'failed'
 //   call        null | {callId, caller, queue, waitedS, menuChoice, offeredAt, phase
 //                ('offered' | 'connected' | 'ended'), answering, held, connectedAt, endedAt,
-//                recording}
+//                recording, monitored}
 //   call.recording  {state, pending, refused}: state is the engine's word for the call's
 //                recording ('none' until it says one, 'recording' | 'paused' | 'stopped' |
 //                'failed'); pending the action sent and not yet answered ('start' | 'pause' |
 //                'resume'); refused the last action the engine refused (or 'other').
+//   call.monitored  null, or how a manager is on the call: 'listen' | 'whisper' | 'barge'.
 //   wrapup      null | {callId, caller, status ('editing' | 'saving' | 'saved')}
 //   error       null | {request, message} (the engine's last refusal)
 //
@@ -122,6 +123,8 @@ function onServerMessage(state, message, now) {
       return onEnded(state, message, now);
     case 'recording':
       return onRecording(state, message);
+    case 'monitored':
+      return onMonitored(state, message);
     case 'media_answer':
       if (typeof message.sdp !== 'string') return done(state);
       return done(state, [{ type: 'apply_media_answer', sdp: message.sdp }]);
@@ -207,7 +210,9 @@ function resyncCall(state, operatorState, now) {
 
 /** The call is over: nothing of it is held or recorded any more. */
 function endCall(call, now) {
-  return { ...call, phase: 'ended', endedAt: now, held: false, recording: noRecording() };
+  return {
+    ...call, phase: 'ended', endedAt: now, held: false, recording: noRecording(), monitored: null,
+  };
 }
 
 function onOperatorState(state, message, now) {
@@ -237,6 +242,7 @@ function callFromCard(card, now) {
     connectedAt: null,
     endedAt: null,
     recording: recordingFromCard(card),
+    monitored: null,
   };
 }
 
@@ -287,6 +293,31 @@ function onEnded(state, message, now) {
     announce('announce.call_ended'),
     { type: 'refresh_history' },
   ]);
+}
+
+/** How a manager can be on the operator's call (docs/console-protocol.md `monitored`). */
+export const MONITOR_MODES = ['listen', 'whisper', 'barge'];
+
+/**
+ * A manager joined the call, switched mode, or left (`mode: null`): the operator must know
+ * who else hears the call. News of another call, or of one already over, is stale.
+ */
+function onMonitored(state, message) {
+  const call = state.call;
+  if (!call || call.callId !== message.call_id || call.phase === 'ended') return done(state);
+  const mode = MONITOR_MODES.includes(message.mode) ? message.mode : null;
+  if (mode === null && message.mode !== null) return done(state);
+  if (mode === (call.monitored ?? null)) return done(state);
+  const next = { ...state, call: { ...call, monitored: mode } };
+  return done(next, [
+    announce(mode ? `announce.monitored.${mode}` : 'announce.monitor_ended', {}, true),
+  ]);
+}
+
+/** The manager's presence the call card shows: a mode, or null (none, or not connected). */
+export function monitorView(call) {
+  if (!call || call.phase !== 'connected') return null;
+  return call.monitored ?? null;
 }
 
 /** Recording actions the console sends. */

@@ -4,7 +4,7 @@
 // Text from the server always goes in through textContent, never as HTML.
 
 import { translate, stateLabel } from './i18n.mjs';
-import { controls, callSeconds, recordingView } from './console-state.mjs';
+import { controls, callSeconds, recordingView, monitorView } from './console-state.mjs';
 import { formatDuration, elapsedSeconds, formatClock } from './format.mjs';
 import { OUTCOMES, NOTE_MAX_CHARS, noteLength } from './wrapup.mjs';
 
@@ -124,6 +124,16 @@ function renderCall(state, ui, lang, now, can) {
   $('call-flags').textContent = flags.join(' · ');
 
   renderRecording(call, lang, can);
+  renderMonitor(call, lang);
+}
+
+/** Whether a manager listens in, whispers or has joined: the operator must always see it. */
+function renderMonitor(call, lang) {
+  const mode = monitorView(call);
+  const status = $('monitor-status');
+  status.hidden = !mode;
+  status.dataset.mode = mode ?? 'none';
+  status.textContent = mode ? translate(lang, `monitor.status.${mode}`) : '';
 }
 
 /** The recording's state beside the call title, its buttons, and what went wrong. */

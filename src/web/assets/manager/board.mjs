@@ -12,7 +12,7 @@
 
 import { previousMonth, reportLinks } from './report.mjs';
 import { formatClockTime, formatCount, formatDuration, formatPercent, serviceLevelGrade } from './format.mjs';
-import { initialLanguage, otherLanguage, outcomeLabel, stateLabel, STORAGE_KEY, translate } from './i18n.mjs';
+import { otherLanguage, storedLanguage, outcomeLabel, stateLabel, STORAGE_KEY, translate } from './i18n.mjs';
 import { groupOperators, queueLongestWait, readSnapshot, secondsSince, STATE_ORDER, waitingSummary } from './live.mjs';
 import { chartModel, SERIES } from './chart.mjs';
 import { addAlert, categoryText, fetchComplaints, mergeListed, readCategories, readComplaint } from './alerts.mjs';
@@ -25,7 +25,7 @@ const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
 
 const session = createSession();
 const board = {
-  lang: initialLanguage(readStorage(STORAGE_KEY)),
+  lang: storedLanguage(),
   wall: new URLSearchParams(window.location.search).get('wall') === '1',
   connection: 'closed',
   snapshot: null,
@@ -63,14 +63,6 @@ const gate = createSignIn({
     $('updated').hidden = view !== 'board' || !board.snapshot;
   },
 });
-
-function readStorage(key) {
-  try {
-    return window.localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
 
 function setField(name, text) {
   for (const element of fields(name)) {

@@ -4,9 +4,9 @@
 // The language choice is the board's and the console's (same storage key). The printed
 // document is in the language shown; Japanese is what the city is handed.
 
-import { STRINGS as BOARD_STRINGS } from './i18n.mjs';
+import { STRINGS as BOARD_STRINGS, translatorWith } from './i18n.mjs';
 
-export { initialLanguage, otherLanguage, STORAGE_KEY } from './i18n.mjs';
+export { otherLanguage, storedLanguage, STORAGE_KEY } from './i18n.mjs';
 
 export const CALL_STRINGS = {
   ja: {
@@ -372,15 +372,7 @@ export const CALL_STRINGS = {
 };
 
 /** The text of `key` in `lang` with `{name}` parameters filled in. */
-export function translate(lang, key, params = {}) {
-  const tables = [CALL_STRINGS[lang], BOARD_STRINGS[lang], CALL_STRINGS.ja, BOARD_STRINGS.ja];
-  const table = tables.find((candidate) => candidate && Object.hasOwn(candidate, key));
-  const text = table ? table[key] : key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) =>
-    (Object.hasOwn(params, name) && params[name] !== null && params[name] !== undefined
-      ? String(params[name])
-      : whole));
-}
+export const translate = translatorWith(CALL_STRINGS);
 
 /** Whether `key` has words of its own (in Japanese, which every key has first). */
 export function hasWords(key) {

@@ -18,14 +18,14 @@ import {
   callFailureKey, callIdFromSearch, callPageHref, factRows, formatDateTime, formatMs,
   isComplaint, readCall, recordingHref, recordingView, spanBounds, timeline,
 } from './call-model.mjs';
-import { codeLabel, initialLanguage, otherLanguage, STORAGE_KEY, translate } from './call-i18n.mjs';
+import { codeLabel, otherLanguage, storedLanguage, STORAGE_KEY, translate } from './call-i18n.mjs';
 import { formatCount, NONE } from './format.mjs';
 import { createSession, requestJson } from './session.mjs';
 import { createSignIn } from './sign-in.mjs';
 
 const session = createSession();
 const page = {
-  lang: initialLanguage(readStorage(STORAGE_KEY)),
+  lang: storedLanguage(),
   timeZone: browserTimeZone(),
   callId: null,
   /** 'idle', 'loading', 'shown' or a message key of why no call is shown. */
@@ -54,14 +54,6 @@ const gate = createSignIn({
     render();
   },
 });
-
-function readStorage(key) {
-  try {
-    return window.localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
 
 function browserTimeZone() {
   try {

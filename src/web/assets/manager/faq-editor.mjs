@@ -7,7 +7,7 @@
 // `window.madoguchiFaq.state()` tells the end-to-end tests what the page shows.
 
 import { categoryText, readCategories } from './alerts.mjs';
-import { initialLanguage, otherLanguage, STORAGE_KEY } from './i18n.mjs';
+import { otherLanguage, storedLanguage, STORAGE_KEY } from './i18n.mjs';
 import { createSession } from './session.mjs';
 import { createSignIn } from './sign-in.mjs';
 import { ApiError, createFaqApi, SessionExpired } from './faq-api.mjs';
@@ -23,7 +23,7 @@ const SEARCH_PAUSE_MS = 250;
 const session = createSession();
 const api = createFaqApi();
 const page = {
-  lang: initialLanguage(readStorage(STORAGE_KEY)),
+  lang: storedLanguage(),
   categories: [],
   entries: [],
   /** Completed list loads, so a test can wait for the list after a change. */
@@ -56,14 +56,6 @@ const gate = createSignIn({
   },
   onSignedOut: () => closeForm(false),
 });
-
-function readStorage(key) {
-  try {
-    return window.localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
 
 // ---- views ----
 

@@ -2,7 +2,7 @@
 // the board's (./i18n.mjs: sign-in, "managers only", the language toggle), so the two pages
 // say those things alike; the language choice is the board's too (same storage key).
 
-import { translate as boardTranslate } from './i18n.mjs';
+import { translatorWith } from './i18n.mjs';
 
 export const FAQ_STRINGS = {
   ja: {
@@ -178,14 +178,7 @@ export const FAQ_STRINGS = {
 };
 
 /** The text of `key` in `lang` with `{name}` parameters filled in (the board's otherwise). */
-export function translate(lang, key, params = {}) {
-  const own = FAQ_STRINGS[lang]?.[key] ?? FAQ_STRINGS.ja[key];
-  if (own === undefined) return boardTranslate(lang, key, params);
-  return own.replace(/\{(\w+)\}/g, (whole, name) =>
-    (Object.hasOwn(params, name) && params[name] !== null && params[name] !== undefined
-      ? String(params[name])
-      : whole));
-}
+export const translate = translatorWith(FAQ_STRINGS);
 
 /** An edition's name as shown: the store's 「初版」/「第N版」, in English "Edition N (第N版)". */
 export function editionName(lang, edition) {

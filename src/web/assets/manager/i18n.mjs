@@ -201,14 +201,36 @@ export function initialLanguage(remembered) {
   return LANGUAGES.includes(remembered) ? remembered : 'ja';
 }
 
+/** The language this browser chose last (shared by every page), Japanese by default. */
+export function storedLanguage() {
+  try {
+    return initialLanguage(window.localStorage.getItem(STORAGE_KEY));
+  } catch {
+    return 'ja';
+  }
+}
+
 export function otherLanguage(lang) {
   return lang === 'ja' ? 'en' : 'ja';
 }
 
 /** The text of `key` in `lang` with `{name}` parameters filled in. */
-export function translate(lang, key, params = {}) {
-  const table = STRINGS[lang] ?? STRINGS.ja;
-  const text = table[key] ?? STRINGS.ja[key] ?? key;
+export const translate = translatorWith({});
+
+/**
+ * The translate function of a page with words of its own (`own`: {ja, en}) on top of the
+ * board's: its own word in the language, the board's in the language, then the Japanese ones.
+ */
+export function translatorWith(own) {
+  return (lang, key, params = {}) => {
+    const tables = [own[lang], STRINGS[lang], own.ja, STRINGS.ja];
+    const table = tables.find((candidate) => candidate && Object.hasOwn(candidate, key));
+    return fill(table ? table[key] : key, params);
+  };
+}
+
+/** `{name}` in `text` replaced by the parameter of that name (left as is when absent). */
+function fill(text, params) {
   return text.replace(/\{(\w+)\}/g, (whole, name) =>
     (Object.hasOwn(params, name) && params[name] !== null && params[name] !== undefined
       ? String(params[name])

@@ -3,9 +3,9 @@
 // looked up here, then in the board's table, in the chosen language, then in Japanese.
 // The language choice is the board's and the console's (same storage key).
 
-import { STRINGS as BOARD_STRINGS } from './i18n.mjs';
+import { translatorWith } from './i18n.mjs';
 
-export { initialLanguage, otherLanguage, STORAGE_KEY } from './i18n.mjs';
+export { otherLanguage, storedLanguage, STORAGE_KEY } from './i18n.mjs';
 
 export const STAFFING_STRINGS = {
   ja: {
@@ -133,12 +133,4 @@ export const STAFFING_STRINGS = {
 };
 
 /** The text of `key` in `lang` with `{name}` parameters filled in; the key itself if unknown. */
-export function translate(lang, key, params = {}) {
-  const tables = [STAFFING_STRINGS[lang], BOARD_STRINGS[lang], STAFFING_STRINGS.ja, BOARD_STRINGS.ja];
-  const table = tables.find((candidate) => candidate && Object.hasOwn(candidate, key));
-  const text = table ? table[key] : key;
-  return text.replace(/\{(\w+)\}/g, (whole, name) =>
-    (Object.hasOwn(params, name) && params[name] !== null && params[name] !== undefined
-      ? String(params[name])
-      : whole));
-}
+export const translate = translatorWith(STAFFING_STRINGS);

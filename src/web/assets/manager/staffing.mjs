@@ -17,7 +17,7 @@
 import { formatCount, formatDuration, formatPercent, NONE } from './format.mjs';
 import { createSession } from './session.mjs';
 import { createSignIn } from './sign-in.mjs';
-import { initialLanguage, otherLanguage, STORAGE_KEY, translate } from './staffing-i18n.mjs';
+import { otherLanguage, storedLanguage, STORAGE_KEY, translate } from './staffing-i18n.mjs';
 import { buildGrid, gridCsv, readWeek, spanDates, WEEKDAYS } from './staffing-grid.mjs';
 import { formFromWeek, paramsFromSearch, queryString, readForm } from './staffing-query.mjs';
 
@@ -30,7 +30,7 @@ const FIELDS = {
 
 const session = createSession();
 const page = {
-  lang: initialLanguage(readStorage(STORAGE_KEY)),
+  lang: storedLanguage(),
   /** The question of the answer shown: the query string sent ('' for the API's defaults). */
   query: null,
   /** Whether that question gave the AHT (else the measured one was used). */
@@ -60,14 +60,6 @@ const gate = createSignIn({
     renderWeek();
   },
 });
-
-function readStorage(key) {
-  try {
-    return window.localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
 
 function setField(name, text) {
   for (const element of document.querySelectorAll(`[data-field="${name}"]`)) {
