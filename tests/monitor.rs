@@ -6,6 +6,11 @@
 //! on that port, speaking 1200 Hz. What each side hears is checked with Goertzel probes: the
 //! manager hears both sides; the caller does not hear a whisper but does hear a barge. Every
 //! request is in the audit log as `call.monitor`.
+//!
+//! What the operator hears cannot be told from a sipp phone, so two more tests put op1 on a
+//! test phone too (registered like the manager's) that answers and speaks 2800 Hz: whispering,
+//! the operator hears the caller and the manager while the caller hears only the operator;
+//! listening, the operator does not hear the manager.
 
 mod support;
 
@@ -14,7 +19,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::center::{password, register, wait_for_state, Center, SippProcess};
-use support::phone::Phone;
+use support::phone::{Phone, ToneSender};
 use support::tone::{self, goertzel, CALLER_HZ, FAR_END_HZ, PROBES};
 use support::{create_token, free_udp_port, madoguchi_cli, request, sipp_on, EngineProcess};
 
@@ -73,9 +78,8 @@ fn monitor(
     (response.status, response.body)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_manager_listens_whispers_and_barges_in_from_a_sip_phone() {
-    let center = Center::with_operators(&["op1"]);
+/// Creates the manager `boss` (role manager, with a SIP secret) through the real CLI.
+fn add_manager(center: &Center) {
     let (code, _, stderr) = madoguchi_cli(
         &[
             "user",
@@ -92,6 +96,34 @@ async fn a_manager_listens_whispers_and_barges_in_from_a_sip_phone() {
         &format!("{}\n", password(MANAGER)),
     );
     assert_eq!(code, 0, "user add {MANAGER}: {stderr}");
+}
+
+/// Registers the manager's phone with sipp; returns the SIP port it registered from.
+fn register_manager(engine: &EngineProcess) -> u16 {
+    let boss_port = free_udp_port();
+    let (code, output) = sipp_on(
+        "register.xml",
+        engine.sip,
+        boss_port,
+        &[
+            "-s",
+            MANAGER,
+            "-au",
+            MANAGER,
+            "-ap",
+            &password(MANAGER),
+            "-m",
+            "1",
+        ],
+    );
+    assert_eq!(code, 0, "{MANAGER} registers:\n{output}\n{}", engine.log());
+    boss_port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_listens_whispers_and_barges_in_from_a_sip_phone() {
+    let center = Center::with_operators(&["op1"]);
+    add_manager(&center);
     let engine = center.start(&[]);
     let token = create_token(&center.database_url, MANAGER);
 
@@ -117,24 +149,7 @@ async fn a_manager_listens_whispers_and_barges_in_from_a_sip_phone() {
     );
 
     // The manager's phone registers from a port the test phone then answers on.
-    let boss_port = free_udp_port();
-    let (code, output) = sipp_on(
-        "register.xml",
-        engine.sip,
-        boss_port,
-        &[
-            "-s",
-            MANAGER,
-            "-au",
-            MANAGER,
-            "-ap",
-            &password(MANAGER),
-            "-m",
-            "1",
-        ],
-    );
-    assert_eq!(code, 0, "{MANAGER} registers:\n{output}\n{}", engine.log());
-    let mut boss = Phone::on_sip_port(engine.sip, boss_port).await;
+    let mut boss = Phone::on_sip_port(engine.sip, register_manager(&engine)).await;
 
     let mut caller = Phone::new(engine.sip).await;
     let answer = caller.call("0120000000").await;
@@ -230,8 +245,8 @@ async fn a_manager_listens_whispers_and_barges_in_from_a_sip_phone() {
     assert_eq!(monitors[0]["operator"], "op1");
     assert_eq!(monitors[0]["mode"], "listen");
 
-    // Whisper: the caller still does not hear the manager (the operator does; sipp cannot
-    // tell, the engine's mix tests show it).
+    // Whisper: the caller still does not hear the manager (the operator does: see
+    // `whispering_reaches_the_operator_and_not_the_caller`).
     let (status, body) = monitor(
         &engine,
         &token,
@@ -335,4 +350,107 @@ fn operator_state(engine: &EngineProcess) -> String {
         .as_str()
         .unwrap_or("")
         .to_owned()
+}
+
+/// A call between the caller (1900 Hz) and op1 on a test phone (2800 Hz), with the manager's
+/// test phone joined in `mode` and speaking 1200 Hz.
+struct Monitored {
+    engine: EngineProcess,
+    _center: Center,
+    caller: Phone,
+    operator: Phone,
+    _boss: Phone,
+    _voices: [ToneSender; 3],
+}
+
+async fn monitored_call(mode: &str) -> Monitored {
+    let center = Center::with_operators(&["op1"]);
+    add_manager(&center);
+    let engine = center.start(&[]);
+    let token = create_token(&center.database_url, MANAGER);
+
+    let mut operator = Phone::on_sip_port(engine.sip, register(&engine, "op1")).await;
+    wait_for_state(&engine, "op1", "available");
+    let mut boss = Phone::on_sip_port(engine.sip, register_manager(&engine)).await;
+
+    let mut caller = Phone::new(engine.sip).await;
+    let (answer, rung) = tokio::join!(
+        caller.call("0120000000"),
+        operator.answer_incoming(Duration::from_secs(10))
+    );
+    assert_eq!(answer.status(), Some(200));
+    let caller_talks = caller.send_tone(answer.sdp_media().expect("media"), CALLER_HZ);
+    let operator_talks = operator.send_tone(
+        rung.sdp_media().expect("the engine's media for op1"),
+        FAR_END_HZ,
+    );
+    let call_id = wait_for_state(&engine, "op1", "on_call")["call_id"]
+        .as_str()
+        .expect("the call op1 is on")
+        .to_owned();
+
+    let body = format!(r#"{{"mode":"{mode}"}}"#);
+    let (status, body) = monitor(&engine, &token, "POST", &call_id, Some(&body));
+    assert_eq!(status, 202, "{body}");
+    let invite = boss.answer_incoming(Duration::from_secs(10)).await;
+    let boss_talks = boss.send_tone(invite.sdp_media().expect("the engine's media"), MANAGER_HZ);
+    Monitored {
+        engine,
+        _center: center,
+        caller,
+        operator,
+        _boss: boss,
+        _voices: [caller_talks, operator_talks, boss_talks],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whispering_reaches_the_operator_and_not_the_caller() {
+    let mut call = monitored_call("whisper").await;
+
+    let heard = hear(&mut call.operator).await;
+    assert!(
+        heard.len() >= 160 * 40,
+        "the operator hears the call: {} samples\n{}",
+        heard.len(),
+        call.engine.log()
+    );
+    let both = [CALLER_HZ, MANAGER_HZ];
+    for hz in both {
+        let p = presence(&heard, hz, &both);
+        assert!(
+            p > PRESENT,
+            "whispered to, the operator hears {hz} Hz ({p:.1})"
+        );
+    }
+
+    let heard = hear(&mut call.caller).await;
+    let p = presence(&heard, FAR_END_HZ, &[FAR_END_HZ]);
+    assert!(p > PRESENT, "the caller hears the operator ({p:.1})");
+    let r = relative(&heard, MANAGER_HZ, &[FAR_END_HZ]);
+    assert!(r < ABSENT, "the caller does not hear the whisper ({r:.4})");
+
+    assert_eq!(call.caller.hangup().await.status(), Some(200));
+    call.operator.until_bye(Duration::from_secs(5)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listening_in_the_manager_is_not_heard_by_the_operator() {
+    let mut call = monitored_call("listen").await;
+
+    let heard = hear(&mut call.operator).await;
+    let p = presence(&heard, CALLER_HZ, &[CALLER_HZ]);
+    assert!(
+        p > PRESENT,
+        "the operator hears the caller ({p:.1})\n{}",
+        call.engine.log()
+    );
+    let r = relative(&heard, MANAGER_HZ, &[CALLER_HZ]);
+    assert!(
+        r < ABSENT,
+        "the operator does not hear the manager ({r:.4})"
+    );
+
+    assert_eq!(call.caller.hangup().await.status(), Some(200));
+    call.operator.until_bye(Duration::from_secs(5)).await;
 }

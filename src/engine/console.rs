@@ -110,6 +110,9 @@ pub struct ConsoleView {
     pub call: Option<(OfferedCall, bool)>,
     /// That call's recording: "recording" or "paused" while one runs.
     pub recording: Option<&'static str>,
+    /// How a manager is on that call ("listen", "whisper", "barge") once their phone is up,
+    /// so a reloaded console still says it is monitored.
+    pub monitored: Option<&'static str>,
 }
 
 /// A console's media leg and the call it serves, if any.
@@ -227,10 +230,15 @@ impl Engine {
             .and_then(|caller| self.calls.get(caller));
         let call = served.and_then(|call| call.console_view(now, leg));
         let recording = served.and_then(|call| call.recording_state());
+        let monitored = served
+            .and_then(|call| call.monitored_by())
+            .and_then(|(_, mode)| mode)
+            .map(super::call::mode_name);
         Some(ConsoleView {
             leg,
             call,
             recording,
+            monitored,
         })
     }
 

@@ -442,3 +442,49 @@ fn a_transfer_takes_the_operator_away_and_the_managers_phone_with_it() {
     );
     assert!(c.h.engine.live(c.h.now).monitors.is_empty());
 }
+
+#[test]
+fn a_reconnecting_console_is_told_the_mode_once_the_managers_phone_is_up() {
+    let mut b = boss();
+    let mut h = Harness::with_targets(queue_dialplan(), city_line_targets(), wednesday());
+    let now = h.now;
+    h.engine
+        .set_directory(now, vec![op1().entry(), manager(&b)]);
+    h.engine
+        .console_attach(now, "op1", CONSOLE)
+        .expect("op1 is an operator");
+    h.engine
+        .request_status(now, "op1", &StatusRequest::Available)
+        .expect("available");
+    h.drain();
+    b.register(&mut h, 600);
+    let _caller = call_in(&mut h, 1);
+    let call_id = answer(&mut h);
+    let monitored = |h: &Harness| {
+        h.engine
+            .console_view(h.now, "op1")
+            .expect("op1 has a console")
+            .monitored
+    };
+    assert_eq!(monitored(&h), None, "nobody listens in yet");
+
+    let now = h.now;
+    h.engine
+        .monitor(now, &call_id, "boss", MixMode::Listen)
+        .expect("monitored");
+    h.drain();
+    assert_eq!(monitored(&h), None, "the manager's phone only rings");
+    let invite = b.last_invite(&h);
+    b.respond(&mut h, &invite, "200 OK", &b.sdp(""));
+    assert_eq!(monitored(&h), Some("listen"));
+
+    let now = h.now;
+    h.engine
+        .set_monitor_mode(now, &call_id, MixMode::Whisper)
+        .expect("whisper");
+    h.drain();
+    assert_eq!(monitored(&h), Some("whisper"));
+
+    b.send_in_dialog(&mut h, &invite, "BYE", "", "");
+    assert_eq!(monitored(&h), None, "the manager hung up");
+}

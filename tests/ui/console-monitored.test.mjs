@@ -88,3 +88,37 @@ test('every mode has its words in both languages', () => {
     assert.ok(Object.values(STRINGS.ja).some((s) => s === `管理者がモニター中（${mode}）`), mode);
   }
 });
+
+// The welcome (every (re)connect) carries the call's monitoring as `call.monitored`.
+const card = (fields = {}) => ({
+  call_id: 'c1', caller: '0467001234', queue: 'desk', waited_s: 4, connected: true, ...fields,
+});
+const welcomeOnCall = (fields) => server({
+  type: 'welcome', login: 'suzuki', state: 'on_call', reason: null, media: true, call: card(fields),
+});
+const socketClosed = { type: 'socket_closed' };
+
+test('a console reloaded during a monitored call shows the manager from the welcome', () => {
+  const { state } = run([signedIn, welcomeOnCall({ monitored: 'whisper' })]);
+  assert.equal(state.call.phase, 'connected');
+  assert.equal(monitorView(state.call), 'whisper');
+  assert.equal(monitorView(run([signedIn, welcomeOnCall({})]).state.call), null);
+  assert.equal(monitorView(run([signedIn, welcomeOnCall({ monitored: 'shout' })]).state.call), null);
+});
+
+test('a reconnect learns a manager joined, switched mode or left while the socket was down', () => {
+  const joined = run([...onCall, socketClosed, welcomeOnCall({ monitored: 'listen' })]);
+  assert.equal(monitorView(joined.state.call), 'listen');
+  const switched = run([socketClosed, welcomeOnCall({ monitored: 'barge' })], joined.state);
+  assert.equal(monitorView(switched.state.call), 'barge');
+  const left = run([socketClosed, welcomeOnCall({})], switched.state);
+  assert.equal(monitorView(left.state.call), null);
+  assert.equal(left.state.call.phase, 'connected', 'the call goes on');
+});
+
+test('a welcome naming the monitoring keeps the recording the console already knew', () => {
+  const recording = run([...onCall, server({ type: 'recording', call_id: 'c1', state: 'recording' })]);
+  const { state } = run([socketClosed, welcomeOnCall({ monitored: 'listen' })], recording.state);
+  assert.equal(state.call.recording.state, 'recording');
+  assert.equal(monitorView(state.call), 'listen');
+});

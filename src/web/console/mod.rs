@@ -159,10 +159,12 @@ impl Session {
         self.leg = view.as_ref().map(|v| v.leg);
         let call = view.and_then(|v| {
             let recording = v.recording.map(str::to_owned);
+            let monitored = v.monitored.map(str::to_owned);
             v.call.map(|(offer, connected)| CallState {
                 call: (&offer).into(),
                 connected,
                 recording,
+                monitored,
             })
         });
         ServerMessage::Welcome {

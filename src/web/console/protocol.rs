@@ -133,6 +133,10 @@ pub struct CallState {
     /// "recording" or "paused" while the call is recorded; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recording: Option<String>,
+    /// How a manager is on the call ("listen", "whisper", "barge"); absent when nobody is,
+    /// so a reloaded console still shows it is monitored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitored: Option<String>,
 }
 
 /// To the browser.
@@ -358,5 +362,35 @@ mod tests {
             json(None).expect("json"),
             serde_json::json!({"type": "monitored", "call_id": "c1", "mode": null})
         );
+    }
+
+    #[test]
+    fn a_welcome_carries_the_monitoring_of_its_call_only_while_there_is_one() {
+        let welcome = |monitored: Option<&str>| ServerMessage::Welcome {
+            login: "op1".to_owned(),
+            state: "on_call".to_owned(),
+            reason: None,
+            since: chrono::DateTime::UNIX_EPOCH,
+            media: true,
+            call: Some(CallState {
+                call: CallCard {
+                    call_id: "c1".to_owned(),
+                    caller: "0467001234".to_owned(),
+                    queue: "desk".to_owned(),
+                    waited_s: 4,
+                    menu_choice: None,
+                },
+                connected: true,
+                recording: None,
+                monitored: monitored.map(str::to_owned),
+            }),
+        };
+        let json = serde_json::to_value(welcome(Some("whisper"))).expect("json");
+        assert_eq!(json["call"]["monitored"], "whisper", "{json}");
+        assert_eq!(json["call"]["call_id"], "c1", "{json}");
+        let json = serde_json::to_value(welcome(None)).expect("json");
+        let call = json["call"].as_object().expect("a call");
+        assert!(!call.contains_key("monitored"), "{json}");
+        assert!(!call.contains_key("recording"), "{json}");
     }
 }

@@ -175,11 +175,20 @@ function onWelcome(state, message, now) {
 function adoptWelcomeCall(state, card, operatorState, now, effects) {
   if (!card || typeof card !== 'object' || typeof card.call_id !== 'string') return state;
   if (state.call?.callId === card.call_id) {
-    // A recording that paused, resumed or started while the socket was down.
+    if (state.call.phase === 'ended') return state;
+    // A recording that paused, resumed or started while the socket was down, and a manager
+    // who joined, switched mode or left meanwhile (the welcome names the mode, or none).
     const recording = recordingFromCard(card);
-    return recording.state === 'none' || state.call.phase === 'ended'
-      ? state
-      : { ...state, call: { ...state.call, recording } };
+    const monitored = monitoredFromCard(card);
+    if (recording.state === 'none' && monitored === (state.call.monitored ?? null)) return state;
+    return {
+      ...state,
+      call: {
+        ...state.call,
+        recording: recording.state === 'none' ? state.call.recording : recording,
+        monitored,
+      },
+    };
   }
   const call = callFromCard(card, now);
   if (operatorState === 'on_call') {
@@ -242,8 +251,13 @@ function callFromCard(card, now) {
     connectedAt: null,
     endedAt: null,
     recording: recordingFromCard(card),
-    monitored: null,
+    monitored: monitoredFromCard(card),
   };
+}
+
+/** A welcome's call says how a manager is on it, if one is (an offer never does). */
+function monitoredFromCard(card) {
+  return MONITOR_MODES.includes(card.monitored) ? card.monitored : null;
 }
 
 /** A welcome's call says whether it is being recorded ("recording" | "paused"). */
