@@ -7,7 +7,9 @@
 //! alert (list, banner and announcement). At the end every figure on the board matches
 //! `GET /api/v1/queues`. A complaint filed before the manager opened the board is listed
 //! when it loads, without the banner, which only news raises. An operator signing in is told
-//! the board is for managers only.
+//! the board is for managers only. An operator on a call gets 傍聴 / ささやき / 三者通話:
+//! the board's manager, without a SIP phone, is told so; a manager with one is shown
+//! monitoring, switched and ended from the board.
 //!
 //! Screenshots (normal and large-type mode, 1280×720 and 1920×1080) are saved under
 //! `target/test-artifacts/manager/`.
@@ -22,7 +24,9 @@ use serde_json::Value;
 use support::browser::{artifacts_dir, write_tone, Browser, Chromedriver};
 use support::center::{live, password, register, set_state, wait_for_state, Center, SippProcess};
 use support::phone::Phone;
-use support::{create_token, ensure_user, request, EngineProcess};
+use support::{
+    create_token, ensure_user, free_udp_port, madoguchi_cli, request, sipp_on, EngineProcess,
+};
 
 const OPERATOR: &str = "op1";
 const MANAGER: &str = "sato";
@@ -43,8 +47,14 @@ struct Room {
 
 impl Room {
     async fn open(name: &'static str) -> Room {
+        Room::open_with(name, |_| {}).await
+    }
+
+    /// [`Room::open`] with more set up in the center's database before the engine starts.
+    async fn open_with(name: &'static str, setup: impl FnOnce(&Center)) -> Room {
         let center = Center::with_operators(&[OPERATOR]);
         ensure_user(&center.database_url, MANAGER, "manager", MANAGER_PASSWORD);
+        setup(&center);
         let engine = tokio::task::block_in_place(|| center.start(&[]));
         // The board needs no microphone, but the browser helper gives every page one.
         let microphone = tempfile::tempdir().expect("temp dir");
@@ -636,5 +646,233 @@ async fn an_operator_who_signs_in_is_told_the_board_is_for_managers_only() {
         "no stream is opened for an operator"
     );
     room.screenshot("managers-only").await;
+    room.browser.close().await;
+}
+
+/// A manager with a SIP phone (the board's manager has none).
+const PHONE_MANAGER: &str = "boss";
+
+/// What the operator's row says about monitoring: status line, button modes, message.
+const MONITOR_ROW: &str =
+    "(() => { const row = document.querySelector('#operator-rows tr[data-login=\"op1\"]'); \
+    if (!row) return null; \
+    const visible = (e) => !!e && e.getClientRects().length > 0; \
+    return JSON.stringify({ \
+      status: row.querySelector('[data-role=\"monitor-status\"]')?.textContent ?? null, \
+      buttons: [...row.querySelectorAll('button[data-monitor]')].map((b) => b.dataset.monitor), \
+      labels: [...row.querySelectorAll('button[data-monitor]')].map((b) => b.textContent), \
+      shown: [...row.querySelectorAll('button[data-monitor]')].filter(visible).length, \
+      error: row.querySelector('[data-role=\"monitor-error\"]')?.textContent ?? null }); })()";
+
+async fn monitor_row(browser: &Browser) -> Value {
+    let text = browser.eval(MONITOR_ROW).await;
+    serde_json::from_str(text.as_str().unwrap_or("null")).expect("the operator's row as JSON")
+}
+
+/// An operator on a call gets 傍聴 / ささやき / 三者通話 on the board. The board's manager has
+/// no registered SIP phone: 傍聴 is refused and the board says why next to the operator.
+/// Another manager joins from their phone: the row shows who and how (呼出中 while the
+/// phone rings), offers the other modes and 終了, which ends it from the board. Large type
+/// shows no buttons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_manager_starts_and_ends_monitoring_from_the_operator_row() {
+    let room = Room::open_with("monitor", |center| {
+        let (code, _, stderr) = madoguchi_cli(
+            &[
+                "user",
+                "add",
+                "--login",
+                PHONE_MANAGER,
+                "--role",
+                "manager",
+                "--password-stdin",
+                "--sip",
+                "--database-url",
+                &center.database_url,
+            ],
+            &format!("{}\n", password(PHONE_MANAGER)),
+        );
+        assert_eq!(code, 0, "user add {PHONE_MANAGER}: {stderr}");
+    })
+    .await;
+    room.sign_in(MANAGER, MANAGER_PASSWORD).await;
+    room.browser
+        .until(
+            "(() => { const s = window.madoguchiBoard.state(); \
+               return s.view === 'board' && s.connection === 'open' && s.states > 0; })()",
+            "the board is shown with its live stream open",
+        )
+        .await;
+
+    // The operator answers a caller.
+    let port = tokio::task::block_in_place(|| register(&room.engine, OPERATOR));
+    tokio::task::block_in_place(|| wait_for_state(&room.engine, OPERATOR, "available"));
+    let mut desk_phone = SippProcess::phone("operator_answer.xml", port, &["-m", "1"]);
+    let mut caller = Phone::new(room.engine.sip).await;
+    assert_eq!(caller.call("0120000000").await.status(), Some(200));
+    let call_id = tokio::task::block_in_place(|| wait_for_state(&room.engine, OPERATOR, "on_call"))
+        ["call_id"]
+        .as_str()
+        .expect("the live state names the operator's call")
+        .to_owned();
+    room.browser
+        .until(
+            "document.querySelectorAll('#operator-rows tr[data-login=\"op1\"] button[data-monitor]').length === 3",
+            "the operator on a call gets the monitor buttons",
+        )
+        .await;
+    let shown = monitor_row(&room.browser).await;
+    assert_eq!(
+        shown,
+        serde_json::json!({"status": null, "buttons": ["listen", "whisper", "barge"],
+                           "labels": ["傍聴", "ささやき", "三者通話"], "shown": 3, "error": null}),
+    );
+    let label = room
+        .browser
+        .eval("document.querySelector('#operator-rows button[data-monitor=\"listen\"]').getAttribute('aria-label')")
+        .await;
+    assert_eq!(label, "op1 の通話: 傍聴", "the button names whose call");
+
+    // 傍聴 by the keyboard: the POST is refused (no registered phone) and the board says so.
+    room.browser
+        .eval("document.querySelector('#operator-rows button[data-monitor=\"listen\"]').focus()")
+        .await;
+    room.browser.press('\u{e007}').await;
+    room.browser
+        .until(
+            "document.querySelector('#operator-rows tr[data-login=\"op1\"] [data-role=\"monitor-error\"]')\
+               ?.textContent === 'モニター用の電話が登録されていません'",
+            "the refusal's reason is shown next to the operator",
+        )
+        .await;
+    assert_eq!(
+        room.browser
+            .eval("document.activeElement?.dataset.monitor ?? null")
+            .await,
+        "listen",
+        "the focus stays on the button through the redraw"
+    );
+    assert!(
+        room.fits_width().await,
+        "no horizontal scroll with the buttons"
+    );
+    room.screenshot("1-no-phone").await;
+
+    // Large type: who is monitored stays, the buttons go.
+    room.toggle_wall(true).await;
+    assert_eq!(
+        monitor_row(&room.browser).await["shown"],
+        0,
+        "no buttons in large type"
+    );
+    room.toggle_wall(false).await;
+
+    // The other manager's phone registers and joins: ringing, then listening.
+    let boss_port = free_udp_port();
+    let (code, output) = tokio::task::block_in_place(|| {
+        sipp_on(
+            "register.xml",
+            room.engine.sip,
+            boss_port,
+            &[
+                "-s",
+                PHONE_MANAGER,
+                "-au",
+                PHONE_MANAGER,
+                "-ap",
+                &password(PHONE_MANAGER),
+                "-m",
+                "1",
+            ],
+        )
+    });
+    assert_eq!(code, 0, "{PHONE_MANAGER} registers:\n{output}");
+    let mut boss = Phone::on_sip_port(room.engine.sip, boss_port).await;
+    let token = create_token(&room.center.database_url, PHONE_MANAGER);
+    let bearer = format!("Bearer {token}");
+    let started = tokio::task::block_in_place(|| {
+        request(
+            room.engine.http,
+            "POST",
+            &format!("/api/v1/calls/{call_id}/monitor"),
+            &[("Authorization", bearer.as_str())],
+            Some(r#"{"mode":"listen"}"#),
+        )
+    });
+    assert_eq!(started.status, 202, "{}", started.body);
+    room.within_a_second(
+        Instant::now(),
+        "document.querySelector('#operator-rows tr[data-login=\"op1\"] [data-role=\"monitor-status\"]')\
+           ?.textContent === 'モニター中: boss（呼出中）'",
+        "the board shows the manager's phone ringing",
+    )
+    .await;
+    assert_eq!(
+        monitor_row(&room.browser).await["buttons"],
+        serde_json::json!(["stop"]),
+        "while it rings the monitoring can only be ended"
+    );
+    boss.answer_incoming(Duration::from_secs(10)).await;
+    room.within_a_second(
+        Instant::now(),
+        "document.querySelector('#operator-rows tr[data-login=\"op1\"] [data-role=\"monitor-status\"]')\
+           ?.textContent === 'モニター中: boss（傍聴）'",
+        "the board shows who listens in",
+    )
+    .await;
+    let shown = monitor_row(&room.browser).await;
+    assert_eq!(
+        shown["buttons"],
+        serde_json::json!(["whisper", "barge", "stop"])
+    );
+    assert_eq!(
+        shown["labels"],
+        serde_json::json!(["ささやき", "三者通話", "終了"])
+    );
+    room.screenshot("2-monitored").await;
+
+    // ささやき from the board switches the mode (PUT).
+    room.browser
+        .click("#operator-rows tr[data-login=\"op1\"] button[data-monitor=\"whisper\"]")
+        .await;
+    room.browser
+        .until(
+            "document.querySelector('#operator-rows tr[data-login=\"op1\"] [data-role=\"monitor-status\"]')\
+               ?.textContent === 'モニター中: boss（ささやき）'",
+            "the board switched the manager to whispering",
+        )
+        .await;
+
+    // 終了 from the board hangs the manager's phone up; the call goes on.
+    room.browser
+        .click("#operator-rows tr[data-login=\"op1\"] button[data-monitor=\"stop\"]")
+        .await;
+    boss.until_bye(Duration::from_secs(10)).await;
+    room.browser
+        .until(
+            "(() => { const row = document.querySelector('#operator-rows tr[data-login=\"op1\"]'); \
+               return row?.dataset.state === 'on_call' \
+                 && !row.querySelector('[data-role=\"monitor-status\"]') \
+                 && row.querySelectorAll('button[data-monitor]').length === 3; })()",
+            "the monitoring ended and the call goes on",
+        )
+        .await;
+
+    // The call ends: no buttons for an operator in wrap-up.
+    assert_eq!(caller.hangup().await.status(), Some(200));
+    assert_eq!(
+        desk_phone.exited(Duration::from_secs(10)).await,
+        Some(0),
+        "the operator's leg ended with the caller's:\n{}",
+        desk_phone.output()
+    );
+    room.browser
+        .until(
+            "(() => { const row = document.querySelector('#operator-rows tr[data-login=\"op1\"]'); \
+               return row && row.dataset.state !== 'on_call' \
+                 && row.querySelectorAll('button[data-monitor]').length === 0; })()",
+            "no monitor buttons once the call is over",
+        )
+        .await;
     room.browser.close().await;
 }

@@ -6,22 +6,29 @@
 // against GET /api/v1/session and the sign-in form (sign-in.mjs) comes back if needed. Each
 // time the complaint stream opens, today's complaints are listed (GET /api/v1/complaints) and
 // merged in, so those filed before the board opened or while the stream was down are shown
-// too; only news raises the banner (alerts.mjs says which).
+// too; only news raises the banner (alerts.mjs says which). An operator on a call gets
+// buttons to listen in, whisper or barge in from the manager's own SIP phone (live.mjs says
+// which buttons and builds the requests); a refusal is shown next to the operator for a while.
 //
 // `window.madoguchiBoard.state()` tells the end-to-end tests what the board shows.
 
 import { previousMonth, reportLinks } from './report.mjs';
 import { formatClockTime, formatCount, formatDuration, formatPercent, serviceLevelGrade } from './format.mjs';
 import { otherLanguage, storedLanguage, outcomeLabel, stateLabel, STORAGE_KEY, translate } from './i18n.mjs';
-import { groupOperators, queueLongestWait, readSnapshot, secondsSince, STATE_ORDER, waitingSummary } from './live.mjs';
+import {
+  groupOperators, monitorControls, monitorFailureKey, monitorRequest, queueLongestWait, readSnapshot,
+  secondsSince, STATE_ORDER, waitingSummary,
+} from './live.mjs';
 import { chartModel, SERIES } from './chart.mjs';
 import { addAlert, categoryText, fetchComplaints, mergeListed, readCategories, readComplaint } from './alerts.mjs';
 import { callPageHref } from './call-model.mjs';
-import { createSession } from './session.mjs';
+import { createSession, requestJson } from './session.mjs';
 import { createSignIn } from './sign-in.mjs';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
+// How long a refused monitor request's reason stays next to the operator.
+const MONITOR_ERROR_MS = 8000;
 
 const session = createSession();
 const board = {
@@ -37,6 +44,10 @@ const board = {
   // Whether today's complaints were listed since sign-in: later listings may raise the banner.
   alertsListed: false,
   categories: [],
+  // A refused monitor request's message key per operator login, until it times out.
+  monitorErrors: new Map(),
+  // Calls with a monitor request on its way (their buttons do nothing meanwhile).
+  monitorPending: new Set(),
 };
 let streams = [];
 let retry = 0;
@@ -316,6 +327,10 @@ function renderOperators(s) {
     return item;
   }));
   $('operators-none').hidden = sorted.length > 0;
+  // Rows are redrawn on every state: keep the keyboard focus on the same button.
+  const focused = document.activeElement?.closest?.('#operator-rows')
+    ? document.activeElement.dataset.focusKey
+    : null;
   $('operator-rows').replaceChildren(...sorted.map((op) => {
     const row = document.createElement('tr');
     row.dataset.login = op.login;
@@ -329,11 +344,101 @@ function renderOperators(s) {
     badge.textContent = stateLabel(board.lang, op.state, op.reason);
     const state = document.createElement('td');
     state.append(badge);
+    const monitor = monitorCell(op, s.monitors);
+    if (monitor) state.append(monitor);
     const time = cell('', 'num mono', 'operator-time');
     time.dataset.sinceMs = String(op.sinceMs);
     row.append(name, state, time);
     return row;
   }));
+  if (focused) {
+    const again = [...$('operator-rows').querySelectorAll('[data-focus-key]')]
+      .find((element) => element.dataset.focusKey === focused);
+    again?.focus();
+  }
+}
+
+/**
+ * Who monitors the operator's call and the buttons to start, switch or end it; the reason
+ * a request was refused. Null for an operator with no call to monitor and no message.
+ */
+function monitorCell(op, monitors) {
+  const controls = monitorControls(op, monitors);
+  const error = board.monitorErrors.get(op.login);
+  if (!controls && !error) return null;
+  const block = document.createElement('div');
+  block.className = 'monitor';
+  block.dataset.role = 'monitor';
+  if (controls?.monitor) {
+    const status = document.createElement('span');
+    status.className = 'monitor-status';
+    status.dataset.role = 'monitor-status';
+    status.textContent = t('monitor.active', {
+      manager: controls.monitor.by,
+      mode: t(controls.monitor.mode ? `monitor.${controls.monitor.mode}` : 'monitor.ringing'),
+    });
+    block.append(status);
+  }
+  if (controls) {
+    const buttons = document.createElement('span');
+    buttons.className = 'monitor-buttons';
+    buttons.setAttribute('role', 'group');
+    buttons.setAttribute('aria-label', t('monitor.controls', { operator: op.login }));
+    const button = (action, mode) => {
+      const element = document.createElement('button');
+      element.type = 'button';
+      element.className = 'monitor-button';
+      element.dataset.monitor = action === 'stop' ? 'stop' : mode;
+      element.dataset.focusKey = `${op.login} ${element.dataset.monitor}`;
+      const label = t(action === 'stop' ? 'monitor.stop' : `monitor.${mode}`);
+      element.textContent = label;
+      element.setAttribute('aria-label', t('monitor.button', { operator: op.login, action: label }));
+      element.addEventListener('click', () => sendMonitor(op.login, controls.callId, action, mode));
+      return element;
+    };
+    buttons.append(...controls.modes.map((mode) => button(controls.action, mode)));
+    if (controls.stop) buttons.append(button('stop'));
+    block.append(buttons);
+  }
+  if (error) {
+    const message = document.createElement('span');
+    message.className = 'monitor-error';
+    message.dataset.role = 'monitor-error';
+    message.textContent = t(error.key);
+    block.append(message);
+  }
+  return block;
+}
+
+/** Sends one monitor request; a refusal is shown next to the operator for a while. */
+async function sendMonitor(login, callId, action, mode) {
+  if (board.monitorPending.has(callId)) return;
+  board.monitorPending.add(callId);
+  let key = null;
+  try {
+    const { method, path, body } = monitorRequest(callId, action, mode);
+    const answer = await requestJson(window.fetch.bind(window), path, method, body);
+    if (!answer.ok) key = monitorFailureKey(answer.status, answer.data?.error);
+  } catch {
+    key = monitorFailureKey(0, null);
+  } finally {
+    board.monitorPending.delete(callId);
+  }
+  showMonitorError(login, key);
+}
+
+/** Shows (or with `key` null clears) the monitor message next to operator `login`. */
+function showMonitorError(login, key) {
+  clearTimeout(board.monitorErrors.get(login)?.timer);
+  if (key) {
+    const timer = setTimeout(() => showMonitorError(login, null), MONITOR_ERROR_MS);
+    board.monitorErrors.set(login, { key, timer });
+  } else {
+    board.monitorErrors.delete(login);
+  }
+  if (!board.snapshot) return;
+  renderOperators(board.snapshot);
+  renderTimes();
 }
 
 function cell(text, className, role) {
@@ -495,6 +600,7 @@ window.madoguchiBoard = {
     alerts: board.alerts.map((a) => ({ ...a })),
     banner: board.banner ? board.banner.callId : null,
     raised: board.raised,
+    monitorErrors: Object.fromEntries([...board.monitorErrors].map(([login, e]) => [login, e.key])),
   }),
 };
 

@@ -30,6 +30,7 @@ export function readSnapshot(data, receivedMs) {
     reason: typeof op.reason === 'string' ? op.reason : null,
     sinceMs: Date.parse(op.since),
     phones: Number(op.phones) || 0,
+    callId: typeof op.call_id === 'string' && op.call_id ? op.call_id : null,
   }));
   const today = {};
   for (const key of ['calls', 'offered', 'answered', 'abandoned', 'overflowed', 'transferred']) {
@@ -51,6 +52,7 @@ export function readSnapshot(data, receivedMs) {
       abandoned: Number(i.abandoned) || 0,
     })),
     recordingFailure: readRecordingFailure(data),
+    monitors: readMonitors(data),
   };
 }
 
@@ -121,4 +123,74 @@ export function groupOperators(operators) {
     counts[op.state] = (counts[op.state] ?? 0) + 1;
   }
   return { sorted, counts };
+}
+
+// ---- listen-in, whisper and barge ----
+// A manager joins an operator's call from their own registered SIP phone: POST starts (the
+// phone rings, then the live state shows the mode), PUT switches, DELETE leaves. Which
+// buttons a row gets follows from the live state alone, so every board shows the same.
+
+/** The ways to join a call, in the order the buttons are shown. */
+export const MONITOR_MODES = ['listen', 'whisper', 'barge'];
+
+/** The calls a manager is on: `mode` null while the manager's phone rings. */
+export function readMonitors(data) {
+  return (Array.isArray(data?.monitors) ? data.monitors : [])
+    .filter((m) => typeof m?.call_id === 'string' && m.call_id)
+    .map((m) => ({
+      callId: m.call_id,
+      operator: typeof m.operator === 'string' ? m.operator : null,
+      by: String(m.monitored_by ?? ''),
+      mode: MONITOR_MODES.includes(m.mode) ? m.mode : null,
+    }));
+}
+
+/**
+ * What an operator's row offers: null when there is nothing to monitor; else the call, the
+ * manager on it (or null), the modes to start or switch to (`action` 'start' or 'switch';
+ * none while the manager's phone rings) and whether it can be ended.
+ */
+export function monitorControls(operator, monitors) {
+  const monitor = operator.callId
+    ? monitors.find((m) => m.callId === operator.callId) ?? null
+    : null;
+  if (monitor) {
+    return {
+      callId: monitor.callId,
+      monitor,
+      action: 'switch',
+      modes: monitor.mode ? MONITOR_MODES.filter((mode) => mode !== monitor.mode) : [],
+      stop: true,
+    };
+  }
+  if (operator.state !== 'on_call' || !operator.callId) return null;
+  return { callId: operator.callId, monitor: null, action: 'start', modes: [...MONITOR_MODES], stop: false };
+}
+
+/** The HTTP request for `action` ('start', 'switch' or 'stop') on call `callId`. */
+export function monitorRequest(callId, action, mode) {
+  const path = `/api/v1/calls/${encodeURIComponent(callId)}/monitor`;
+  if (action === 'stop') return { method: 'DELETE', path, body: undefined };
+  if (!MONITOR_MODES.includes(mode)) throw new RangeError(`unknown monitor mode ${mode}`);
+  return { method: action === 'start' ? 'POST' : 'PUT', path, body: { mode } };
+}
+
+/**
+ * The message key for a refused monitor request (`status` 0: no answer at all), from the
+ * status and the server's reason (the 409 reasons are the engine's fixed English words).
+ */
+export function monitorFailureKey(status, reason) {
+  const text = typeof reason === 'string' ? reason : '';
+  if (status === 409) {
+    if (text.includes('no registered phone')) return 'monitor.error.no_phone';
+    if (text.includes('already monitored')) return 'monitor.error.already';
+    if (text.includes('not with an operator')) return 'monitor.error.not_with_operator';
+    if (text.includes('nobody monitors')) return 'monitor.error.not_monitored';
+    return 'monitor.error.conflict';
+  }
+  if (status === 404) return 'monitor.error.gone';
+  if (status === 401) return 'monitor.error.session';
+  if (status === 403) return 'monitor.error.forbidden';
+  if (status === 0) return 'monitor.error.network';
+  return 'monitor.error.other';
 }
