@@ -792,3 +792,46 @@ fn a_real_call_is_classified_by_its_operator_and_the_record_shows_it() {
         "the note never reaches the log"
     );
 }
+
+/// An operator may transfer the call they are on, not another operator's: op2 asking to
+/// transfer op1's live call is refused, and op1's call goes on.
+#[test]
+fn an_operator_cannot_transfer_another_operators_live_call() {
+    let center = Center::with_operators(&["op1", "op2"]);
+    let engine = center.start(&[]);
+    let port = register(&engine, "op1");
+    // op1 talks for ten seconds, then hangs up.
+    let _desk_phone = SippProcess::phone("operator_hangs_up.xml", port, &["-d", "10000"]);
+    wait_for_state(&engine, "op1", "available");
+    let caller = std::thread::spawn({
+        let sip = engine.sip;
+        move || sipp("caller_waits.xml", sip, &["-m", "1"])
+    });
+    let on_call = wait_for_state(&engine, "op1", "on_call");
+    let call_id = on_call["call_id"].as_str().expect("op1's call").to_owned();
+
+    let sign_in = request(
+        engine.http,
+        "POST",
+        "/api/v1/session",
+        &[],
+        Some(&json!({"login": "op2", "password": support::center::password("op2")}).to_string()),
+    );
+    assert_eq!(sign_in.status, 200, "{}", sign_in.body);
+    let cookie = session_cookie(&sign_in);
+    let transfer = request(
+        engine.http,
+        "POST",
+        &format!("/api/v1/calls/{call_id}/transfer"),
+        &[("Cookie", &cookie)],
+        Some(&json!({"target": "city_line"}).to_string()),
+    );
+    assert_eq!(transfer.status, 403, "{}", transfer.body);
+    assert_eq!(
+        support::center::operator(&engine, "op1")["state"],
+        "on_call",
+        "op1's call goes on"
+    );
+    let (code, output) = caller.join().expect("the caller's sipp");
+    assert_eq!(code, 0, "{output}");
+}

@@ -222,10 +222,26 @@ pub struct TransferRequest {
     responses((status = 202, description = "transfer started"), (status = 400, body = ApiError),
         (status = 404, body = ApiError), (status = 409, body = ApiError)))]
 pub async fn transfer_call(
+    caller: super::auth::Authenticated,
     State(state): State<AppState>,
     Path(call_id): Path<String>,
     body: Result<Json<TransferRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
+    // An agent transfers the call they are on, not another operator's; managers and admins
+    // any. (A call no operator is on is left to the engine: 404 or 409.)
+    let someone_elses = || {
+        state.engine.live.borrow().operators.iter().any(|o| {
+            o.state == "on_call"
+                && o.call_id.as_deref() == Some(call_id.as_str())
+                && o.login != caller.login
+        })
+    };
+    if !caller.is_manager() && someone_elses() {
+        return error(
+            StatusCode::FORBIDDEN,
+            "agents transfer only the call they are on",
+        );
+    }
     let Json(body) = match body {
         Ok(body) => body,
         Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),

@@ -67,7 +67,17 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/sip", get(crate::net::ws_sip::upgrade))
         .nest("/api/v1", api::router(&state))
         .merge(assets::router())
+        .layer(axum::middleware::map_response(nosniff))
         .with_state(state)
+}
+
+/// Every answer, JSON and errors included, forbids MIME sniffing (the pages set it too).
+async fn nosniff(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> String {
