@@ -5,7 +5,9 @@
 //! (LWS continuation, RFC 3261 §7.3.1). Rather than forking rsip, this pass runs before it:
 //! it unfolds continuation lines, expands compact names, splits comma lists of
 //! `Via`/`Contact`/`Route`/`Record-Route` onto separate lines (commas inside quoted strings and
-//! `<…>` are not separators), accepts bare-LF line ends and trims blanks around the colon.
+//! `<…>` are not separators), accepts bare-LF line ends, trims blanks around the colon and,
+//! in headers with parameters, removes the blanks RFC 3261 §25.1 allows around `;` (SEMI)
+//! outside quotes and `<…>`, which a fold before `;tag=` leaves and rsip refuses.
 //! Keeping rsip's API and paying one linear copy of the header section is cheaper than a fork.
 //!
 //! ```
@@ -40,6 +42,18 @@ const COMPACT_FORMS: &[(u8, &str)] = &[
 
 /// Headers whose comma-separated values are split onto one line per entry.
 const LIST_HEADERS: &[&str] = &["Via", "Contact", "Route", "Record-Route"];
+
+/// Headers whose values carry `;` parameters that rsip parses.
+const PARAM_HEADERS: &[&str] = &[
+    "Via",
+    "From",
+    "To",
+    "Contact",
+    "Route",
+    "Record-Route",
+    "Refer-To",
+    "Referred-By",
+];
 
 /// Splits `message` into its header section and body: the header section ends at the first
 /// empty line (CRLF CRLF, or LF LF from lenient senders). Returns `(headers, body)`.
@@ -117,15 +131,21 @@ pub fn normalize(message: &[u8]) -> Vec<u8> {
         let name: &[u8] = canonical_name(raw_name)
             .map(str::as_bytes)
             .unwrap_or(raw_name);
-        let is_list = LIST_HEADERS
-            .iter()
-            .any(|h| h.as_bytes().eq_ignore_ascii_case(name));
-        if is_list {
-            for part in split_top_level_commas(value) {
+        let is_one_of = |set: &[&str]| set.iter().any(|h| h.as_bytes().eq_ignore_ascii_case(name));
+        let has_params = is_one_of(PARAM_HEADERS);
+        let mut push = |part: &[u8]| {
+            if has_params {
+                push_header(&mut out, name, &tighten_semicolons(part));
+            } else {
                 push_header(&mut out, name, part);
             }
+        };
+        if is_one_of(LIST_HEADERS) {
+            split_top_level_commas(value)
+                .into_iter()
+                .for_each(&mut push);
         } else {
-            push_header(&mut out, name, value);
+            push(value);
         }
     }
     out.extend_from_slice(b"\r\n");
@@ -171,6 +191,45 @@ pub fn split_top_level_commas(value: &[u8]) -> Vec<&[u8]> {
     parts.push(trim(&value[start..]));
     parts.retain(|p| !p.is_empty());
     parts
+}
+
+/// Removes blanks before and after each `;` outside quoted strings and `<…>`.
+fn tighten_semicolons(value: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = Vec::with_capacity(value.len());
+    let mut in_quotes = false;
+    let mut escaped = false;
+    let mut angle = 0usize;
+    let mut after_semi = false;
+    for &b in value {
+        if in_quotes {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_quotes = false,
+                _ => {}
+            }
+            out.push(b);
+            continue;
+        }
+        match b {
+            b' ' | b'\t' if angle == 0 && after_semi => continue,
+            b';' if angle == 0 => {
+                while matches!(out.last(), Some(b' ' | b'\t')) {
+                    out.pop();
+                }
+                after_semi = true;
+                out.push(b);
+                continue;
+            }
+            b'"' => in_quotes = true,
+            b'<' => angle += 1,
+            b'>' => angle = angle.saturating_sub(1),
+            _ => {}
+        }
+        after_semi = false;
+        out.push(b);
+    }
+    out
 }
 
 /// Trims ASCII blanks (SP, HT) from both ends.
@@ -249,6 +308,15 @@ mod tests {
         let out = text(&normalize(raw));
         assert!(out.contains("Record-Route: <sip:p1;lr>\r\nRecord-Route: <sip:p2;lr>\r\n"));
         assert!(out.contains("Route: <sip:r1;lr>\r\nRoute: <sip:r2;lr>\r\n"));
+    }
+
+    #[test]
+    fn blanks_around_parameter_semicolons_are_removed_outside_quotes() {
+        let raw = b"OPTIONS sip:a@b SIP/2.0\r\nFrom: \"A ; B\" <sip:a@h;lr> ;  tag=1 ; x=2\r\nSubject: a ; b\r\n\r\n";
+        assert_eq!(
+            text(&normalize(raw)),
+            "OPTIONS sip:a@b SIP/2.0\r\nFrom: \"A ; B\" <sip:a@h;lr>;tag=1;x=2\r\nSubject: a ; b\r\n\r\n"
+        );
     }
 
     #[test]

@@ -160,16 +160,20 @@ fn validate_request(request: &rsip::Request) -> Result<(), ParseError> {
     if via.branch().is_none() {
         return Err(ParseError::MissingBranch);
     }
-    request
+    let from = request
         .from_header()
-        .map_err(|_| ParseError::MissingHeader("From"))?
-        .typed()
-        .map_err(|_| ParseError::BadHeader("From"))?;
-    request
+        .map_err(|_| ParseError::MissingHeader("From"))?;
+    from.typed().map_err(|_| ParseError::BadHeader("From"))?;
+    if !quotes_closed(from.value()) {
+        return Err(ParseError::BadHeader("From"));
+    }
+    let to = request
         .to_header()
-        .map_err(|_| ParseError::MissingHeader("To"))?
-        .typed()
-        .map_err(|_| ParseError::BadHeader("To"))?;
+        .map_err(|_| ParseError::MissingHeader("To"))?;
+    to.typed().map_err(|_| ParseError::BadHeader("To"))?;
+    if !quotes_closed(to.value()) {
+        return Err(ParseError::BadHeader("To"));
+    }
     let cseq = request
         .cseq_header()
         .map_err(|_| ParseError::MissingHeader("CSeq"))?
@@ -182,6 +186,21 @@ fn validate_request(request: &rsip::Request) -> Result<(), ParseError> {
         mf.num().map_err(|_| ParseError::BadMaxForwards)?;
     }
     Ok(())
+}
+
+/// Whether every quoted string in `value` ends (rsip accepts `"Taro <sip:…>`).
+fn quotes_closed(value: &str) -> bool {
+    let mut in_quotes = false;
+    let mut escaped = false;
+    for c in value.chars() {
+        match (in_quotes, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (_, _, '"') => in_quotes = !in_quotes,
+            _ => {}
+        }
+    }
+    !in_quotes
 }
 
 /// The header lines of a request that rsip could not parse, recovered by plain text
@@ -405,5 +424,31 @@ f: <sip:a@192.0.2.20>;tag=9\r\nt: <sip:hotline@192.0.2.10>\r\ni: abc@h\r\nCSeq: 
     #[test]
     fn truncated_request_line_is_not_addressable() {
         assert_eq!(scan_request(b"INVITE sip:a@b"), None);
+    }
+
+    /// Regression (tests/sip_torture v01): a From folded before its `;tag` unfolds to
+    /// `<uri> ;tag=…`; RFC 3261 §25.1 allows blanks around SEMI, rsip does not.
+    #[test]
+    fn blanks_before_a_header_parameter_are_accepted() {
+        let raw = with(
+            "From: \"Taro\" <sip:0312345678@192.0.2.20>;tag=1928301774",
+            "From: \"Taro\"\r\n <sip:0312345678@192.0.2.20>\r\n   ;tag=1928301774",
+        );
+        let msg = parse_message(&raw).unwrap();
+        let from = msg.from_header().unwrap().typed().unwrap();
+        assert_eq!(
+            from.tag().map(|t| t.value().to_owned()).as_deref(),
+            Some("1928301774")
+        );
+    }
+
+    /// Regression (tests/sip_torture i12): rsip accepts a display name whose quote never
+    /// closes; RFC 3261 §25.1 quoted-string must end with a DQUOTE.
+    #[test]
+    fn unterminated_quote_in_display_name_is_rejected() {
+        let raw = with("From: \"Taro\" <sip", "From: \"Taro <sip");
+        assert_eq!(parse_message(&raw), Err(ParseError::BadHeader("From")));
+        let raw = with("To: <sip:hotline", "To: \"Hotline <sip:hotline");
+        assert_eq!(parse_message(&raw), Err(ParseError::BadHeader("To")));
     }
 }
