@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use madoguchi_recording::repair::repair;
-use madoguchi_recording::wav::sync_and_hash;
+use madoguchi_recording::wav::{hex, sync_and_hash};
 use madoguchi_store::{
     FinishedRecording, NewRecording, PausedSpan, RecordingStatus, Store, StoreError,
 };
@@ -128,8 +128,4 @@ fn finished(outcome: &RecordingOutcome, at: chrono::DateTime<chrono::Utc>) -> Fi
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -126,7 +126,9 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         settings.service_level.short_abandon,
     ));
     // Staffing counts unmeasured wrap-ups as the reports do.
-    let wrap_ups = Arc::new(web::QueueWrapUps::from_settings(&report_settings));
+    let wrap_ups = Arc::new(web::QueueWrapUps::from_settings(Arc::clone(
+        &report_settings,
+    )));
     let time_zone = dialplan
         .calendars()
         .first()

@@ -225,7 +225,7 @@ async fn a_recorded_call_holds_the_caller_left_and_the_operator_right_for_its_ta
     );
 
     let (bytes, sha256) = madoguchi_recording::wav::sync_and_hash(&path).expect("hash");
-    let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = madoguchi_recording::wav::hex(&sha256);
     assert_eq!(meta["sha256"], hex.as_str());
     assert_eq!(meta["bytes"].as_u64(), Some(bytes));
 }
@@ -436,7 +436,7 @@ async fn a_recording_cut_by_a_crash_is_repaired_and_marked_interrupted_at_the_ne
     );
     assert!(tone::dominance(span(&left, 0.3, seconds - 0.3), CALLER_HZ) > PRESENT);
     let (bytes, sha256) = madoguchi_recording::wav::sync_and_hash(&path).expect("hash");
-    let hex: String = sha256.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = madoguchi_recording::wav::hex(&sha256);
     assert_eq!(recording.sha256.as_deref(), Some(hex.as_str()));
     assert_eq!(recording.bytes, Some(bytes as i64));
 }

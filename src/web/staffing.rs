@@ -36,11 +36,11 @@ const DEFAULT_WEEKS: u32 = 4;
 /// The configured wrap-ups the reports use (`ReportSettings::configured_wrap_up`), for the
 /// handled calls whose wrap-up was not measured.
 #[derive(Clone, Debug)]
-pub struct QueueWrapUps(ReportSettings);
+pub struct QueueWrapUps(std::sync::Arc<ReportSettings>);
 
 impl QueueWrapUps {
-    pub fn from_settings(settings: &ReportSettings) -> QueueWrapUps {
-        QueueWrapUps(settings.clone())
+    pub fn from_settings(settings: std::sync::Arc<ReportSettings>) -> QueueWrapUps {
+        QueueWrapUps(settings)
     }
 
     /// A store row as the staffing crate's measurement: talk + wrap-up per handled call.
@@ -277,7 +277,7 @@ mod tests {
         settings
             .wrap_up
             .insert("card".into(), std::time::Duration::from_secs(30));
-        QueueWrapUps::from_settings(&settings)
+        QueueWrapUps::from_settings(std::sync::Arc::new(settings))
     }
 
     fn row(

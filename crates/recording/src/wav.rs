@@ -333,8 +333,13 @@ pub struct Closed {
 impl Closed {
     /// The checksum as 64 lowercase hex digits.
     pub fn sha256_hex(&self) -> String {
-        self.sha256.iter().map(|b| format!("{b:02x}")).collect()
+        hex(&self.sha256)
     }
+}
+
+/// A checksum as lowercase hex digits (the form the store keeps).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A [`WavSink`] on a new file; see the module docs.

@@ -353,53 +353,35 @@ impl Store {
     ) -> Result<bool, RecordingError> {
         let error = finished.checked_error()?;
         let paused = Json(&finished.paused);
+        // The same statements on both backends; only the timestamp's bound type differs.
+        macro_rules! finish_on {
+            ($pool:expr, $ended_at:expr) => {{
+                let mut tx = $pool.begin().await.map_err(StoreError::from)?;
+                let updated = sqlx::query(FINISH)
+                    .bind(call_id)
+                    .bind($ended_at)
+                    .bind(finished.duration_ms)
+                    .bind(finished.bytes)
+                    .bind(&finished.sha256)
+                    .bind(paused)
+                    .bind(finished.status.as_str())
+                    .bind(&error)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from)?
+                    .rows_affected();
+                let rows: i64 = sqlx::query_scalar(EXISTS)
+                    .bind(call_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StoreError::from)?;
+                tx.commit().await.map_err(StoreError::from)?;
+                (updated, rows)
+            }};
+        }
         let (updated, rows) = match self.pool() {
-            Pool::Sqlite(pool) => {
-                let mut tx = pool.begin().await.map_err(StoreError::from)?;
-                let updated = sqlx::query(FINISH)
-                    .bind(call_id)
-                    .bind(to_sqlite_text(finished.ended_at))
-                    .bind(finished.duration_ms)
-                    .bind(finished.bytes)
-                    .bind(&finished.sha256)
-                    .bind(paused)
-                    .bind(finished.status.as_str())
-                    .bind(&error)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?
-                    .rows_affected();
-                let rows: i64 = sqlx::query_scalar(EXISTS)
-                    .bind(call_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?;
-                tx.commit().await.map_err(StoreError::from)?;
-                (updated, rows)
-            }
-            Pool::Postgres(pool) => {
-                let mut tx = pool.begin().await.map_err(StoreError::from)?;
-                let updated = sqlx::query(FINISH)
-                    .bind(call_id)
-                    .bind(truncate_to_millis(finished.ended_at))
-                    .bind(finished.duration_ms)
-                    .bind(finished.bytes)
-                    .bind(&finished.sha256)
-                    .bind(paused)
-                    .bind(finished.status.as_str())
-                    .bind(&error)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?
-                    .rows_affected();
-                let rows: i64 = sqlx::query_scalar(EXISTS)
-                    .bind(call_id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?;
-                tx.commit().await.map_err(StoreError::from)?;
-                (updated, rows)
-            }
+            Pool::Sqlite(pool) => finish_on!(pool, to_sqlite_text(finished.ended_at)),
+            Pool::Postgres(pool) => finish_on!(pool, truncate_to_millis(finished.ended_at)),
         };
         match (updated, rows) {
             (0, 0) => Err(RecordingError::NotStarted),

@@ -43,26 +43,7 @@ const SINCE: &str = "SELECT call_id, ended_at, wrap_up_ms FROM call_wrap_ups \
 impl Store {
     /// Stores `wrap_up` unless its call already has one. A negative length is stored as 0.
     pub async fn record_wrap_up(&self, wrap_up: &WrapUp) -> Result<(), StoreError> {
-        let length = wrap_up.wrap_up_ms.max(0);
-        match self.pool() {
-            Pool::Sqlite(pool) => {
-                sqlx::query(INSERT)
-                    .bind(&wrap_up.call_id)
-                    .bind(to_sqlite_text(wrap_up.ended_at))
-                    .bind(length)
-                    .execute(pool)
-                    .await?;
-            }
-            Pool::Postgres(pool) => {
-                sqlx::query(INSERT)
-                    .bind(&wrap_up.call_id)
-                    .bind(truncate_to_millis(wrap_up.ended_at))
-                    .bind(length)
-                    .execute(pool)
-                    .await?;
-            }
-        }
-        Ok(())
+        self.seed_wrap_ups(std::slice::from_ref(wrap_up)).await
     }
 
     /// Stores many wrap-ups in one transaction (the month generator's), with the same rules

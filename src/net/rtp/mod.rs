@@ -606,25 +606,35 @@ impl MediaRuntime {
                     }
                 }
             }
-            let packet = match (frame, output.remote, output.stream.sending) {
-                (Some(frame), Some(remote), true) => output
-                    .stream
-                    .write_audio(frame, &mut self.packet)
-                    .ok()
-                    .map(|len| (remote, len)),
-                _ => None,
-            };
-            match packet {
-                Some((remote, len)) => {
-                    drop(output);
-                    if !stream.sink.send(&self.packet[..len], remote) {
-                        metrics::counter!("madoguchi_rtp_send_errors_total").increment(1);
-                    }
-                }
-                // Silent, on hold, not yet known where to send, or relaying (which resets
-                // this with every packet): time still passes for the stream.
-                None => output.stream.pass_idle(FRAME_SAMPLES),
+            send_frame(&stream.sink, output, frame, &mut self.packet);
+        }
+    }
+}
+
+/// One 20 ms frame time of a stream: `frame` (encoded in its format) sent to its far end, or,
+/// silent, on hold, not yet known where to send, or relaying (which resets this with every
+/// packet), the time passed idle. The lock is let go before the send.
+fn send_frame(
+    sink: &Sink,
+    mut output: MutexGuard<'_, Output>,
+    frame: Option<&[u8]>,
+    packet: &mut [u8],
+) {
+    let written = match (frame, output.remote, output.stream.sending) {
+        (Some(frame), Some(remote), true) => output
+            .stream
+            .write_audio(frame, packet)
+            .ok()
+            .map(|len| (remote, len)),
+        _ => None,
+    };
+    match written {
+        Some((remote, len)) => {
+            drop(output);
+            if !sink.send(&packet[..len], remote) {
+                metrics::counter!("madoguchi_rtp_send_errors_total").increment(1);
             }
         }
+        None => output.stream.pass_idle(FRAME_SAMPLES),
     }
 }

@@ -19,7 +19,7 @@ use madoguchi_media::mix::{MixFrames, MixMode, MixRoom, Participant, FRAME_SAMPL
 use madoguchi_media::rtp::RtpHeader;
 use madoguchi_sip::LegId;
 
-use super::{lock, MediaRuntime};
+use super::{lock, send_frame, MediaRuntime};
 
 pub(super) type SharedRoom = Arc<Mutex<MixRoom>>;
 
@@ -215,27 +215,16 @@ impl MediaRuntime {
                 let Some(stream) = self.streams.get(&leg) else {
                     continue;
                 };
-                let mut output = lock(&stream.output);
+                let output = lock(&stream.output);
                 if output.stream.prompt_playing {
                     continue;
                 }
-                let packet = match (output.remote, output.stream.sending) {
-                    (Some(remote), true) => output
-                        .stream
-                        .write_audio(frame, &mut self.packet)
-                        .ok()
-                        .map(|len| (remote, len)),
-                    _ => None,
-                };
-                match packet {
-                    Some((remote, len)) => {
-                        drop(output);
-                        if !stream.sink.send(&self.packet[..len], remote) {
-                            metrics::counter!("madoguchi_rtp_send_errors_total").increment(1);
-                        }
-                    }
-                    None => output.stream.pass_idle(FRAME_SAMPLES as u32),
-                }
+                send_frame(
+                    &stream.sink,
+                    output,
+                    Some(frame.as_slice()),
+                    &mut self.packet,
+                );
             }
         }
     }
