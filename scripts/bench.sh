@@ -30,7 +30,7 @@ start_engine() {
   rm -f "$out"/bench-*.db*
   target/release/madoguchi serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
     --database-url "sqlite://$out/bench-$run.db" --dialplan dialplans/examples/bench.toml \
-    --rtp-ports 20000-59999 >"$out/engine.out" 2>"$out/engine.log" &
+    --rtp-ports 20000-59999 --sip-trusted-networks 127.0.0.1 >"$out/engine.out" 2>"$out/engine.log" &
   pid=$!
   for _ in $(seq 300); do
     grep -q "madoguchi ready" "$out/engine.out" 2>/dev/null && break

@@ -135,7 +135,7 @@ token=$("$bin" token create --login bench-admin --database-url "sqlite://$db") |
 log=$out/engine.log
 MADOGUCHI_MEDIA_THREADS=$media_threads "$bin" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
   --database-url "sqlite://$db" --dialplan dialplans/examples/bench_queue.toml \
-  --rtp-ports "$rtp_low-$rtp_high" >"$out/engine.out" 2>"$log" &
+  --rtp-ports "$rtp_low-$rtp_high" --sip-trusted-networks 127.0.0.1 >"$out/engine.out" 2>"$log" &
 pid=$!
 for _ in $(seq 300); do
   grep -q "madoguchi ready" "$out/engine.out" 2>/dev/null && break

@@ -123,7 +123,8 @@ start_engine() { # DATABASE [DIALPLAN]
   MADOGUCHI_MEDIA_THREADS=$media_threads "$bin" serve --sip-listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
     --database-url "sqlite://$1" --dialplan "${2:-dialplans/examples/bench_queue.toml}" \
     --recordings-dir "$out/recordings" \
-    --rtp-ports "$rtp_low-$rtp_high" --sip-digest MD5,SHA-256 >"$stdout" 2>"$log" &
+    --rtp-ports "$rtp_low-$rtp_high" --sip-digest MD5,SHA-256 --sip-trusted-networks 127.0.0.1 \
+    >"$stdout" 2>"$log" &
   pid=$!
   for _ in $(seq 300); do
     grep -q "madoguchi ready" "$stdout" 2>/dev/null && break

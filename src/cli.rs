@@ -46,6 +46,9 @@ pub enum Command {
     /// Erlang C: the fewest agents answering a share of calls within a threshold, with the
     /// service level, ASA and occupancy they give.
     Staffing(crate::staffing::StaffingArgs),
+    /// Remove residents' personal data past its retention (what `serve` does daily).
+    #[command(subcommand)]
+    Retention(crate::retention::RetentionCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,6 +184,10 @@ pub struct ServeArgs {
     /// Digest realm phones register in (default "madoguchi"; must match `user add --realm`).
     #[arg(long, env = "MADOGUCHI_SIP_REALM")]
     pub sip_realm: Option<String>,
+    /// Networks (ADDRESS or ADDRESS/PREFIX, comma-separated) never rate-limited or blocked
+    /// by the flood guard, e.g. the operators' office; the trunk is always trusted.
+    #[arg(long, env = "MADOGUCHI_SIP_TRUSTED_NETWORKS", value_delimiter = ',')]
+    pub sip_trusted_networks: Vec<String>,
     /// Threads of the media runtime (RTP relay and prompts), kept apart from signalling,
     /// the API and the database so their bursts never delay audio. Default 1; 2 or more for
     /// several hundred bridged calls.
@@ -191,6 +198,29 @@ pub struct ServeArgs {
     /// with X-Forwarded-Proto: https.
     #[arg(long, env = "MADOGUCHI_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Serve the consoles and the API over HTTPS on this address too (e.g. 0.0.0.0:8443),
+    /// with --tls-cert/--tls-key or --tls-self-signed.
+    #[arg(long, env = "MADOGUCHI_HTTPS_LISTEN")]
+    pub https_listen: Option<SocketAddr>,
+    /// SIP over TLS (phones on port 5061) on this address, with the certificate of HTTPS.
+    #[arg(long, env = "MADOGUCHI_SIP_TLS_LISTEN")]
+    pub sip_tls_listen: Option<SocketAddr>,
+    /// PEM file of the TLS certificate chain (leaf first).
+    #[arg(long, env = "MADOGUCHI_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM file of the certificate's private key.
+    #[arg(long, env = "MADOGUCHI_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Make a self-signed certificate on the first start and keep it (in --tls-cert and
+    /// --tls-key, default tls-cert.pem and tls-key.pem next to the SQLite file); its
+    /// SHA-256 fingerprint is logged at every start.
+    #[arg(long, env = "MADOGUCHI_TLS_SELF_SIGNED")]
+    pub tls_self_signed: bool,
+    /// Other origins (https://name[:port], comma-separated) whose pages may use the API with
+    /// a session and open the WebSockets, e.g. the public name behind a proxy that
+    /// rewrites Host. The server's own Host is always allowed.
+    #[arg(long, env = "MADOGUCHI_WEB_ORIGINS", value_delimiter = ',')]
+    pub web_origin: Vec<String>,
     /// Service level: calls answered within this many seconds are answered in time (20).
     #[arg(long, env = "MADOGUCHI_SERVICE_LEVEL_SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub service_level_seconds: Option<u64>,
@@ -201,6 +231,17 @@ pub struct ServeArgs {
     /// next to the SQLite database file, else `./recordings`.
     #[arg(long, env = "MADOGUCHI_RECORDINGS_DIR")]
     pub recordings_dir: Option<PathBuf>,
+    /// The folder call records wait in (fsync'd) while the database is unreachable,
+    /// written to it when it answers again. Default: `spool` beside the recordings folder.
+    #[arg(long, env = "MADOGUCHI_SPOOL_DIR")]
+    pub spool_dir: Option<PathBuf>,
+    /// How long personal data and audit entries are kept.
+    #[command(flatten)]
+    pub retention: crate::retention::RetentionArgs,
+    /// After SIGTERM, calls in progress may finish for this many seconds (30); those still
+    /// up then are ended and recorded as interrupted.
+    #[arg(long, env = "MADOGUCHI_DRAIN_LIMIT_SECONDS", value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub drain_limit_seconds: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

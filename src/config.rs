@@ -31,6 +31,8 @@ pub struct Settings {
     pub sip_realm: String,
     /// Challenge order of REGISTER digests.
     pub sip_digest: Vec<DigestAlgorithm>,
+    /// Rate limits, blocks and caps against floods and scanners (`sip_limits.rs`).
+    pub sip_limits: crate::sip_limits::SipLimits,
     /// Worker threads of the media runtime.
     pub media_threads: u16,
     /// The session cookie is always marked Secure.
@@ -40,6 +42,21 @@ pub struct Settings {
     /// The folder call recordings are written to; the recordings table names files
     /// relative to it.
     pub recordings_dir: PathBuf,
+    /// Where call records wait on local disk while the database is away.
+    pub spool_dir: PathBuf,
+    /// How long residents' personal data and audit entries are kept.
+    pub retention: madoguchi_store::RetentionPolicy,
+    /// How long calls in progress may go on after SIGTERM.
+    pub drain_limit: std::time::Duration,
+    /// HTTPS listen address (the same router as plain HTTP).
+    pub https_listen: Option<SocketAddr>,
+    /// SIP-over-TLS listen address.
+    pub sip_tls_listen: Option<SocketAddr>,
+    /// The certificate of HTTPS and SIP over TLS; `Some` when either listens.
+    pub tls: Option<crate::net::tls::CertificateSource>,
+    /// Origins besides the request's Host allowed to send the API state-changing requests
+    /// with a session and to open the WebSockets.
+    pub web_origins: crate::web::TrustedOrigins,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +75,14 @@ pub enum ConfigError {
     RtpPorts(String),
     #[error("sip digest {0:?}: expected a comma-separated list of SHA-256 and MD5")]
     SipDigest(String),
+    #[error(transparent)]
+    Retention(#[from] madoguchi_store::RetentionPolicyError),
+    #[error("sip trusted networks: {0}")]
+    TrustedNetwork(#[from] madoguchi_sip::guard::BadNetwork),
+    #[error("{0}")]
+    Tls(&'static str),
+    #[error("{0}")]
+    WebOrigin(String),
 }
 
 /// The optional settings file; every key is optional and named like the flag.
@@ -77,11 +102,23 @@ struct FileSettings {
     trunk_password: Option<String>,
     sip_realm: Option<String>,
     sip_digest: Option<String>,
+    sip_trusted_networks: Option<Vec<String>>,
+    sip_limits: Option<crate::sip_limits::SipLimitsFile>,
     media_threads: Option<u16>,
     secure_cookies: Option<bool>,
     service_level_seconds: Option<u64>,
     short_abandon_seconds: Option<u64>,
     recordings_dir: Option<PathBuf>,
+    spool_dir: Option<PathBuf>,
+    retention_days: Option<u32>,
+    audit_retention_days: Option<u32>,
+    drain_limit_seconds: Option<u64>,
+    https_listen: Option<SocketAddr>,
+    sip_tls_listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_self_signed: Option<bool>,
+    web_origins: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -105,6 +142,45 @@ impl Settings {
             .clone()
             .or(file.recordings_dir)
             .unwrap_or_else(|| default_recordings_dir(&database_url));
+        let retention = args
+            .retention
+            .policy_over(&crate::retention::RetentionArgs {
+                retention_days: file.retention_days,
+                audit_retention_days: file.audit_retention_days,
+            })?;
+        let public_address = args.public_address.clone().or(file.public_address);
+        let https_listen = args.https_listen.or(file.https_listen);
+        let sip_tls_listen = args.sip_tls_listen.or(file.sip_tls_listen);
+        let tls = tls_source(
+            args.tls_cert.clone().or(file.tls_cert),
+            args.tls_key.clone().or(file.tls_key),
+            args.tls_self_signed || file.tls_self_signed.unwrap_or(false),
+            &recordings_dir,
+            self_signed_names(public_address.as_deref(), https_listen, sip_tls_listen),
+        )?;
+        if tls.is_none() && (https_listen.is_some() || sip_tls_listen.is_some()) {
+            return Err(ConfigError::Tls(
+                "--https-listen and --sip-tls-listen need --tls-cert and --tls-key, \
+                 or --tls-self-signed",
+            ));
+        }
+        let web_origins = if args.web_origin.is_empty() {
+            file.web_origins.unwrap_or_default()
+        } else {
+            args.web_origin.clone()
+        };
+        let web_origins =
+            crate::web::TrustedOrigins::parse(&web_origins).map_err(ConfigError::WebOrigin)?;
+        let trusted = if args.sip_trusted_networks.is_empty() {
+            file.sip_trusted_networks.unwrap_or_default()
+        } else {
+            args.sip_trusted_networks.clone()
+        };
+        let trusted = trusted
+            .iter()
+            .map(|net| net.parse())
+            .collect::<Result<Vec<_>, _>>()?;
+        let sip_limits = crate::sip_limits::SipLimits::resolve(file.sip_limits, trusted);
         Ok(Settings {
             sip_listen: args
                 .sip_listen
@@ -120,7 +196,7 @@ impl Settings {
                 .clone()
                 .or(file.dialplan)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DIALPLAN)),
-            public_address: args.public_address.clone().or(file.public_address),
+            public_address,
             rtp_ports: parse_port_range(&rtp_ports)?,
             city_line: args.city_line.clone().or(file.city_line),
             node_id: args
@@ -145,6 +221,7 @@ impl Settings {
                     .or(file.sip_digest.as_deref())
                     .unwrap_or("SHA-256,MD5"),
             )?,
+            sip_limits,
             media_threads: args
                 .media_threads
                 .or(file.media_threads)
@@ -163,8 +240,59 @@ impl Settings {
                         .unwrap_or(5),
                 ),
             },
+            spool_dir: args
+                .spool_dir
+                .clone()
+                .or(file.spool_dir)
+                .unwrap_or_else(|| recordings_dir.with_file_name("spool")),
             recordings_dir,
+            retention,
+            drain_limit: std::time::Duration::from_secs(
+                args.drain_limit_seconds
+                    .or(file.drain_limit_seconds)
+                    .unwrap_or(30),
+            ),
+            https_listen,
+            sip_tls_listen,
+            tls,
+            web_origins,
         })
+    }
+}
+
+fn self_signed_names(
+    public_address: Option<&str>,
+    https: Option<SocketAddr>,
+    sip_tls: Option<SocketAddr>,
+) -> Vec<String> {
+    let listen: Vec<SocketAddr> = https.into_iter().chain(sip_tls).collect();
+    crate::net::tls::self_signed_names(public_address, &listen)
+}
+
+/// The certificate files: the site's own, or the self-signed one's (kept next to the
+/// SQLite file, where the recordings folder's parent is, unless named).
+fn tls_source(
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    self_signed: bool,
+    recordings_dir: &Path,
+    names: Vec<String>,
+) -> Result<Option<crate::net::tls::CertificateSource>, ConfigError> {
+    use crate::net::tls::CertificateSource;
+    if self_signed {
+        let folder = recordings_dir.parent().unwrap_or(Path::new(""));
+        return Ok(Some(CertificateSource::SelfSigned {
+            cert: cert.unwrap_or_else(|| folder.join("tls-cert.pem")),
+            key: key.unwrap_or_else(|| folder.join("tls-key.pem")),
+            names,
+        }));
+    }
+    match (cert, key) {
+        (Some(cert), Some(key)) => Ok(Some(CertificateSource::Files { cert, key })),
+        (None, None) => Ok(None),
+        _ => Err(ConfigError::Tls(
+            "--tls-cert and --tls-key go together (or use --tls-self-signed)",
+        )),
     }
 }
 
@@ -308,6 +436,54 @@ mod media_threads {
             settings(&["--recordings-dir", "/mnt/rec"]).map(|s| s.recordings_dir),
             Ok(std::path::PathBuf::from("/mnt/rec"))
         );
+    }
+
+    #[test]
+    fn the_record_spool_sits_beside_the_recordings_folder_unless_set() {
+        assert_eq!(
+            settings(&["--database-url", "sqlite:///srv/m/calls.db"]).map(|s| s.spool_dir),
+            Ok(std::path::PathBuf::from("/srv/m/spool"))
+        );
+        assert_eq!(
+            settings(&["--database-url", "postgres://db/calls"]).map(|s| s.spool_dir),
+            Ok(std::path::PathBuf::from("spool"))
+        );
+        assert_eq!(
+            settings(&["--spool-dir", "/var/spool/madoguchi"]).map(|s| s.spool_dir),
+            Ok(std::path::PathBuf::from("/var/spool/madoguchi"))
+        );
+    }
+
+    #[test]
+    fn calls_may_drain_for_30_seconds_unless_the_flag_says_otherwise() {
+        let limit = |args: &[&str]| settings(args).map(|s| s.drain_limit.as_secs());
+        assert_eq!(limit(&[]), Ok(30));
+        assert_eq!(limit(&["--drain-limit-seconds", "2"]), Ok(2));
+    }
+
+    #[test]
+    fn a_tls_listener_needs_a_certificate() {
+        assert!(settings(&["--https-listen", "127.0.0.1:8443"]).is_err());
+        assert!(settings(&["--sip-tls-listen", "127.0.0.1:5061", "--tls-cert", "c.pem"]).is_err());
+        let self_signed = settings(&[
+            "--database-url",
+            "sqlite:///srv/m/calls.db",
+            "--https-listen",
+            "127.0.0.1:8443",
+            "--tls-self-signed",
+        ]);
+        let Ok(Some(crate::net::tls::CertificateSource::SelfSigned { cert, .. })) =
+            self_signed.map(|s| s.tls)
+        else {
+            panic!("a self-signed certificate source");
+        };
+        assert_eq!(cert, std::path::PathBuf::from("/srv/m/tls-cert.pem"));
+    }
+
+    #[test]
+    fn a_web_origin_must_be_an_origin() {
+        assert!(settings(&["--web-origin", "https://a.example,https://b.example:8443"]).is_ok());
+        assert!(settings(&["--web-origin", "a.example"]).is_err());
     }
 
     #[test]

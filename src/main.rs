@@ -9,6 +9,7 @@
 
 mod cli;
 mod config;
+mod crash_safety;
 mod engine;
 mod faq_cli;
 mod faq_export;
@@ -16,9 +17,13 @@ mod faq_import;
 mod net;
 mod presence;
 mod recordings;
+mod reload;
 mod reports;
+mod retention;
 mod serve;
+mod sip_limits;
 mod staffing;
+mod store_retry;
 mod web;
 
 use std::process::ExitCode;
@@ -112,6 +117,7 @@ fn main() -> ExitCode {
         Command::Staffing(args) => staffing::run(&args),
         Command::Report(command) => reports::run_report(command),
         Command::Seed(command) => reports::run_seed(command),
+        Command::Retention(command) => retention::run_command(command),
         Command::Holidays { year } => {
             for holiday in madoguchi_calendar::holidays_in_year(year) {
                 println!("{}\t{}", holiday.date.format("%Y-%m-%d"), holiday.name);

@@ -3,8 +3,9 @@
 //! and measured wrap-ups.
 //!
 //! Writes go through one task in order, so a binding saved and then deleted ends deleted; a
-//! failed write is logged and the engine carries on (presence is rebuilt by the phones'
-//! next REGISTER).
+//! write that fails while the database is away is retried until it answers
+//! (`store_retry`), one refused for good is logged and the engine carries on (presence is
+//! rebuilt by the phones' next REGISTER).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -134,44 +135,48 @@ pub fn spawn_writer(store: Store) -> mpsc::UnboundedSender<PresenceWrite> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PresenceWrite>();
     tokio::spawn(async move {
         while let Some(write) = rx.recv().await {
-            let result = match &write {
-                PresenceWrite::History(h) => {
-                    store
-                        .record_operator_state(&h.login, h.at, h.status, h.reason.as_deref())
-                        .await
+            let result = crate::store_retry::until_stored("operator presence", || async {
+                match &write {
+                    PresenceWrite::History(h) => {
+                        store
+                            .record_operator_state(&h.login, h.at, h.status, h.reason.as_deref())
+                            .await
+                    }
+                    PresenceWrite::Registration(RegistrationChange::Save {
+                        login,
+                        contact,
+                        source,
+                        transport,
+                        call_id,
+                        cseq,
+                        expires_at,
+                    }) => {
+                        store
+                            .save_registration(&Registration {
+                                login: login.clone(),
+                                contact: contact.clone(),
+                                source: source.to_string(),
+                                transport: match transport {
+                                    Transport::Udp => "udp",
+                                    Transport::Tcp => "tcp",
+                                    // Never saved: the engine keeps WebSocket and TLS bindings in memory.
+                                    Transport::Ws => "ws",
+                                    Transport::Tls => "tls",
+                                }
+                                .to_owned(),
+                                call_id: call_id.clone(),
+                                cseq: *cseq,
+                                expires_at: *expires_at,
+                            })
+                            .await
+                    }
+                    PresenceWrite::Registration(RegistrationChange::Delete { login, contact }) => {
+                        store.delete_registration(login, contact).await.map(|_| ())
+                    }
+                    PresenceWrite::WrapUp(wrap_up) => store.record_wrap_up(wrap_up).await,
                 }
-                PresenceWrite::Registration(RegistrationChange::Save {
-                    login,
-                    contact,
-                    source,
-                    transport,
-                    call_id,
-                    cseq,
-                    expires_at,
-                }) => {
-                    store
-                        .save_registration(&Registration {
-                            login: login.clone(),
-                            contact: contact.clone(),
-                            source: source.to_string(),
-                            transport: match transport {
-                                Transport::Udp => "udp",
-                                Transport::Tcp => "tcp",
-                                // Never saved: the engine keeps WebSocket bindings in memory.
-                                Transport::Ws => "ws",
-                            }
-                            .to_owned(),
-                            call_id: call_id.clone(),
-                            cseq: *cseq,
-                            expires_at: *expires_at,
-                        })
-                        .await
-                }
-                PresenceWrite::Registration(RegistrationChange::Delete { login, contact }) => {
-                    store.delete_registration(login, contact).await.map(|_| ())
-                }
-                PresenceWrite::WrapUp(wrap_up) => store.record_wrap_up(wrap_up).await,
-            };
+            })
+            .await;
             if let Err(error) = result {
                 tracing::warn!(%error, "operator presence not stored");
             }

@@ -72,28 +72,31 @@ pub fn spawn_writer(
     let (tx, mut rx) = mpsc::unbounded_channel::<RecordingNews>();
     let task = tokio::spawn(async move {
         while let Some(news) = rx.recv().await {
-            let result = match &news {
-                RecordingNews::Started { call_id, file, at } => store
-                    .recording_started(&NewRecording {
-                        call_id: call_id.clone(),
-                        file: file.to_string_lossy().into_owned(),
-                        started_at: *at,
-                        node_id: node_id.clone(),
-                    })
-                    .await
-                    .map(|_| ()),
-                // The finish says it again with the file's state; the alert is the metric
-                // and the log line the recorder wrote.
-                RecordingNews::Failed { .. } => Ok(()),
-                RecordingNews::Finished {
-                    call_id,
-                    outcome,
-                    at,
-                } => store
-                    .recording_finished(call_id, &finished(outcome, *at))
-                    .await
-                    .map(|_| ()),
-            };
+            let result = crate::store_retry::until_stored("recording", || async {
+                match &news {
+                    RecordingNews::Started { call_id, file, at } => store
+                        .recording_started(&NewRecording {
+                            call_id: call_id.clone(),
+                            file: file.to_string_lossy().into_owned(),
+                            started_at: *at,
+                            node_id: node_id.clone(),
+                        })
+                        .await
+                        .map(|_| ()),
+                    // The finish says it again with the file's state; the alert is the metric
+                    // and the log line the recorder wrote.
+                    RecordingNews::Failed { .. } => Ok(()),
+                    RecordingNews::Finished {
+                        call_id,
+                        outcome,
+                        at,
+                    } => store
+                        .recording_finished(call_id, &finished(outcome, *at))
+                        .await
+                        .map(|_| ()),
+                }
+            })
+            .await;
             if let Err(error) = result {
                 tracing::warn!(%error, "a recording was not stored");
             }

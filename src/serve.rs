@@ -6,8 +6,9 @@
 //!  media runtime ──MediaEvent──▶ engine task ──CallRecord──▶ record writer ──▶ SQLite/PostgreSQL
 //!  axum (health, metrics, API) ──▶ store
 //! ```
-//! On SIGTERM new calls get 503; calls in progress may finish for up to `DRAIN_LIMIT`, then are
-//! ended and recorded as interrupted; every record is flushed before the process exits 0.
+//! On SIGTERM new calls get 503; calls in progress may finish for up to the drain limit
+//! (`--drain-limit-seconds`), then are ended and recorded as interrupted; every record is
+//! flushed before the process exits 0. SIGHUP reloads the dialplan (`crate::reload`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -27,12 +28,12 @@ use crate::config::Settings;
 use crate::engine::targets::{parse_uri, TargetAddress, Targets};
 use crate::engine::{Engine, EngineConfig, LiveState, MediaCommand, Now, PromptIndex};
 use crate::net::rtp::MediaRuntime;
+use crate::net::sip_guard::SharedGuard;
 use crate::net::sip_transport::{self, SipTransport};
 use crate::presence::{self, PresenceWrite};
 use crate::web;
 use crate::web::{EngineLink, EngineRequest};
 
-const DRAIN_LIMIT: Duration = Duration::from_secs(30);
 const FLUSH_LIMIT: Duration = Duration::from_secs(30);
 /// The media runtime stops as soon as its channel closes; this only bounds a wedged one.
 const MEDIA_STOP_LIMIT: Duration = Duration::from_secs(5);
@@ -61,6 +62,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Tls(#[from] crate::net::tls_listeners::TlsListenError),
     #[error("public address {host:?} does not resolve to an IP address")]
     PublicAddress { host: String },
     #[error("city line {uri:?}: {reason}")]
@@ -92,7 +95,21 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
 
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
     let store = Store::connect(&settings.database_url).await?;
-    let (writer, writer_task) = RecordWriter::spawn(store.clone());
+    // Before anything reads today's records or takes a call: what a database outage left
+    // in the spool is stored, then the calls a crash cut are closed (`crash_safety`).
+    let recovered =
+        crate::crash_safety::recover(&store, &settings.spool_dir, &settings.node_id).await?;
+    tracing::info!(
+        spooled_entries_stored = recovered.replayed,
+        interrupted_calls_closed = recovered.closed,
+        "start-up recovery done"
+    );
+    crate::crash_safety::spawn_heartbeat(store.clone(), settings.node_id.clone());
+    let (writer, writer_task) = RecordWriter::spawn_with_spool(
+        store.clone(),
+        madoguchi_store::WriterConfig::default(),
+        recovered.spool,
+    );
 
     let (udp, tcp) = sip_transport::bind(settings.sip_listen)
         .await
@@ -115,9 +132,23 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         source,
     })?;
 
+    let mut tls = crate::net::tls_listeners::Listeners::bind(&settings).await?;
+
     let (public_host, media_ip) =
         public_address(settings.public_address.as_deref(), sip_addr).await?;
     let targets = resolve_targets(&settings).await?;
+    // A carrier trunk sends many INVITEs from one address: never limit it.
+    let mut sip_limits = settings.sip_limits.clone();
+    for trunk in targets.destinations() {
+        sip_limits.trust(madoguchi_sip::guard::Network::host(trunk.ip()));
+    }
+    let trusted: Vec<String> = sip_limits
+        .guard
+        .exempt
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    tracing::info!(?trusted, "SIP sources trusted by the flood guard");
     let categories: Arc<[madoguchi_dialplan::Category]> = dialplan.categories().into();
     let counter_calendar = dialplan.calendar("counter").cloned();
     let report_settings = Arc::new(crate::reports::settings_from_dialplan(
@@ -155,6 +186,10 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         Arc::new(index),
     );
     engine.set_digest_algorithms(&settings.sip_digest);
+    engine.set_session_caps(sip_limits.caps.clone());
+    if let Some(addr) = tls.sip_addr() {
+        engine.set_sip_tls_port(addr.port());
+    }
     engine.set_directory(now(), presence::load_directory(&store).await?);
     let (bindings, last_status) = presence::load_restore(&store, Utc::now()).await?;
     tracing::info!(registrations = bindings.len(), "registrations restored");
@@ -174,6 +209,13 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             "recordings left open by a stop were repaired and closed as interrupted"
         );
     }
+    // Before the engine takes calls, so data past its retention is gone at once.
+    let _retention = crate::retention::spawn_daily(
+        store.clone(),
+        settings.recordings_dir.clone(),
+        settings.retention,
+        time_zone,
+    );
     let (recordings_writer, recordings_task) =
         crate::recordings::spawn_writer(store.clone(), settings.node_id.clone());
     let (requests_tx, requests) = mpsc::channel(256);
@@ -181,11 +223,19 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let (console_tx, _) = broadcast::channel(CONSOLE_EVENTS);
     spawn_directory_refresh(store.clone(), requests_tx.clone());
 
-    let (transport, inbound) = SipTransport::start(udp, tcp);
+    let (transport, inbound) = SipTransport::start(udp, tcp, SharedGuard::new(sip_limits.guard));
+    tls.start_sip(transport.tls());
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let (media_events_tx, media_events) = mpsc::unbounded_channel();
+    let prompts = Arc::new(prompts);
+    let reload = crate::reload::spawn(
+        settings.dialplan.clone(),
+        Arc::clone(&prompts),
+        media_tx.downgrade(),
+        requests_tx.clone(),
+    );
     let media = MediaRuntime::new(
-        Arc::new(prompts),
+        prompts,
         sip_addr.ip(),
         settings.rtp_ports.clone(),
         media_events_tx,
@@ -222,7 +272,12 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     // SIP over WebSocket (/ws/sip) hands its connections to the SIP transport.
     .layer(axum::Extension(transport.websockets()))
     // The reports over HTTP use the dialplan's titles, targets and wrap-ups, as the CLI does.
-    .layer(axum::Extension(report_settings));
+    .layer(axum::Extension(report_settings))
+    // POST /api/v1/admin/reload asks the reload task.
+    .layer(axum::Extension(reload))
+    // Pages of these origins may send what the CSRF check lets through (`web::csrf`).
+    .layer(axum::Extension(settings.web_origins.clone()));
+    let https_task = tls.serve_https(app.clone());
     let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
         // The peer address keys the sign-in throttle per login and address.
@@ -235,7 +290,10 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     });
 
     // The one line scripts and tests wait for: the engine is taking calls.
-    println!("madoguchi ready sip={sip_addr} http={http_addr}");
+    println!(
+        "madoguchi ready sip={sip_addr} http={http_addr}{}",
+        tls.ready_fields()
+    );
     tracing::info!(%sip_addr, %http_addr, node = %settings.node_id, city_line = ?settings.city_line, "madoguchi ready");
 
     run_engine(
@@ -251,12 +309,16 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             recordings: recordings_writer,
             live: live_tx,
             console: console_tx,
+            drain_limit: settings.drain_limit,
         },
     )
     .await;
 
     let _ = stop_http_tx.send(());
     let _ = http_task.await;
+    if let Some(https) = https_task {
+        https.abort();
+    }
     // The engine's end closed the media channel, so the media runtime is ending too.
     media_thread.stop(MEDIA_STOP_LIMIT).await;
     // The recorder closed its files with the media runtime; their ends reach the store.
@@ -274,6 +336,12 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         Ok(report) => {
             for record in &report.rejected {
                 tracing::error!(call = %record.id, "the database refused this call record");
+            }
+            if report.stats.spooled > 0 {
+                tracing::warn!(
+                    spooled = report.stats.spooled,
+                    "the database is away: call records wait in the spool and are stored at the next start"
+                );
             }
             tracing::info!(
                 written = report.stats.written,
@@ -300,6 +368,8 @@ struct EngineIo {
     recordings: mpsc::UnboundedSender<crate::engine::RecordingNews>,
     live: watch::Sender<Arc<LiveState>>,
     console: broadcast::Sender<Arc<ConsoleEvent>>,
+    /// How long calls may go on after SIGTERM.
+    drain_limit: Duration,
 }
 
 /// The engine task: the only owner of the core. Feeds it, drains it, until drained.
@@ -328,7 +398,7 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
             Some(()) = terminate.recv(), if drain_deadline.is_none() => {
                 tracing::info!(active = engine.active_calls(), "SIGTERM: refusing new calls, draining");
                 engine.begin_drain();
-                drain_deadline = Some(tokio::time::Instant::now() + DRAIN_LIMIT);
+                drain_deadline = Some(tokio::time::Instant::now() + io.drain_limit);
             }
             _ = sleep_until_opt(drain_deadline) => engine.interrupt_all(now()),
             _ = live_tick.tick() => {
@@ -343,11 +413,15 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
                     .increment(failures.saturating_sub(exported_auth_failures));
                 exported_auth_failures = failures;
                 metrics::gauge!("madoguchi_active_calls").set(engine.active_calls() as f64);
+                metrics::gauge!("madoguchi_sip_guard_sources").set(io.transport.guard().tracked_sources() as f64);
                 export_live_gauges(&engine.live(now()));
             }
         }
         while let Some(transmit) = engine.poll_transmit() {
             io.transport.send(transmit);
+        }
+        while let Some(source) = engine.poll_auth_failure() {
+            io.transport.guard().auth_failed(source);
         }
         // Before the media commands: a recording's start is stored before its end can be.
         while let Some(news) = engine.poll_recording() {
@@ -355,6 +429,10 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
         }
         while let Some(command) = engine.poll_media() {
             let _ = io.media.send(command);
+        }
+        // Before the records: a call's "opened" note must reach the journal before its end.
+        while let Some(open) = engine.poll_opened() {
+            io.writer.opened(open);
         }
         while let Some(record) = engine.poll_record() {
             metrics::counter!("madoguchi_calls_total", "disposition" => record.disposition.as_str()).increment(1);
@@ -430,6 +508,13 @@ fn handle_request(engine: &mut Engine, request: EngineRequest) {
             let _ = reply.send(engine.recording_request(now(), &call_id, login.as_deref(), action));
         }
         EngineRequest::Directory(entries) => engine.set_directory(now(), entries),
+        EngineRequest::Reload {
+            dialplan,
+            prompts,
+            reply,
+        } => {
+            let _ = reply.send(engine.replace_dialplan(dialplan, prompts, now()));
+        }
         EngineRequest::ReserveConsoleLeg { reply } => {
             let _ = reply.send(engine.reserve_console_leg());
         }
@@ -656,5 +741,9 @@ fn export_sip_stats(stats: &SipStats, exported: &mut SipStats) {
             .retransmissions
             .saturating_sub(exported.retransmissions),
     );
+    for (cap, count) in &stats.refused {
+        let delta = count.saturating_sub(exported.refused.get(cap).copied().unwrap_or(0));
+        metrics::counter!("madoguchi_sip_refused_total", "reason" => *cap).increment(delta);
+    }
     *exported = stats.clone();
 }

@@ -139,8 +139,10 @@ async fn a_jssip_phone_registers_over_websocket_and_answers_a_queue_call_with_au
         .await
         .expect("the bundle is made");
     let center = Center::with_operators(&[LOGIN]);
-    let engine = center.start(&[]);
     let page = serve_page(bundle).await;
+    // The page comes from a port of its own: the engine must trust that origin for /ws/sip.
+    let origin = page.trim_end_matches('/').to_owned();
+    let engine = center.start(&["--web-origin".to_owned(), origin]);
 
     let scratch = tempfile::tempdir().expect("a scratch folder");
     let microphone = scratch.path().join("operator.wav");

@@ -135,6 +135,8 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
     let queues = engine
         .queues
         .ids()
+        // A queue a reload removed shows while callers still wait in it.
+        .filter(|id| !engine.queues.is_retired(*id) || !engine.acd.waiting(*id).is_empty())
         .map(|id| {
             let name = engine.queues.name(id).to_owned();
             let label = engine.dialplan.queue(&name).and_then(|q| q.label.clone());

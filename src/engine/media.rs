@@ -121,6 +121,19 @@ pub enum MediaCommand {
     Unmonitor {
         supervisor: LegId,
     },
+    /// Play prompts from this cache from now on (a dialplan reload). It holds every id the
+    /// one before held, so playbacks in progress go on; sent before any `Play` of a new id.
+    UsePrompts(SharedPrompts),
+}
+
+/// A prompt cache shared with the media shell; two are equal when they are the same cache.
+#[derive(Debug, Clone)]
+pub struct SharedPrompts(pub std::sync::Arc<madoguchi_prompts::PromptCache>);
+
+impl PartialEq for SharedPrompts {
+    fn eq(&self, other: &SharedPrompts) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// What the store learns of recordings: `Started` and `Failed` from the engine's

@@ -12,7 +12,8 @@
 //!   set_directory / restore / request_status / transfer   from the store and the API
 //! ```
 //! and after every input drains `poll_transmit()` (SIP to send), `poll_media()` (commands for
-//! the RTP shell), `poll_record()` (finished call records), `poll_history()` (operator state
+//! the RTP shell), `poll_opened()` (calls that arrived, for the crash journal),
+//! `poll_record()` (finished call records), `poll_history()` (operator state
 //! changes) and `poll_registration()` (bindings to persist) until each is empty.
 //! Time is [`Now`]: the monotonic instant for timers and the wall time for the calendar.
 //!
@@ -27,6 +28,7 @@ pub mod media;
 mod monitor;
 pub mod operators;
 mod queues;
+mod reload;
 pub mod targets;
 
 use std::cmp::Reverse;
@@ -43,7 +45,7 @@ use madoguchi_sip::{
     Binding, BindingSource, Endpoint, EndpointConfig, LegId, RegistrarEvent, SipCredentials,
     SipEvent, SipStats, Transmit, Transport,
 };
-use madoguchi_store::{CallRecord, WrapUp};
+use madoguchi_store::{CallRecord, OpenCall, WrapUp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -52,11 +54,12 @@ use call::{AcdRequest, Call, CallInput, CallOutput, ConsoleRing, Ctx, PeerEvent,
 pub use clock::Now;
 use console::{Console, ConsoleEvent};
 pub use live::{Counters, LiveState};
-pub use media::{MediaCommand, MediaEvent, RecordingNews, RecordingOutcome};
+pub use media::{MediaCommand, MediaEvent, RecordingNews, RecordingOutcome, SharedPrompts};
 pub use monitor::{MonitorError, MonitorRequest};
 use operators::Operators;
 pub use operators::{DirectoryEntry, OperatorError, OperatorHistory, StatusRequest};
 use queues::Queues;
+pub use reload::ReloadSummary;
 pub use targets::Targets;
 
 /// What a draining engine asks callers' trunks to wait before trying again.
@@ -119,8 +122,12 @@ pub enum TransferError {
 
 pub struct Engine {
     sip: Endpoint,
+    /// The dialplan new calls follow, and its prompts.
     dialplan: Arc<Dialplan>,
     prompts: Arc<PromptIndex>,
+    /// Calls that started before the last reload, by caller leg: each finishes under the
+    /// dialplan and prompts it started with (`reload.rs`).
+    pinned: HashMap<LegId, (Arc<Dialplan>, Arc<PromptIndex>)>,
     targets: Targets,
     calls: HashMap<LegId, Call>,
     /// Second legs (operator phones, transfer targets) → the caller leg whose call owns them.
@@ -142,6 +149,9 @@ pub struct Engine {
     /// `poll_timeout` O(1) with thousands of calls.
     call_timers: BinaryHeap<Reverse<(Instant, LegId)>>,
     media_out: VecDeque<MediaCommand>,
+    /// Calls that arrived, for the open-call journal (crash safety): each goes out before
+    /// its record.
+    opened: VecDeque<OpenCall>,
     records: VecDeque<CallRecord>,
     history: VecDeque<OperatorHistory>,
     wrap_ups: VecDeque<WrapUp>,
@@ -154,6 +164,8 @@ pub struct Engine {
     live_changed: bool,
     /// REGISTERs with a wrong password (exported as a metric by the shell).
     auth_failures: u64,
+    /// Where those came from, for the shell's flood guard (drained by `poll_auth_failure`).
+    auth_failure_sources: VecDeque<IpAddr>,
     rng: StdRng,
     media_ip: IpAddr,
     node_id: String,
@@ -170,6 +182,7 @@ impl Engine {
             sip: Endpoint::new(config.sip, sip_seed),
             dialplan,
             prompts,
+            pinned: HashMap::new(),
             targets: config.targets,
             calls: HashMap::new(),
             owners: HashMap::new(),
@@ -183,6 +196,7 @@ impl Engine {
             deferred: VecDeque::new(),
             call_timers: BinaryHeap::new(),
             media_out: VecDeque::new(),
+            opened: VecDeque::new(),
             records: VecDeque::new(),
             history: VecDeque::new(),
             wrap_ups: VecDeque::new(),
@@ -194,6 +208,7 @@ impl Engine {
             board: board::Board::new(config.service_level),
             live_changed: true,
             auth_failures: 0,
+            auth_failure_sources: VecDeque::new(),
             rng,
             media_ip: config.media_ip,
             node_id: config.node_id,
@@ -325,6 +340,12 @@ impl Engine {
         self.media_out.pop_front()
     }
 
+    /// Calls that arrived since the last poll, to journal as open before their records
+    /// (drain it before `poll_record`).
+    pub fn poll_opened(&mut self) -> Option<OpenCall> {
+        self.opened.pop_front()
+    }
+
     pub fn poll_record(&mut self) -> Option<CallRecord> {
         self.records.pop_front()
     }
@@ -364,9 +385,24 @@ impl Engine {
         self.auth_failures
     }
 
+    /// The address of each refused digest, for the flood guard's temporary blocks.
+    pub fn poll_auth_failure(&mut self) -> Option<IpAddr> {
+        self.auth_failure_sources.pop_front()
+    }
+
+    /// Caps on dialogs and transactions per source and in total (503 beyond them).
+    pub fn set_session_caps(&mut self, caps: madoguchi_sip::SessionCaps) {
+        self.sip.set_caps(caps);
+    }
+
     /// The start (in UTC) and the date of the hotline's local day containing `at`.
     pub fn local_midnight(&self, at: DateTime<Utc>) -> (DateTime<Utc>, chrono::NaiveDate) {
         live::local_midnight(&self.dialplan, at)
+    }
+
+    /// The port of the SIP-over-TLS listener, named in Via and Contact on TLS.
+    pub fn set_sip_tls_port(&mut self, port: u16) {
+        self.sip.set_tls_port(port);
     }
 
     /// The digest algorithms REGISTER challenges offer, in order.
@@ -534,9 +570,12 @@ impl Engine {
         live::snapshot(self, now)
     }
 
-    /// From now on new calls are refused with 503 and Retry-After; calls in progress go on.
+    /// From now on new calls are refused with 503 and Retry-After, and so are OPTIONS probes
+    /// outside a call (trunks fail over); calls in progress go on, REGISTERs are still taken.
     pub fn begin_drain(&mut self) {
         self.draining = true;
+        // The constant is a number: parsing it cannot fail.
+        self.sip.set_unavailable(RETRY_AFTER_SECONDS.parse().ok());
     }
 
     /// Ends every call still up (shutdown deadline): BYE to the caller, record as interrupted.
@@ -576,6 +615,14 @@ impl Engine {
                 ..
             } => {
                 let id = self.new_call_id();
+                self.opened.push_back(OpenCall {
+                    id: id.clone(),
+                    node_id: self.node_id.clone(),
+                    sip_call_id: call_id.clone(),
+                    caller: from_user.clone(),
+                    called: to_user.clone(),
+                    arrived_at: now.wall,
+                });
                 let feature = self.dialplan.features().feature(&to_user);
                 let call = Call::new(
                     now,
@@ -675,7 +722,10 @@ impl Engine {
                 }
             }
             SipEvent::Registration(event) => self.registration(now, event),
-            SipEvent::AuthFailed { .. } => self.auth_failures += 1,
+            SipEvent::AuthFailed { source, .. } => {
+                self.auth_failures += 1;
+                self.auth_failure_sources.push_back(source.ip());
+            }
             SipEvent::HangupCompleted { .. } | SipEvent::LegTerminated { .. } => {}
         }
     }
@@ -907,9 +957,13 @@ impl Engine {
         let mut new_leg = || sip.reserve_leg();
         let rng = &mut self.rng;
         let mut draw = || rng.gen::<f64>();
+        let (dialplan, prompts) = match self.pinned.get(&leg) {
+            Some((dialplan, prompts)) => (dialplan, prompts),
+            None => (&self.dialplan, &self.prompts),
+        };
         let mut ctx = Ctx {
-            prompts: &self.prompts,
-            dialplan: &self.dialplan,
+            prompts,
+            dialplan,
             targets: &self.targets,
             new_leg: &mut new_leg,
             draw: &mut draw,
@@ -931,6 +985,7 @@ impl Engine {
             if let Some(call) = self.calls.remove(&leg) {
                 self.by_call_id.remove(call.id());
             }
+            self.pinned.remove(&leg);
             self.offers.retain(|_, owner| *owner != leg);
             self.live_changed = true;
         }
@@ -1124,6 +1179,8 @@ fn unix_secs(wall: DateTime<Utc>) -> u64 {
 
 #[cfg(test)]
 mod console_tests;
+#[cfg(test)]
+mod journal_tests;
 #[cfg(test)]
 mod monitor_tests;
 #[cfg(test)]

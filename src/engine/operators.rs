@@ -141,6 +141,11 @@ impl Operators {
         self.seats.get(id.0 as usize).map(|s| s.login.as_str())
     }
 
+    /// The role the directory gave `id` (agent, manager or admin).
+    pub fn role(&self, id: OperatorId) -> Option<&str> {
+        self.seats.get(id.0 as usize).map(|s| s.role.as_str())
+    }
+
     pub fn ids(&self) -> impl Iterator<Item = OperatorId> + '_ {
         self.ids.values().copied()
     }

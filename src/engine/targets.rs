@@ -98,6 +98,11 @@ impl Targets {
         self.by_setting.insert(setting.to_owned(), address);
     }
 
+    /// Where every configured target is reached (the trunk the flood guard trusts).
+    pub fn destinations(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.by_setting.values().map(|address| address.destination)
+    }
+
     /// The address of a dialplan target; `None` when its setting is not configured.
     pub fn address(&self, dialplan: &Dialplan, target: &str) -> Option<&TargetAddress> {
         let setting = &dialplan.target(target)?.setting;

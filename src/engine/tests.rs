@@ -267,6 +267,25 @@ fn a_draining_engine_refuses_new_calls_with_503_and_records_them() {
 }
 
 #[test]
+fn a_draining_engine_answers_options_outside_a_call_with_503_and_retry_after() {
+    let mut h = Harness::at(jst(2026, 11, 25, 10, 0));
+    let mut probe = Caller::new(1);
+    h.sip(&probe.request("OPTIONS", 1, "", false));
+    assert!(h.last_response(200).contains("Allow:"));
+    h.engine.begin_drain();
+    h.sip(&probe.request("OPTIONS", 2, "", false));
+    assert!(h.last_response(503).contains("Retry-After: 30"));
+}
+
+#[test]
+fn a_draining_engine_still_answers_options_within_a_call() {
+    let (mut h, mut caller, _leg) = answered_call(jst(2026, 11, 25, 10, 0));
+    h.engine.begin_drain();
+    h.sip(&caller.request("OPTIONS", 2, "", false));
+    assert!(!h.statuses().contains(&503), "{:?}", h.statuses());
+}
+
+#[test]
 fn interrupting_ends_every_call_with_a_record() {
     let (mut h, _caller, _leg) = answered_call(jst(2026, 11, 25, 10, 0));
     let mut ringing = Caller::new(2);

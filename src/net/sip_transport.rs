@@ -2,7 +2,9 @@
 //!
 //! Inbound datagrams, framed TCP messages and WebSocket messages go to the engine task through
 //! one bounded channel (a flood fills it and is dropped at the socket, counted, instead of
-//! growing memory). Outbound messages go out on UDP, on the TCP connection to that peer
+//! growing memory). Before that, the flood guard ([`super::sip_guard`]) drops what one source
+//! sends beyond its rate limits, and everything from a blocked source or a scanner.
+//! Outbound messages go out on UDP, on the TCP connection to that peer
 //! (opened if needed), or on the WebSocket that peer opened (never opened by us).
 
 use std::collections::HashMap;
@@ -16,6 +18,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
+use super::sip_guard::SharedGuard;
+use super::sip_tls::SipTlsHub;
 use super::ws_sip::WsSipHub;
 
 /// What the transports hand the engine task.
@@ -38,6 +42,8 @@ pub enum Inbound {
 /// Messages waiting for the engine; beyond this the socket readers drop and count.
 const INBOUND_QUEUE: usize = 16_384;
 const MAX_DATAGRAM: usize = 65_535;
+/// Bytes of datagrams the kernel may hold for the UDP reader (about 10,000 INVITEs).
+const UDP_RECEIVE_BUFFER: usize = 8 << 20;
 const ACCEPT_BACKOFF: std::time::Duration = std::time::Duration::from_millis(100);
 
 type Connections = Arc<Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>>>;
@@ -47,7 +53,11 @@ pub struct SipTransport {
     udp: Arc<UdpSocket>,
     connections: Connections,
     websockets: WsSipHub,
+    tls: SipTlsHub,
     inbound: mpsc::Sender<Inbound>,
+    /// Asked about every UDP datagram and TCP message before it may take a place in the
+    /// engine's queue, so one source's flood cannot fill it ([`super::sip_guard`]).
+    guard: SharedGuard,
 }
 
 /// Binds UDP and TCP on the same address; with port 0 both get the same free port.
@@ -55,6 +65,12 @@ pub async fn bind(addr: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
     let mut last_error = None;
     for _ in 0..20 {
         let udp = UdpSocket::bind(addr).await?;
+        // Under a flood the reader is sometimes descheduled for a few milliseconds; a large
+        // kernel buffer absorbs that so a phone's datagram is not lost before the guard sees
+        // it (Linux caps the size at net.core.rmem_max).
+        if let Err(error) = socket2::SockRef::from(&udp).set_recv_buffer_size(UDP_RECEIVE_BUFFER) {
+            tracing::debug!(%error, "cannot enlarge the SIP receive buffer");
+        }
         let local = udp.local_addr()?;
         match TcpListener::bind(local).await {
             Ok(tcp) => return Ok((udp, tcp)),
@@ -67,13 +83,19 @@ pub async fn bind(addr: SocketAddr) -> io::Result<(UdpSocket, TcpListener)> {
 
 impl SipTransport {
     /// Starts the socket readers; returns the handle for sending and the inbound queue.
-    pub fn start(udp: UdpSocket, tcp: TcpListener) -> (SipTransport, mpsc::Receiver<Inbound>) {
+    pub fn start(
+        udp: UdpSocket,
+        tcp: TcpListener,
+        guard: SharedGuard,
+    ) -> (SipTransport, mpsc::Receiver<Inbound>) {
         let (inbound, receiver) = mpsc::channel(INBOUND_QUEUE);
         let transport = SipTransport {
             udp: Arc::new(udp),
             connections: Arc::default(),
-            websockets: WsSipHub::new(inbound.clone()),
+            websockets: WsSipHub::new(inbound.clone(), guard.clone()),
+            tls: SipTlsHub::new(inbound.clone(), guard.clone()),
             inbound,
+            guard,
         };
         tokio::spawn(transport.clone().read_udp());
         tokio::spawn(transport.clone().accept_tcp(tcp));
@@ -93,7 +115,18 @@ impl SipTransport {
             }
             Transport::Tcp => self.send_tcp(transmit.destination, transmit.payload),
             Transport::Ws => self.websockets.send(transmit.destination, transmit.payload),
+            Transport::Tls => self.tls.send(transmit.destination, transmit.payload),
         }
+    }
+
+    /// The SIP-over-TLS connections, for the `--sip-tls-listen` listener ([`super::sip_tls`]).
+    pub fn tls(&self) -> SipTlsHub {
+        self.tls.clone()
+    }
+
+    /// The flood guard, for the engine task's failed digests and other readers.
+    pub fn guard(&self) -> SharedGuard {
+        self.guard.clone()
     }
 
     /// The SIP WebSockets, for the HTTP server's `/ws/sip` ([`super::ws_sip::upgrade`]).
@@ -132,6 +165,9 @@ impl SipTransport {
         loop {
             match self.udp.recv_from(&mut buf).await {
                 Ok((len, source)) => {
+                    if !self.guard.admit(source.ip(), &buf[..len]) {
+                        continue;
+                    }
                     if self
                         .inbound
                         .try_send(Inbound::Message {
@@ -199,6 +235,9 @@ impl SipTransport {
                         // TCP peers never retransmit (RFC 3261 §17): wait for room
                         // in the queue rather than drop, slowing this connection only.
                         Ok(Some(StreamItem::Message(message))) => {
+                            if !transport.guard.admit(peer.ip(), &message) {
+                                continue;
+                            }
                             let message = Inbound::Message {
                                 transport: Transport::Tcp,
                                 source: peer,

@@ -20,13 +20,15 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::ConnectInfo;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use madoguchi_sip::Transport;
 use tokio::sync::mpsc;
 
+use super::sip_guard::SharedGuard;
 use super::sip_transport::Inbound;
+use crate::web::{origin_allowed, TrustedOrigins};
 
 /// The WebSocket subprotocol of SIP (RFC 7118 §4); a handshake without it is refused.
 pub const SUBPROTOCOL: &str = "sip";
@@ -40,13 +42,16 @@ type Writers = Arc<Mutex<HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>>>;
 pub struct WsSipHub {
     writers: Writers,
     inbound: mpsc::Sender<Inbound>,
+    /// The same flood guard as UDP and TCP: one source's flood or a scanner is dropped here.
+    guard: SharedGuard,
 }
 
 impl WsSipHub {
-    pub(super) fn new(inbound: mpsc::Sender<Inbound>) -> WsSipHub {
+    pub(super) fn new(inbound: mpsc::Sender<Inbound>, guard: SharedGuard) -> WsSipHub {
         WsSipHub {
             writers: Writers::default(),
             inbound,
+            guard,
         }
     }
 
@@ -82,6 +87,9 @@ impl WsSipHub {
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                     };
+                    if !self.guard.admit(peer.ip(), &payload) {
+                        continue;
+                    }
                     let message = Inbound::Message {
                         transport: Transport::Ws,
                         source: peer,
@@ -130,15 +138,26 @@ fn frame(payload: Vec<u8>) -> Message {
     }
 }
 
-/// `GET /ws/sip`: the WebSocket handshake with the `sip` subprotocol.
+/// `GET /ws/sip`: the WebSocket handshake with the `sip` subprotocol. A browser page of
+/// another site (its `Origin` neither this server nor a `--web-origin`) is refused (403):
+/// it could otherwise guess operators' SIP passwords from inside the city's network.
 pub async fn upgrade(
     upgrade: WebSocketUpgrade,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    trusted: Option<Extension<TrustedOrigins>>,
     hub: Option<Extension<WsSipHub>>,
 ) -> Response {
     let Some(Extension(hub)) = hub else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
+    if !origin_allowed(&headers, trusted.as_ref().map(|Extension(t)| t)) {
+        return (
+            StatusCode::FORBIDDEN,
+            "SIP over WebSocket is open to this server's pages only\n",
+        )
+            .into_response();
+    }
     let upgrade = upgrade
         .protocols([SUBPROTOCOL])
         .max_message_size(MAX_MESSAGE)

@@ -57,7 +57,8 @@ use super::AppState;
         super::monitor::start,
         super::monitor::switch,
         super::monitor::stop,
-        super::audit::audit_log
+        super::audit::audit_log,
+        super::reload::reload
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -138,6 +139,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
                 .delete(super::monitor::stop),
         )
         .route("/audit", get(super::audit::audit_log))
+        .route("/admin/reload", post(super::reload::reload))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::auth::require_auth,
@@ -193,9 +195,10 @@ pub(super) fn error(status: StatusCode, message: impl Into<String>) -> Response 
     responses((status = 200, body = CallPage), (status = 400, body = ApiError),
         (status = 403, body = ApiError)))]
 async fn list_calls(
-    _manager: super::auth::ManagerOrAdmin,
+    super::auth::ManagerOrAdmin(caller): super::auth::ManagerOrAdmin,
     State(state): State<AppState>,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    peer: super::audit::Peer,
 ) -> Response {
     let Query(params) = match params {
         Ok(params) => params,
@@ -222,13 +225,34 @@ async fn list_calls(
         ..CallQuery::default()
     };
     match state.store.list_calls(&query).await {
-        Ok(result) => Json(CallPage {
-            page,
-            per_page,
-            total: result.total,
-            calls: result.items,
-        })
-        .into_response(),
+        Ok(result) => {
+            // The records hold caller numbers: a page that shows any is an audited access.
+            if !result.items.is_empty() {
+                let detail = format!(
+                    "page={page} per_page={per_page} calls={}",
+                    result.items.len()
+                );
+                let audited = super::audit::record_access(
+                    &state,
+                    &caller,
+                    &peer,
+                    madoguchi_store::audit::actions::CALL_LIST,
+                    None,
+                    Some(detail),
+                )
+                .await;
+                if let Err(refused) = audited {
+                    return refused;
+                }
+            }
+            Json(CallPage {
+                page,
+                per_page,
+                total: result.total,
+                calls: result.items,
+            })
+            .into_response()
+        }
         Err(err) => {
             tracing::warn!(error = %err, "listing calls failed");
             error(StatusCode::SERVICE_UNAVAILABLE, "store unavailable")

@@ -265,6 +265,7 @@ pub async fn get_classification(
     caller: Authenticated,
     State(state): State<AppState>,
     Path(call_id): Path<String>,
+    peer: super::audit::Peer,
 ) -> Response {
     // Agents read the classifications of the calls they took (the access matrix test found
     // this open); the call in progress has no record yet and no classification either.
@@ -283,7 +284,24 @@ pub async fn get_classification(
         }
     }
     match state.store.classification(&call_id).await {
-        Ok(Some(found)) => Json(found).into_response(),
+        Ok(Some(found)) => {
+            // The note is personal data; category and outcome alone are not.
+            if found.note.is_some() {
+                let audited = super::audit::record_access(
+                    &state,
+                    &caller,
+                    &peer,
+                    madoguchi_store::audit::actions::CLASSIFICATION_VIEW,
+                    Some(&call_id),
+                    None,
+                )
+                .await;
+                if let Err(refused) = audited {
+                    return refused;
+                }
+            }
+            Json(found).into_response()
+        }
         Ok(None) => error(StatusCode::NOT_FOUND, "this call has no classification"),
         Err(e) => store_unavailable(&e),
     }
@@ -362,7 +380,11 @@ pub struct OwnCalls {
 /// each with its classification status.
 #[utoipa::path(get, path = "/api/v1/agents/me/calls",
     responses((status = 200, body = OwnCalls), (status = 401, body = ApiError)))]
-pub async fn my_calls(State(state): State<AppState>, caller: Authenticated) -> Response {
+pub async fn my_calls(
+    State(state): State<AppState>,
+    caller: Authenticated,
+    peer: super::audit::Peer,
+) -> Response {
     let today = Utc::now().with_timezone(&state.time_zone).date_naive();
     let local_start = |date: chrono::NaiveDate| {
         date.and_hms_opt(0, 0, 0)
@@ -387,6 +409,22 @@ pub async fn my_calls(State(state): State<AppState>, caller: Authenticated) -> R
         Ok(page) => page,
         Err(e) => return store_unavailable(&e),
     };
+    if !page.items.is_empty() {
+        // The operator's own calls, but with the callers' numbers: audited like any list.
+        let detail = format!("own calls={}", page.items.len());
+        let audited = super::audit::record_access(
+            &state,
+            &caller,
+            &peer,
+            madoguchi_store::audit::actions::CALL_LIST,
+            None,
+            Some(detail),
+        )
+        .await;
+        if let Err(refused) = audited {
+            return refused;
+        }
+    }
     let ids: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
     let mut filed = match state.store.classifications(&ids).await {
         Ok(found) => found,

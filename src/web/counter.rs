@@ -291,6 +291,7 @@ pub async fn list_cases(
     State(state): State<AppState>,
     caller: Authenticated,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    peer: super::audit::Peer,
 ) -> Response {
     let Query(params) = match params {
         Ok(params) => params,
@@ -347,6 +348,23 @@ pub async fn list_cases(
         Ok(listed) => listed,
         Err(e) => return store_unavailable(&e),
     };
+    // Notes are personal data: a page showing any is an audited access.
+    let notes = listed.items.iter().filter(|c| c.note.is_some()).count();
+    if notes > 0 {
+        let detail = format!("page={page} per_page={per_page} notes={notes}");
+        let audited = super::audit::record_access(
+            &state,
+            &caller,
+            &peer,
+            madoguchi_store::audit::actions::COUNTER_LIST,
+            None,
+            Some(detail),
+        )
+        .await;
+        if let Err(refused) = audited {
+            return refused;
+        }
+    }
     Json(CasePage {
         page,
         per_page,
@@ -378,13 +396,30 @@ pub async fn get_case(
     State(state): State<AppState>,
     caller: Authenticated,
     Path(id): Path<String>,
+    peer: super::audit::Peer,
 ) -> Response {
     match state.store.counter_case(&id).await {
         Ok(Some(case)) if !caller.is_manager() && case.staff != caller.login => error(
             StatusCode::FORBIDDEN,
             "agents see only the cases they recorded",
         ),
-        Ok(Some(case)) => Json(CaseView::of(case, &state.counter)).into_response(),
+        Ok(Some(case)) => {
+            if case.note.is_some() {
+                let audited = super::audit::record_access(
+                    &state,
+                    &caller,
+                    &peer,
+                    madoguchi_store::audit::actions::COUNTER_VIEW,
+                    Some(&case.id),
+                    None,
+                )
+                .await;
+                if let Err(refused) = audited {
+                    return refused;
+                }
+            }
+            Json(CaseView::of(case, &state.counter)).into_response()
+        }
         Ok(None) => error(StatusCode::NOT_FOUND, "no such counter case"),
         Err(e) => store_unavailable(&e),
     }

@@ -72,6 +72,12 @@ pub enum EngineRequest {
         request: crate::engine::MonitorRequest,
         reply: oneshot::Sender<Result<(), crate::engine::MonitorError>>,
     },
+    /// Put a checked dialplan and its prompts in force for new calls (`crate::reload`).
+    Reload {
+        dialplan: Arc<madoguchi_dialplan::Dialplan>,
+        prompts: Arc<crate::engine::PromptIndex>,
+        reply: oneshot::Sender<crate::engine::ReloadSummary>,
+    },
     /// Start, pause or resume a call's recording (`login`: its operator; None: a manager).
     Recording {
         call_id: String,

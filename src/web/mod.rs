@@ -10,6 +10,7 @@ mod classification;
 mod console;
 mod counter;
 mod counter_hours;
+mod csrf;
 mod faq;
 mod faq_editions;
 mod live;
@@ -17,7 +18,9 @@ mod login_throttle;
 mod monitor;
 mod recording_control;
 mod recordings;
+mod reload;
 mod reports;
+mod security_headers;
 mod staffing;
 
 use std::net::SocketAddr;
@@ -35,7 +38,9 @@ use tokio::sync::broadcast;
 pub use auth::AuthState;
 pub use classification::ComplaintFiled;
 pub use counter_hours::CounterDesk;
+pub use csrf::{origin_allowed, TrustedOrigins};
 pub use live::{EngineLink, EngineRequest};
+pub use security_headers::served_over_https;
 pub use staffing::QueueWrapUps;
 
 #[derive(Clone)]
@@ -67,17 +72,13 @@ pub fn router(state: AppState) -> Router {
         .route("/ws/sip", get(crate::net::ws_sip::upgrade))
         .nest("/api/v1", api::router(&state))
         .merge(assets::router())
-        .layer(axum::middleware::map_response(nosniff))
+        // Inside the headers layer, so a refusal carries the headers too.
+        .layer(axum::middleware::from_fn(csrf::same_origin_only))
+        // nosniff, no framing, no caching of API data: see `security_headers`.
+        .layer(axum::middleware::from_fn(
+            security_headers::security_headers,
+        ))
         .with_state(state)
-}
-
-/// Every answer, JSON and errors included, forbids MIME sniffing (the pages set it too).
-async fn nosniff(mut response: axum::response::Response) -> axum::response::Response {
-    response.headers_mut().insert(
-        axum::http::header::X_CONTENT_TYPE_OPTIONS,
-        axum::http::HeaderValue::from_static("nosniff"),
-    );
-    response
 }
 
 async fn metrics(axum::extract::State(state): axum::extract::State<AppState>) -> String {

@@ -33,6 +33,8 @@ pub struct Options {
     pub dialplan: Option<PathBuf>,
     pub database_url: Option<String>,
     pub extra_args: Vec<String>,
+    /// RUST_LOG of the engine; default `info,madoguchi=debug`.
+    pub rust_log: Option<String>,
 }
 
 pub struct EngineProcess {
@@ -43,6 +45,8 @@ pub struct EngineProcess {
     stderr_path: PathBuf,
     /// An API token of the admin [`TEST_ADMIN`], sent by `get`, `http_get` and `http_post`.
     pub token: String,
+    /// The ready line after `madoguchi ready ` (`sip=… http=…`, `https=…` …).
+    ready: String,
 }
 
 /// The admin every engine under test gets, so the helpers can call the authenticated API.
@@ -164,7 +168,13 @@ impl EngineProcess {
             .arg(dialplan)
             .args(["--rtp-ports", "30000-39999"])
             .args(&options.extra_args)
-            .env("RUST_LOG", "info,madoguchi=debug")
+            .env(
+                "RUST_LOG",
+                options
+                    .rust_log
+                    .as_deref()
+                    .unwrap_or("info,madoguchi=debug"),
+            )
             .current_dir(dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -210,7 +220,17 @@ impl EngineProcess {
             dir,
             stderr_path,
             token,
+            ready,
         }
+    }
+
+    /// The address the ready line gives for `name` (`https`, `sip_tls` …), if any.
+    pub fn listening(&self, name: &str) -> Option<SocketAddr> {
+        let prefix = format!("{name}=");
+        self.ready
+            .split_whitespace()
+            .find_map(|part| part.strip_prefix(prefix.as_str()))
+            .and_then(|addr| addr.parse().ok())
     }
 
     pub fn log(&self) -> String {
@@ -326,8 +346,10 @@ impl HttpResponse {
     }
 }
 
-/// One HTTP/1.1 request with exactly the `headers` given (no automatic token) and an
-/// optional JSON body.
+/// One HTTP/1.1 request with the `headers` given (no automatic token) and an optional JSON
+/// body. Like a browser on one of the engine's own pages it sends `Origin: http://ADDR`
+/// unless `headers` name an Origin or Referer (the engine's CSRF check wants one on
+/// state-changing requests with a session cookie).
 pub fn request(
     addr: SocketAddr,
     method: &str,
@@ -337,10 +359,16 @@ pub fn request(
 ) -> HttpResponse {
     let mut stream = TcpStream::connect(addr).expect("connect http");
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let extra: String = headers
+    let mut extra: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
+    let names_origin = headers.iter().any(|(name, _)| {
+        name.eq_ignore_ascii_case("origin") || name.eq_ignore_ascii_case("referer")
+    });
+    if !names_origin {
+        extra.push_str(&format!("Origin: http://{addr}\r\n"));
+    }
     let body = match json {
         Some(json) => format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",

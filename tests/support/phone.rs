@@ -209,6 +209,65 @@ impl Phone {
         self.final_response().await
     }
 
+    /// [`Phone::call`] as a real UDP phone places it: the INVITE is retransmitted (RFC 3261
+    /// Timer A: 500 ms, doubling) until the engine answers anything.
+    pub async fn call_retransmitting(&mut self, user: &str) -> Message {
+        self.request_uri = format!("sip:{user}@{}", self.engine);
+        let offer = self.offer();
+        let invite = self.request("INVITE", Some(&offer), None);
+        let first = self.send_retransmitting(&invite).await;
+        if first.status().is_some_and(|status| status >= 200) {
+            return self.acknowledge(first).await;
+        }
+        self.final_response().await
+    }
+
+    /// [`Phone::hangup`] with the BYE retransmitted (Timer E) until it is answered.
+    pub async fn hangup_retransmitting(&mut self) -> Message {
+        let bye = self.request("BYE", None, None);
+        self.send_retransmitting(&bye).await
+    }
+
+    /// Sends `request` again at 0.5, 1, 2, 4, 4 … s until a response to its method arrives
+    /// (at most 32 s, Timer B/F); returns that response.
+    async fn send_retransmitting(&mut self, request: &str) -> Message {
+        let method = request.split(' ').next().unwrap_or_default().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(32);
+        let mut interval = Duration::from_millis(500);
+        loop {
+            self.send(request).await;
+            let until = (Instant::now() + interval).min(deadline);
+            while let Some(wait) = until.checked_duration_since(Instant::now()) {
+                let Ok(message) =
+                    tokio::time::timeout(wait, self.recv(Duration::from_secs(60))).await
+                else {
+                    break;
+                };
+                if message.status().is_some() && message.cseq_method() == Some(method.as_str()) {
+                    return message;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no answer to {method} within 32 s"
+            );
+            interval = (interval * 2).min(Duration::from_secs(4));
+        }
+    }
+
+    /// ACKs a 2xx final response (a non-2xx is ACKed by the transaction layer's absence here).
+    async fn acknowledge(&mut self, message: Message) -> Message {
+        if message
+            .status()
+            .is_some_and(|status| (200..300).contains(&status))
+        {
+            self.to_header = message.header("To").map(str::to_owned);
+            let ack = self.request("ACK", None, Some(self.cseq));
+            self.send(&ack).await;
+        }
+        message
+    }
+
     pub async fn final_response(&mut self) -> Message {
         loop {
             let message = self.recv(Duration::from_secs(10)).await;

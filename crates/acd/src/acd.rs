@@ -131,6 +131,24 @@ impl Acd {
         Ok(())
     }
 
+    /// Replaces a queue's settings (a dialplan reload). Callers waiting keep their place;
+    /// the max wait and the next announcement they were given when they joined stand.
+    pub fn set_queue_config(
+        &mut self,
+        now: Instant,
+        queue: QueueId,
+        config: QueueConfig,
+    ) -> Result<(), AcdError> {
+        let q = self
+            .queues
+            .get_mut(&queue)
+            .ok_or(AcdError::UnknownQueue(queue))?;
+        q.config = config;
+        self.leave_if_empty(now, queue);
+        self.dispatch(now);
+        Ok(())
+    }
+
     /// Creates a logged-out operator with no memberships.
     pub fn add_operator(&mut self, operator: OperatorId) -> Result<(), AcdError> {
         if self.operators.contains_key(&operator) {

@@ -181,6 +181,35 @@ impl PromptCache {
         Ok(())
     }
 
+    /// This cache with a freshly loaded one laid over it (a reload). Every id of `self` stays
+    /// valid, since calls in progress may be playing it; a fresh prompt identical to the one
+    /// of the same name here keeps that id, any other is appended with a new id. Names
+    /// resolve to the fresh prompts. The old audio is kept (copied) so the merged cache
+    /// alone serves every id; a prompt changed by each reload therefore grows the cache
+    /// until the next restart.
+    pub fn reloaded(&self, fresh: PromptCache) -> Result<PromptCache, PromptError> {
+        let mut merged = PromptCache {
+            prompts: self.prompts.clone(),
+            by_name: HashMap::new(),
+        };
+        for prompt in fresh.prompts {
+            let id = match self.id(&prompt.name) {
+                Some(id) if *self.get(id) == prompt => id,
+                _ => {
+                    let id = PromptId(u32::try_from(merged.prompts.len()).map_err(|_| {
+                        PromptError::TooMany {
+                            max: u64::from(u32::MAX),
+                        }
+                    })?);
+                    merged.prompts.push(prompt.clone());
+                    id
+                }
+            };
+            merged.by_name.insert(prompt.name, id);
+        }
+        Ok(merged)
+    }
+
     /// The id of the prompt called `name`, if it was loaded.
     pub fn id(&self, name: &str) -> Option<PromptId> {
         self.by_name.get(name).copied()
@@ -332,6 +361,33 @@ mod tests {
         ])
         .unwrap_err();
         assert!(matches!(err, PromptError::DuplicateName { ref name, .. } if name == "a"));
+    }
+
+    #[test]
+    fn a_reload_keeps_old_ids_playable_and_reuses_the_id_of_an_unchanged_prompt() {
+        let old = PromptCache::from_encoded([
+            EncodedPrompt::encode("greeting", &[100; 160]),
+            EncodedPrompt::encode("music", &[0; 320]),
+            EncodedPrompt::encode("gone", &[0; 160]),
+        ])
+        .unwrap();
+        let fresh = PromptCache::from_encoded([
+            EncodedPrompt::encode("greeting", &[900; 160]),
+            EncodedPrompt::encode("music", &[0; 320]),
+        ])
+        .unwrap();
+        let merged = old.reloaded(fresh).unwrap();
+        assert_eq!(merged.id("music"), old.id("music"));
+        let greeting = merged.id("greeting").unwrap();
+        assert_eq!(greeting.index(), 3, "a changed prompt gets a new id");
+        assert_eq!(
+            merged.get(greeting).pcmu,
+            EncodedPrompt::encode("g", &[900; 160]).pcmu
+        );
+        let old_greeting = old.id("greeting").unwrap();
+        assert_eq!(merged.get(old_greeting), old.get(old_greeting));
+        assert_eq!(merged.id("gone"), None);
+        assert!(merged.try_get(old.id("gone").unwrap()).is_some());
     }
 
     #[test]

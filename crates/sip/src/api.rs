@@ -17,18 +17,22 @@ pub enum Transport {
     /// opened. The address is that connection's peer; nothing can be sent to a WebSocket
     /// phone except over the connection its REGISTER came on (§5).
     Ws,
+    /// SIP over TLS (RFC 3261 §26, port 5061), framed like TCP. Connection-bound as a
+    /// WebSocket is: the engine opens no TLS connections, so a phone is reached over the
+    /// connection it opened (its binding ends with it) and the Via/Contact say `TLS`.
+    Tls,
 }
 
 impl Transport {
     /// Reliable transports run no retransmission timers.
     pub fn is_reliable(self) -> bool {
-        matches!(self, Self::Tcp | Self::Ws)
+        matches!(self, Self::Tcp | Self::Ws | Self::Tls)
     }
 
     /// Only the connection a peer opened reaches it: its Contact names no address we could
     /// open one to (RFC 7118 §5: hosts such as `df7jal23ls0d.invalid`).
     pub fn is_connection_bound(self) -> bool {
-        matches!(self, Self::Ws)
+        matches!(self, Self::Ws | Self::Tls)
     }
 
     pub(crate) fn via_name(self) -> &'static str {
@@ -36,6 +40,7 @@ impl Transport {
             Self::Udp => "UDP",
             Self::Tcp => "TCP",
             Self::Ws => "WS",
+            Self::Tls => "TLS",
         }
     }
 }

@@ -22,6 +22,7 @@ pub use crate::api::{
     EndpointConfig, EndpointError, HangupOutcome, OutboundCall, SipEvent, Transmit, Transport,
     ALLOW,
 };
+use crate::caps::SessionCaps;
 use crate::dialog::Dialog;
 use crate::message::{build_response, uri_socket_addr, Reply, ResponseCtx};
 use crate::refer::ReferState;
@@ -193,6 +194,12 @@ pub struct Endpoint {
     timer_seq: u64,
     /// REGISTER: credentials, bindings, wall clock (see `register.rs`).
     pub(crate) register: RegisterService,
+    /// Dialogs and transactions allowed per source and in total (`caps.rs`).
+    pub(crate) caps: SessionCaps,
+    /// The SIP-over-TLS port our Via and Contact name on TLS (`None`: no TLS listener).
+    tls_port: Option<u16>,
+    /// While set, out-of-dialog OPTIONS get 503 with this Retry-After (seconds).
+    pub(crate) unavailable_retry_after: Option<u32>,
 }
 
 impl Endpoint {
@@ -216,7 +223,27 @@ impl Endpoint {
             stats: SipStats::default(),
             timers: BinaryHeap::new(),
             timer_seq: 0,
+            caps: SessionCaps::unlimited(),
+            tls_port: None,
+            unavailable_retry_after: None,
         }
+    }
+
+    /// The port of the SIP-over-TLS listener, for Via and Contact on TLS.
+    pub fn set_tls_port(&mut self, port: u16) {
+        self.tls_port = Some(port);
+    }
+
+    /// Out-of-dialog OPTIONS are answered 503 with `Retry-After: retry_after_secs` (the engine
+    /// is draining: a trunk that probes with OPTIONS sends new calls elsewhere); `None` goes
+    /// back to 200. Requests within dialogs and REGISTERs are answered as usual.
+    pub fn set_unavailable(&mut self, retry_after_secs: Option<u32>) {
+        self.unavailable_retry_after = retry_after_secs;
+    }
+
+    /// Sets the caps on dialogs and transactions ([`SessionCaps::unlimited`] until then).
+    pub fn set_caps(&mut self, caps: SessionCaps) {
+        self.caps = caps;
     }
 
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
@@ -690,11 +717,27 @@ impl Endpoint {
         }
     }
 
+    /// Our host and the port of `transport`: the TLS port for TLS when there is one.
+    pub(crate) fn host_port_for(&self, transport: Transport) -> String {
+        match (transport, self.tls_port) {
+            (Transport::Tls, Some(port)) => {
+                let host = &self.config.public_host;
+                if host.contains(':') && !host.starts_with('[') {
+                    format!("[{host}]:{port}")
+                } else {
+                    format!("{host}:{port}")
+                }
+            }
+            _ => self.host_port(),
+        }
+    }
+
     pub(crate) fn contact(&self, transport: Transport) -> String {
         match transport {
             Transport::Udp => format!("<sip:{}>", self.host_port()),
             Transport::Tcp => format!("<sip:{};transport=tcp>", self.host_port()),
             Transport::Ws => format!("<sip:{};transport=ws>", self.host_port()),
+            Transport::Tls => format!("<sip:{};transport=tls>", self.host_port_for(transport)),
         }
     }
 
@@ -702,7 +745,7 @@ impl Endpoint {
         format!(
             "SIP/2.0/{} {};branch={branch};rport",
             transport.via_name(),
-            self.host_port()
+            self.host_port_for(transport)
         )
     }
 

@@ -110,7 +110,14 @@ impl StreamDecoder {
             break;
         }
         let Some(end) = find(&self.buffer, b"\r\n\r\n") else {
-            if self.buffer.len() > self.max_header {
+            // The blank line may have begun to arrive: the section is too large only when it
+            // could no longer start within `max_header` (as checked below once it is complete),
+            // so that the outcome does not depend on where the stream was cut.
+            let len = self.buffer.len();
+            let earliest_blank_line = (len.saturating_sub(3)..len)
+                .find(|&at| b"\r\n\r\n".starts_with(&self.buffer[at..]))
+                .unwrap_or(len);
+            if earliest_blank_line > self.max_header {
                 return Err(FramingError::HeaderTooLarge {
                     limit: self.max_header,
                 });

@@ -11,6 +11,9 @@
 //! - [`registrar`]: the REGISTER binding table (§10.3), with expiry timers.
 //! - `register`: REGISTER requests behind digest authentication, wiring the two above into
 //!   the endpoint ([`SipCredentials`], [`Endpoint::set_credentials`]).
+//! - [`guard`]: the flood and scanner guard the socket readers ask about each message (rate
+//!   limits per source, fail2ban-like blocks, scanner User-Agents); [`caps`]: the endpoint's
+//!   caps on dialogs and transactions per source and in total (503 beyond them).
 //! - [`endpoint`]: the core that owns transactions and dialogs — the only type the engine
 //!   talks to; `uas.rs` handles what arrives, `uac.rs` the calls we place
 //!   ([`Endpoint::invite`]), `refer.rs` blind transfers by REFER (RFC 3515).
@@ -42,10 +45,12 @@
 //! ```
 
 mod api;
+pub mod caps;
 pub mod dialog;
 pub mod digest;
 pub mod endpoint;
 pub mod framing;
+pub mod guard;
 mod message;
 pub mod normalize;
 pub mod parse;
@@ -58,6 +63,7 @@ pub mod transaction;
 mod uac;
 mod uas;
 
+pub use caps::{CapExceeded, SessionCaps};
 pub use dialog::{Dialog, DialogError, DialogId};
 pub use digest::{Challenger, Credentials, DigestAlgorithm, DigestError, Verdict};
 pub use endpoint::{

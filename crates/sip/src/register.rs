@@ -147,7 +147,7 @@ impl RegisterService {
     /// their SIP stacks (JsSIP, SIP.js) know MD5 only and read a single WWW-Authenticate,
     /// JsSIP the last one. So MD5 alone when the site allows it, else the site's first choice.
     fn algorithms_for(&self, transport: Transport) -> &[DigestAlgorithm] {
-        if !transport.is_connection_bound() {
+        if transport != Transport::Ws {
             return &self.algorithms;
         }
         let md5 = self

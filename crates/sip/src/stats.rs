@@ -16,6 +16,8 @@ pub struct SipStats {
     pub dropped: u64,
     /// Copies sent by retransmission timers or to answer retransmitted requests.
     pub retransmissions: u64,
+    /// New requests refused with 503 by a cap (`caps.rs`), by cap.
+    pub refused: BTreeMap<&'static str, u64>,
 }
 
 impl SipStats {

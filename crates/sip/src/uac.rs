@@ -635,6 +635,10 @@ impl Endpoint {
             Transport::Udp => format!("<sip:madoguchi@{}>", self.host_port()),
             Transport::Tcp => format!("<sip:madoguchi@{};transport=tcp>", self.host_port()),
             Transport::Ws => format!("<sip:madoguchi@{};transport=ws>", self.host_port()),
+            Transport::Tls => format!(
+                "<sip:madoguchi@{};transport=tls>",
+                self.host_port_for(transport)
+            ),
         }
     }
 

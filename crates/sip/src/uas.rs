@@ -5,6 +5,7 @@
 //! Require (§8.2.2.3) → method. A request rsip cannot parse is answered statelessly from the
 //! scanned header lines (400, or 501 for an unknown method) or dropped and counted.
 
+use crate::caps::CapExceeded;
 use crate::dialog::Dialog;
 use crate::endpoint::{
     cseq_number, Endpoint, Leg, LegState, MergeKey, PendingReInvite, ServerMachine, ServerTx,
@@ -132,6 +133,9 @@ impl Endpoint {
         if let Some(to_tag) = to_tag {
             return self.handle_in_dialog(now, inc, &request, &to_tag);
         }
+        if let Err(cap) = self.within_transaction_caps(source) {
+            return self.refuse_over_cap(inc, cap);
+        }
         let merge_key = merge_key(&request);
         if let Some(existing) = merge_key.as_ref().and_then(|mk| self.merged.get(mk)) {
             if *existing != inc.key {
@@ -143,7 +147,13 @@ impl Endpoint {
         }
         match request.method {
             Method::Invite => self.handle_new_invite(now, inc, &request, merge_key),
-            Method::Options => self.reply(now, inc, options_reply()),
+            Method::Options => match self.unavailable_retry_after {
+                Some(secs) => {
+                    let reply = Reply::new(503).header("Retry-After", secs.to_string());
+                    self.reply(now, inc, reply)
+                }
+                None => self.reply(now, inc, options_reply()),
+            },
             Method::Register => self.handle_register(now, inc, &request),
             Method::Bye | Method::Info | Method::Notify => self.reply(now, inc, Reply::new(481)),
             Method::Refer => {
@@ -180,6 +190,9 @@ impl Endpoint {
         request: &Request,
         merge_key: Option<MergeKey>,
     ) {
+        if let Err(cap) = self.within_dialog_caps(inc.source) {
+            return self.refuse_over_cap(inc, cap);
+        }
         if !sdp_body_acceptable(request) {
             return self.reply(
                 now,
@@ -510,6 +523,54 @@ impl Endpoint {
             .get(&leg)
             .filter(|l| l.dialog.matches_remote_tag(&from_tag))
             .map(|_| leg)
+    }
+
+    fn within_transaction_caps(&self, source: SocketAddr) -> Result<(), CapExceeded> {
+        let caps = &self.caps;
+        caps.check(
+            source.ip(),
+            self.server_txs.len(),
+            || {
+                self.server_txs
+                    .values()
+                    .filter(|tx| tx.peer.ip() == source.ip())
+                    .count()
+            },
+            (caps.transactions_per_source, caps.transactions_total),
+            (
+                CapExceeded::TransactionsPerSource,
+                CapExceeded::TransactionsTotal,
+            ),
+        )
+    }
+
+    fn within_dialog_caps(&self, source: SocketAddr) -> Result<(), CapExceeded> {
+        let caps = &self.caps;
+        caps.check(
+            source.ip(),
+            self.legs.len(),
+            || {
+                self.legs
+                    .values()
+                    .filter(|leg| leg.source.ip() == source.ip())
+                    .count()
+            },
+            (caps.dialogs_per_source, caps.dialogs_total),
+            (CapExceeded::DialogsPerSource, CapExceeded::DialogsTotal),
+        )
+    }
+
+    /// 503 with Retry-After, statelessly: a refused request must not cost a transaction
+    /// (a retransmission is simply refused again).
+    fn refuse_over_cap(&mut self, inc: Incoming, cap: CapExceeded) {
+        *self.stats.refused.entry(cap.as_str()).or_default() += 1;
+        tracing::debug!(source = %inc.source, cap = cap.as_str(), "request refused over a cap");
+        let tag = self.tag();
+        let reply = Reply::new(503)
+            .tag(&tag)
+            .header("Retry-After", self.caps.retry_after_secs.to_string());
+        let payload = self.encode(&inc.ctx, &reply);
+        self.send_stateless(inc.transport, inc.source, payload);
     }
 
     fn rng_retry_after(&mut self) -> String {

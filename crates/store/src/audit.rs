@@ -50,8 +50,18 @@ pub mod actions {
     pub const RECORDING_EXPORT: &str = "recording.export";
     /// A person opened a call's record (the caller's number).
     pub const CALL_VIEW: &str = "call.view";
+    /// A person listed call records (caller numbers); the detail says which page.
+    pub const CALL_LIST: &str = "call.list";
+    /// A person read a classification holding a note.
+    pub const CLASSIFICATION_VIEW: &str = "classification.view";
+    /// A person listed counter cases, some holding notes.
+    pub const COUNTER_LIST: &str = "counter.list";
+    /// A person opened a counter case holding a note.
+    pub const COUNTER_VIEW: &str = "counter.view";
     /// The audit log was exported.
     pub const AUDIT_EXPORT: &str = "audit.export";
+    /// The retention job ran (login `system`; the detail holds its counts).
+    pub const RETENTION_RUN: &str = "retention.run";
 }
 
 /// One access, as written.
@@ -424,7 +434,12 @@ mod tests {
             actions::RECORDING_DOWNLOAD,
             actions::RECORDING_EXPORT,
             actions::CALL_VIEW,
+            actions::CALL_LIST,
+            actions::CLASSIFICATION_VIEW,
+            actions::COUNTER_LIST,
+            actions::COUNTER_VIEW,
             actions::AUDIT_EXPORT,
+            actions::RETENTION_RUN,
         ] {
             assert!(is_action_name(action), "{action}");
         }

@@ -48,6 +48,9 @@ pub enum StoreError {
     /// A stored user row does not decode (hand-edited, or written by a newer version).
     #[error("stored user {login} has an unreadable {column}")]
     CorruptUser { login: String, column: &'static str },
+    /// The record spool file could not be read or written.
+    #[error("record spool: {0}")]
+    Spool(#[source] std::io::Error),
 }
 
 impl StoreError {

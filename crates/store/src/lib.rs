@@ -6,6 +6,9 @@
 //! - [`Store`]: connect (migrating on the way), insert idempotently, list, get, count.
 //! - [`RecordWriter`]: the tokio task that writes records in order, retrying until stored,
 //!   so signalling and media never wait on the database.
+//! - [`journal`]: crash safety — the open-call journal and the node heartbeat, from which
+//!   a restarted node closes the calls a crash cut.
+//! - [`spool`]: the fsync'd local file records wait in while the database is away.
 //! - [`query`]: the listing filter, page position and [`Page`].
 //! - [`counts`]: [`DispositionCounts`], the "today's counters" the engine starts from.
 //! - [`users`]: users with hashed passwords and SIP HA1 values, operator state history and
@@ -19,6 +22,8 @@
 //! - [`faq`]: the FAQ with substring search in Japanese text (trigram indexes).
 //! - [`faq_edition`]: published, immutable FAQ editions (初版, 第N版) and their changes.
 //! - [`recording`]: which WAV file holds a call's recording, and how it ended.
+//! - [`retention`], [`retention_policy`]: how long personal data and the audit log are
+//!   kept, and the anonymisation that removes them.
 //! - [`report`]: the monthly and final reports' figures, summed in SQL on both backends.
 //! - [`seed`]: bulk loading of generated history (the month generator).
 //!
@@ -46,6 +51,7 @@ mod faq_edition_postgres;
 mod faq_edition_sqlite;
 mod faq_postgres;
 mod faq_sqlite;
+pub mod journal;
 mod postgres;
 pub mod query;
 pub mod record;
@@ -53,10 +59,13 @@ pub mod recording;
 pub mod report;
 mod report_postgres;
 mod report_sqlite;
+pub mod retention;
+pub mod retention_policy;
 mod rows;
 pub mod seed;
 mod seed_postgres;
 mod seed_sqlite;
+pub mod spool;
 mod sqlite;
 mod store;
 mod timefmt;
@@ -88,6 +97,7 @@ pub use faq_edition::{
     edition_changes, edition_label, EditionChanges, EditionEntry, FaqEdition, FaqEditionError,
     MAX_EDITION_NOTE_CHARS,
 };
+pub use journal::{Entry, OpenCall, NODE_LOST_CAUSE};
 pub use query::{BadCursor, CallQuery, Cursor, Page, PageStart, MAX_PAGE_SIZE};
 pub use record::{CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord, UnknownVariant};
 pub use recording::{
@@ -97,14 +107,18 @@ pub use report::{
     CategoryFigures, CounterFigures, ReportFigures, ReportQuery, SlotFigures, TransferFigures,
     TransferOrigin, DEFAULT_ANSWERED_WITHIN, DEFAULT_SHORT_ABANDON, SLOT_SECONDS,
 };
+pub use retention::{AnonymisedCounts, DueRecording};
+pub use retention_policy::{RetentionCutoffs, RetentionPolicy, RetentionPolicyError};
 pub use seed::SeededClassification;
+pub use spool::{Spool, SpoolContents, SPOOL_FILE};
 pub use store::{Backend, Store};
 pub use timefmt::truncate_to_millis;
 pub use users::{
     DigestAlgorithm, InvalidLogin, NewUser, OperatorStateChange, Password, Registration, Role,
-    SipDirectoryEntry, UnknownRole, User,
+    SipDirectoryEntry, UnknownRole, User, SYSTEM_LOGIN,
 };
 pub use wrap_up::WrapUp;
 pub use writer::{
-    RecordSink, RecordWriter, WriterConfig, WriterReport, WriterStats, WriterStopped, WriterTask,
+    replay_spool, RecordSink, RecordWriter, WriterConfig, WriterReport, WriterStats, WriterStopped,
+    WriterTask, REJECTED_FILE,
 };

@@ -6,7 +6,7 @@
 //! how tests isolate themselves.
 
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 
 use crate::error::StoreError;
@@ -17,9 +17,16 @@ use crate::timefmt::truncate_to_millis;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
+/// How long a query waits for a pooled connection (or a new one) before failing.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub(crate) async fn connect(options: PgConnectOptions) -> Result<PgPool, StoreError> {
     let pool = PgPoolOptions::new()
         .max_connections(8)
+        // sqlx retries a refused connection until this deadline (30 s by default). While
+        // the server is down that is how long each write waits before the record writer
+        // may spool, and each API request before it may answer 503: keep it short.
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
         .map_err(StoreError::Connect)?;
@@ -41,6 +48,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
         $15, $16, $17, $18, $19, $20, $21, $22)
 ON CONFLICT (id) DO NOTHING";
 
+/// The call is over: its open-call journal row (if any) goes with the record's insert.
+const DELETE_JOURNAL_ROW: &str = "DELETE FROM call_journal WHERE id = $1";
+
 const INSERT_EVENT: &str = "\
 INSERT INTO call_events (call_id, seq, at, kind, detail) VALUES ($1, $2, $3, $4, $5)";
 
@@ -48,48 +58,62 @@ INSERT INTO call_events (call_id, seq, at, kind, detail) VALUES ($1, $2, $3, $4,
 pub(crate) async fn insert_calls(pool: &PgPool, calls: &[CallRecord]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     for call in calls {
-        let inserted = sqlx::query(INSERT_CALL)
-            .bind(&call.id)
-            .bind(&call.sip_call_id)
-            .bind(&call.caller)
-            .bind(&call.called)
-            .bind(truncate_to_millis(call.arrived_at))
-            .bind(call.answered_at.map(truncate_to_millis))
-            .bind(truncate_to_millis(call.ended_at))
-            .bind(&call.entry)
-            .bind(&call.branch)
-            .bind(call.disposition.as_str())
-            .bind(Json(&call.dtmf))
-            .bind(call.hangup_side.map(|s| s.as_str()))
-            .bind(&call.hangup_cause)
-            .bind(&call.node_id)
-            .bind(&call.queue)
-            .bind(call.waited_ms)
-            .bind(&call.operator)
-            .bind(call.connected_at.map(truncate_to_millis))
-            .bind(call.talk_ms)
-            .bind(&call.transfer_target)
-            .bind(&call.transfer_result)
-            .bind(&call.menu_choice)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if inserted == 0 {
-            // Already stored (perhaps by a concurrent writer): the first write wins.
-            continue;
-        }
-        for event in &call.events {
-            sqlx::query(INSERT_EVENT)
-                .bind(&call.id)
-                .bind(event.seq)
-                .bind(truncate_to_millis(event.at))
-                .bind(&event.kind)
-                .bind(Json(&event.detail))
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_call_in(&mut tx, call).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Stores one record and its events on `conn` (inside the caller's transaction), and
+/// removes the call's open-call journal row: the call is no longer in progress.
+pub(crate) async fn insert_call_in(
+    conn: &mut PgConnection,
+    call: &CallRecord,
+) -> Result<(), StoreError> {
+    let inserted = sqlx::query(INSERT_CALL)
+        .bind(&call.id)
+        .bind(&call.sip_call_id)
+        .bind(&call.caller)
+        .bind(&call.called)
+        .bind(truncate_to_millis(call.arrived_at))
+        .bind(call.answered_at.map(truncate_to_millis))
+        .bind(truncate_to_millis(call.ended_at))
+        .bind(&call.entry)
+        .bind(&call.branch)
+        .bind(call.disposition.as_str())
+        .bind(Json(&call.dtmf))
+        .bind(call.hangup_side.map(|s| s.as_str()))
+        .bind(&call.hangup_cause)
+        .bind(&call.node_id)
+        .bind(&call.queue)
+        .bind(call.waited_ms)
+        .bind(&call.operator)
+        .bind(call.connected_at.map(truncate_to_millis))
+        .bind(call.talk_ms)
+        .bind(&call.transfer_target)
+        .bind(&call.transfer_result)
+        .bind(&call.menu_choice)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    sqlx::query(DELETE_JOURNAL_ROW)
+        .bind(&call.id)
+        .execute(&mut *conn)
+        .await?;
+    if inserted == 0 {
+        // Already stored (perhaps by a concurrent writer): the first write wins.
+        return Ok(());
+    }
+    for event in &call.events {
+        sqlx::query(INSERT_EVENT)
+            .bind(&call.id)
+            .bind(event.seq)
+            .bind(truncate_to_millis(event.at))
+            .bind(&event.kind)
+            .bind(Json(&event.detail))
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! The SQLite backend: a single-node deployment's default (`sqlite://madoguchi.db`).
 //!
-//! Connections run in WAL mode (readers never block the writer), with a busy timeout so a
+//! Connections run in WAL mode (readers never block the writer) with `synchronous = FULL`
+//! (a committed record survives a power cut, see `connect`), with a busy timeout so a
 //! second writer waits instead of failing, and with foreign keys enforced. Timestamps are
 //! RFC 3339 text (see `timefmt`); JSON columns are text checked by `json_valid`.
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
 use sqlx::Connection;
 
@@ -26,8 +28,18 @@ pub(crate) async fn connect(options: SqliteConnectOptions) -> Result<SqlitePool,
     let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
+        // FULL, not WAL's usual NORMAL: NORMAL already survives a killed process (kill -9,
+        // a panic), since committed pages sit in the WAL file in the OS cache, but a power
+        // cut or kernel crash can lose the last commits. FULL fsyncs the WAL at every commit,
+        // so a record the writer saw committed is on disk. The record writer commits a
+        // whole batch at once, so the fsync per commit costs little (see README, "Crash
+        // safety and database outages").
+        .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // Deleted and overwritten values are zeroed in the file, not left in free space:
+        // retention must not leave caller numbers or notes readable in the database file.
+        .pragma("secure_delete", "ON");
     // One connection first creates the file and switches it to WAL. Pool connections opened
     // together on a new file would race to change the journal mode, and that change does not
     // wait for the busy timeout: the loser failed with "database is locked" at start-up.
@@ -64,6 +76,9 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
         ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
 ON CONFLICT (id) DO NOTHING";
 
+/// The call is over: its open-call journal row (if any) goes with the record's insert.
+const DELETE_JOURNAL_ROW: &str = "DELETE FROM call_journal WHERE id = ?1";
+
 const INSERT_EVENT: &str = "\
 INSERT INTO call_events (call_id, seq, at, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)";
 
@@ -76,49 +91,63 @@ pub(crate) async fn insert_calls(
     // at once and the busy timeout applies (no read-then-upgrade deadlock).
     let mut tx = pool.begin().await?;
     for call in calls {
-        let dtmf = serde_json::to_string(&call.dtmf)?;
-        let inserted = sqlx::query(INSERT_CALL)
-            .bind(&call.id)
-            .bind(&call.sip_call_id)
-            .bind(&call.caller)
-            .bind(&call.called)
-            .bind(to_sqlite_text(call.arrived_at))
-            .bind(call.answered_at.map(to_sqlite_text))
-            .bind(to_sqlite_text(call.ended_at))
-            .bind(&call.entry)
-            .bind(&call.branch)
-            .bind(call.disposition.as_str())
-            .bind(dtmf)
-            .bind(call.hangup_side.map(|s| s.as_str()))
-            .bind(&call.hangup_cause)
-            .bind(&call.node_id)
-            .bind(&call.queue)
-            .bind(call.waited_ms)
-            .bind(&call.operator)
-            .bind(call.connected_at.map(to_sqlite_text))
-            .bind(call.talk_ms)
-            .bind(&call.transfer_target)
-            .bind(&call.transfer_result)
-            .bind(&call.menu_choice)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if inserted == 0 {
-            // Already stored: the first write wins, events included.
-            continue;
-        }
-        for event in &call.events {
-            sqlx::query(INSERT_EVENT)
-                .bind(&call.id)
-                .bind(event.seq)
-                .bind(to_sqlite_text(event.at))
-                .bind(&event.kind)
-                .bind(serde_json::to_string(&event.detail)?)
-                .execute(&mut *tx)
-                .await?;
-        }
+        insert_call_in(&mut tx, call).await?;
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Stores one record and its events on `conn` (inside the caller's transaction), and
+/// removes the call's open-call journal row: the call is no longer in progress.
+pub(crate) async fn insert_call_in(
+    conn: &mut SqliteConnection,
+    call: &CallRecord,
+) -> Result<(), StoreError> {
+    let dtmf = serde_json::to_string(&call.dtmf)?;
+    let inserted = sqlx::query(INSERT_CALL)
+        .bind(&call.id)
+        .bind(&call.sip_call_id)
+        .bind(&call.caller)
+        .bind(&call.called)
+        .bind(to_sqlite_text(call.arrived_at))
+        .bind(call.answered_at.map(to_sqlite_text))
+        .bind(to_sqlite_text(call.ended_at))
+        .bind(&call.entry)
+        .bind(&call.branch)
+        .bind(call.disposition.as_str())
+        .bind(dtmf)
+        .bind(call.hangup_side.map(|s| s.as_str()))
+        .bind(&call.hangup_cause)
+        .bind(&call.node_id)
+        .bind(&call.queue)
+        .bind(call.waited_ms)
+        .bind(&call.operator)
+        .bind(call.connected_at.map(to_sqlite_text))
+        .bind(call.talk_ms)
+        .bind(&call.transfer_target)
+        .bind(&call.transfer_result)
+        .bind(&call.menu_choice)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    sqlx::query(DELETE_JOURNAL_ROW)
+        .bind(&call.id)
+        .execute(&mut *conn)
+        .await?;
+    if inserted == 0 {
+        // Already stored: the first write wins, events included.
+        return Ok(());
+    }
+    for event in &call.events {
+        sqlx::query(INSERT_EVENT)
+            .bind(&call.id)
+            .bind(event.seq)
+            .bind(to_sqlite_text(event.at))
+            .bind(&event.kind)
+            .bind(serde_json::to_string(&event.detail)?)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

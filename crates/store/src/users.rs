@@ -134,12 +134,21 @@ pub enum InvalidLogin {
     TooLong,
     #[error("login may only contain A-Z, a-z, 0-9, '.', '_' and '-'")]
     BadCharacter,
+    #[error("login {SYSTEM_LOGIN:?} is reserved for the engine's own audit entries")]
+    Reserved,
 }
 
-/// Checks a login: 1 to 64 characters of `[A-Za-z0-9._-]`.
+/// The login on the audit entries the engine writes itself (the retention job); no person
+/// may have it, so the audit log never mixes the two.
+pub const SYSTEM_LOGIN: &str = "system";
+
+/// Checks a login: 1 to 64 characters of `[A-Za-z0-9._-]`, not [`SYSTEM_LOGIN`].
 pub fn validate_login(login: &str) -> Result<(), InvalidLogin> {
     if login.is_empty() {
         return Err(InvalidLogin::Empty);
+    }
+    if login.eq_ignore_ascii_case(SYSTEM_LOGIN) {
+        return Err(InvalidLogin::Reserved);
     }
     if !login
         .bytes()
@@ -515,6 +524,12 @@ mod tests {
     fn logins_of_letters_digits_dot_underscore_and_dash_are_valid() {
         assert_eq!(validate_login("A.b_c-9"), Ok(()));
         assert_eq!(validate_login(&"x".repeat(MAX_LOGIN_LEN)), Ok(()));
+    }
+
+    #[test]
+    fn the_engines_own_audit_login_is_reserved() {
+        assert_eq!(validate_login("system"), Err(InvalidLogin::Reserved));
+        assert_eq!(validate_login("System"), Err(InvalidLogin::Reserved));
     }
 
     #[test]

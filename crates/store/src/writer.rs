@@ -1,9 +1,16 @@
 //! The record writer: call records leave the engine without ever waiting on the database.
 //!
-//! A tokio task owns the [`Store`] (or any [`RecordSink`]) and writes records one at a time,
-//! in submission order. The engine's shell calls [`RecordWriter::submit`], which only
-//! enqueues. A failed write is retried with capped exponential backoff, the record kept in
-//! memory until it is stored; records behind it wait, so order is kept. A record the
+//! A tokio task owns the [`Store`] (or any [`RecordSink`]) and writes entries — "call
+//! opened" notes for the open-call journal ([`crate::journal`]) and final records — in
+//! submission order, batching what is queued into one transaction. The engine's shell calls
+//! [`RecordWriter::opened`] and [`RecordWriter::submit`], which only enqueue.
+//!
+//! With a disk [`Spool`] (`spawn_with_spool`), the first transient failure (the database
+//! went away) sends the batch, and everything after it, to the spool file, fsync'd; the
+//! spool is replayed in order, with capped exponential backoff, until the database answers,
+//! then the writer writes directly again. Without one, a failed write is retried with the
+//! same backoff, the record kept in memory until it is stored; records behind it wait, so
+//! order is kept either way. A record the
 //! database refuses for what it contains (see [`StoreError::is_permanent`]) can never be
 //! written: it is set aside, logged at ERROR by id, and handed back by
 //! [`WriterTask::shutdown`] — never silently dropped, never blocking every later call.
@@ -19,9 +26,8 @@
 //! ```
 //!
 //! The channel is unbounded on purpose: a record is a few hundred bytes plus its events,
-//! one per call, so even hours of database outage at hotline call rates hold megabytes, and
-//! a bounded channel would have to either block signalling or drop records. Memory is the
-//! backstop; the disk spool planned for database outages plugs in at `write_until_stored`.
+//! one per call, and a bounded channel would have to either block signalling or drop
+//! records. With the spool the task drains it at disk speed whatever the database does.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,8 +39,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::error::StoreError;
+use crate::journal::{Entry, OpenCall};
 use crate::record::CallRecord;
+use crate::spool::Spool;
 use crate::store::Store;
+
+/// Where [`replay_spool`] sets aside entries the database refuses for their content.
+pub const REJECTED_FILE: &str = "records.rejected.jsonl";
 
 /// Where the writer puts records. [`Store`] is the real one; tests (and the future spool)
 /// wrap or replace it.
@@ -55,9 +66,34 @@ pub trait RecordSink: Send + Sync + 'static {
             Ok(())
         }
     }
+
+    /// Stores entries in order, all or none. By default the records go through
+    /// `write_calls` and "call opened" notes are dropped: a sink without a journal.
+    fn write_entries(
+        &self,
+        entries: &[Entry],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        async move {
+            let calls: Vec<CallRecord> = entries
+                .iter()
+                .filter_map(|e| match e {
+                    Entry::Record(call) => Some(call.as_ref().clone()),
+                    Entry::Opened(_) => None,
+                })
+                .collect();
+            self.write_calls(&calls).await
+        }
+    }
 }
 
 impl RecordSink for Store {
+    fn write_entries(
+        &self,
+        entries: &[Entry],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::write_entries(self, entries)
+    }
+
     fn write_call(&self, call: &CallRecord) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.insert_call(call)
     }
@@ -114,6 +150,8 @@ pub struct WriterStats {
     pub rejected: u64,
     /// Records submitted after shutdown, which nothing could store (logged at ERROR).
     pub refused: u64,
+    /// Of the pending records, those waiting in the disk spool for the database.
+    pub spooled: u64,
 }
 
 /// What [`WriterTask::shutdown`] hands back.
@@ -136,6 +174,7 @@ struct Counters {
     pending: AtomicU64,
     rejected: AtomicU64,
     refused: AtomicU64,
+    spooled: AtomicU64,
 }
 
 impl Counters {
@@ -146,12 +185,13 @@ impl Counters {
             pending: self.pending.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             refused: self.refused.load(Ordering::Relaxed),
+            spooled: self.spooled.load(Ordering::Relaxed),
         }
     }
 }
 
 enum Command {
-    Write(Box<CallRecord>),
+    Write(Box<Entry>),
     Flush(oneshot::Sender<()>),
     Shutdown,
 }
@@ -179,9 +219,27 @@ impl RecordWriter {
 
     /// Starts the writer over any sink, with explicit pacing.
     pub fn spawn_with<S: RecordSink>(sink: S, config: WriterConfig) -> (RecordWriter, WriterTask) {
+        RecordWriter::start(sink, config, None)
+    }
+
+    /// Starts the writer over any sink, spooling to `spool` while the sink fails. Entries
+    /// already in the spool are written first.
+    pub fn spawn_with_spool<S: RecordSink>(
+        sink: S,
+        config: WriterConfig,
+        spool: Spool,
+    ) -> (RecordWriter, WriterTask) {
+        RecordWriter::start(sink, config, Some(spool))
+    }
+
+    fn start<S: RecordSink>(
+        sink: S,
+        config: WriterConfig,
+        spool: Option<Spool>,
+    ) -> (RecordWriter, WriterTask) {
         let (commands, inbox) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
-        let handle = tokio::spawn(run(sink, config, inbox, Arc::clone(&counters)));
+        let handle = tokio::spawn(run(sink, config, spool, inbox, Arc::clone(&counters)));
         let writer = RecordWriter {
             commands: commands.clone(),
             counters: Arc::clone(&counters),
@@ -197,18 +255,31 @@ impl RecordWriter {
     /// Queues a record for writing and returns at once.
     pub fn submit(&self, call: CallRecord) {
         self.counters.pending.fetch_add(1, Ordering::Relaxed);
-        if let Err(mpsc::error::SendError(command)) =
-            self.commands.send(Command::Write(Box::new(call)))
+        if let Err(mpsc::error::SendError(command)) = self
+            .commands
+            .send(Command::Write(Box::new(Entry::Record(Box::new(call)))))
         {
             self.counters.pending.fetch_sub(1, Ordering::Relaxed);
             self.counters.refused.fetch_add(1, Ordering::Relaxed);
-            if let Command::Write(call) = command {
-                tracing::error!(call_id = %call.id, "call record submitted after the writer stopped; not stored");
+            if let Command::Write(entry) = command {
+                tracing::error!(call_id = %entry.call_id(), "call record submitted after the writer stopped; not stored");
             }
         }
     }
 
-    /// Waits until every record submitted before this call is stored or set aside.
+    /// Queues a "call opened" note for the open-call journal and returns at once; it is
+    /// written before the call's record, which removes it.
+    pub fn opened(&self, call: OpenCall) {
+        if let Err(mpsc::error::SendError(Command::Write(entry))) = self
+            .commands
+            .send(Command::Write(Box::new(Entry::Opened(call))))
+        {
+            tracing::warn!(call_id = %entry.call_id(), "open-call note after the writer stopped; not stored");
+        }
+    }
+
+    /// Waits until every record submitted before this call is stored, set aside, or in the
+    /// disk spool (as durable, and stored once the database answers).
     pub async fn flush(&self) -> Result<(), WriterStopped> {
         let (done, finished) = oneshot::channel();
         self.commands
@@ -246,22 +317,69 @@ impl WriterTask {
     }
 }
 
+/// The writer task's state: the sink, and where entries go while it does not answer.
+struct Task<S> {
+    sink: S,
+    config: WriterConfig,
+    counters: Arc<Counters>,
+    spool: Option<Spool>,
+    /// True while entries go to the spool, not the sink: from the first transient failure
+    /// until the spool is replayed to the end. Keeps order: nothing overtakes the spool.
+    spooling: bool,
+    /// Entries of the spool file already stored by the replay in progress.
+    replayed: usize,
+    /// Entries the spool file could not take (disk full, unwritable): kept in memory after
+    /// the file's, in order.
+    unspooled: Vec<Entry>,
+    replay_retry: u32,
+    replay_at: Option<tokio::time::Instant>,
+    rejected: Vec<CallRecord>,
+}
+
 async fn run<S: RecordSink>(
     sink: S,
     config: WriterConfig,
+    spool: Option<Spool>,
     mut inbox: mpsc::UnboundedReceiver<Command>,
     counters: Arc<Counters>,
 ) -> Vec<CallRecord> {
-    let mut rejected = Vec::new();
-    let mut next = inbox.recv().await;
-    while let Some(command) = next.take() {
+    let mut task = Task {
+        sink,
+        config,
+        counters,
+        spool,
+        spooling: false,
+        replayed: 0,
+        unspooled: Vec::new(),
+        replay_retry: 0,
+        replay_at: None,
+        rejected: Vec::new(),
+    };
+    task.adopt_spool();
+    let mut next: Option<Command> = None;
+    loop {
+        let command = match next.take() {
+            Some(command) => command,
+            None => {
+                tokio::select! {
+                    command = inbox.recv() => match command {
+                        Some(command) => command,
+                        None => break,
+                    },
+                    _ = sleep_until_opt(task.replay_at) => {
+                        task.replay().await;
+                        continue;
+                    }
+                }
+            }
+        };
         match command {
-            Command::Write(call) => {
+            Command::Write(entry) => {
                 // Everything already queued goes in the same transaction, in order.
-                let mut batch = vec![*call];
+                let mut batch = vec![*entry];
                 while batch.len() < MAX_BATCH {
                     match inbox.try_recv() {
-                        Ok(Command::Write(call)) => batch.push(*call),
+                        Ok(Command::Write(entry)) => batch.push(*entry),
                         Ok(other) => {
                             next = Some(other);
                             break;
@@ -269,7 +387,7 @@ async fn run<S: RecordSink>(
                         Err(_) => break,
                     }
                 }
-                rejected.extend(write_batch_until_stored(&sink, &config, &counters, batch).await);
+                task.write(batch).await;
             }
             Command::Flush(done) => {
                 // The flusher may have stopped waiting; nothing to do then.
@@ -280,112 +398,280 @@ async fn run<S: RecordSink>(
                 inbox.close();
             }
         }
-        if next.is_none() {
-            next = inbox.recv().await;
-        }
     }
-    rejected
+    if task.spooling && !task.unspooled.is_empty() {
+        tracing::error!(
+            entries = task.unspooled.len(),
+            "record writer stopped with entries neither stored nor spooled"
+        );
+    }
+    task.rejected
 }
 
-/// Writes a batch in one transaction, retrying transient failures. When the database refuses
-/// the batch for its content, the records are written one by one so only the bad ones are set
-/// aside; those are returned.
-async fn write_batch_until_stored<S: RecordSink>(
-    sink: &S,
-    config: &WriterConfig,
-    counters: &Counters,
-    batch: Vec<CallRecord>,
-) -> Vec<CallRecord> {
-    if batch.len() == 1 {
-        return write_one_by_one(sink, config, counters, batch).await;
+async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
-    let mut retry = 0u32;
-    loop {
-        match sink.write_calls(&batch).await {
-            Ok(()) => {
-                let written = batch.len() as u64;
-                counters.written.fetch_add(written, Ordering::Relaxed);
-                counters.pending.fetch_sub(written, Ordering::Relaxed);
-                return Vec::new();
+}
+
+fn records_in(entries: &[Entry]) -> u64 {
+    entries.iter().filter(|e| e.is_record()).count() as u64
+}
+
+impl<S: RecordSink> Task<S> {
+    /// A spool left by an earlier run (the database was away at start-up) is replayed
+    /// before anything new is written.
+    fn adopt_spool(&mut self) {
+        let Some(spool) = self.spool.as_mut() else {
+            return;
+        };
+        match spool.read() {
+            Ok(contents) if !contents.entries.is_empty() => {
+                let records = records_in(&contents.entries);
+                self.counters.pending.fetch_add(records, Ordering::Relaxed);
+                self.counters.spooled.fetch_add(records, Ordering::Relaxed);
+                self.spooling = true;
+                self.replay_at = Some(tokio::time::Instant::now());
             }
-            Err(error) if error.is_permanent() => {
-                return write_one_by_one(sink, config, counters, batch).await;
-            }
+            Ok(_) => {}
             Err(error) => {
-                retry = retry.saturating_add(1);
-                counters.retries.fetch_add(1, Ordering::Relaxed);
-                let delay = config.backoff(retry);
-                tracing::warn!(
-                    records = batch.len(),
-                    retry,
-                    delay_ms = delay.as_millis() as u64,
-                    error = %error,
-                    "call record batch write failed; retrying"
-                );
-                tokio::time::sleep(delay).await;
+                tracing::error!(spool = %spool.path().display(), %error, "cannot read the record spool")
             }
         }
     }
-}
 
-async fn write_one_by_one<S: RecordSink>(
-    sink: &S,
-    config: &WriterConfig,
-    counters: &Counters,
-    batch: Vec<CallRecord>,
-) -> Vec<CallRecord> {
-    let mut rejected = Vec::new();
-    for call in batch {
-        if let Some(call) = write_until_stored(sink, config, counters, call).await {
-            rejected.push(call);
+    async fn write(&mut self, batch: Vec<Entry>) {
+        if self.spooling {
+            self.spool_entries(batch);
+            return;
         }
-    }
-    rejected
-}
-
-/// Writes one record, retrying transient failures. Returns the record when the database
-/// refused it for good.
-async fn write_until_stored<S: RecordSink>(
-    sink: &S,
-    config: &WriterConfig,
-    counters: &Counters,
-    call: CallRecord,
-) -> Option<CallRecord> {
-    let mut retry = 0u32;
-    loop {
-        match sink.write_call(&call).await {
-            Ok(()) => {
-                counters.written.fetch_add(1, Ordering::Relaxed);
-                counters.pending.fetch_sub(1, Ordering::Relaxed);
-                if retry > 0 {
-                    tracing::info!(call_id = %call.id, retries = retry, "call record stored after retrying");
+        let mut batch = batch;
+        let mut retry = 0u32;
+        loop {
+            match self.try_store(batch).await {
+                Ok(()) => {
+                    if retry > 0 {
+                        tracing::info!(retries = retry, "call records stored after retrying");
+                    }
+                    return;
                 }
-                return None;
-            }
-            Err(error) if error.is_permanent() => {
-                counters.rejected.fetch_add(1, Ordering::Relaxed);
-                counters.pending.fetch_sub(1, Ordering::Relaxed);
-                tracing::error!(call_id = %call.id, error = %error, "call record refused by the database; set aside");
-                return Some(call);
-            }
-            Err(error) => {
-                // Hardening seam: after some retries, a disk spool takes the record here.
-                retry = retry.saturating_add(1);
-                counters.retries.fetch_add(1, Ordering::Relaxed);
-                let delay = config.backoff(retry);
-                tracing::warn!(
-                    call_id = %call.id,
-                    retry,
-                    delay_ms = delay.as_millis() as u64,
-                    error = %error,
-                    "call record write failed; retrying"
-                );
-                tokio::time::sleep(delay).await;
+                Err((left, error)) => {
+                    retry = retry.saturating_add(1);
+                    self.counters.retries.fetch_add(1, Ordering::Relaxed);
+                    if self.spool.is_some() {
+                        tracing::warn!(
+                            records = records_in(&left),
+                            error = %error,
+                            "the database does not answer; call records go to the disk spool"
+                        );
+                        self.spooling = true;
+                        self.replay_retry = 1;
+                        self.replay_at = Some(tokio::time::Instant::now() + self.config.backoff(1));
+                        self.spool_entries(left);
+                        return;
+                    }
+                    let delay = self.config.backoff(retry);
+                    tracing::warn!(
+                        records = records_in(&left),
+                        retry,
+                        delay_ms = delay.as_millis() as u64,
+                        error = %error,
+                        "call record write failed; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                    batch = left;
+                }
             }
         }
     }
+
+    /// One attempt at storing `batch` in one transaction. When the database refuses it for
+    /// its content, the entries are written one by one so only the bad ones are set aside.
+    /// On a transient failure, hands back what is left to store, in order.
+    async fn try_store(&mut self, batch: Vec<Entry>) -> Result<(), (Vec<Entry>, StoreError)> {
+        match self.sink.write_entries(&batch).await {
+            Ok(()) => {
+                self.stored(&batch);
+                Ok(())
+            }
+            Err(error) if error.is_permanent() && batch.len() > 1 => {
+                let mut rest = batch.into_iter();
+                while let Some(entry) = rest.next() {
+                    match self.sink.write_entries(std::slice::from_ref(&entry)).await {
+                        Ok(()) => self.stored(std::slice::from_ref(&entry)),
+                        Err(error) if error.is_permanent() => self.reject(entry, &error),
+                        Err(error) => {
+                            let mut left = vec![entry];
+                            left.extend(rest);
+                            return Err((left, error));
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Err(error) if error.is_permanent() => {
+                for entry in batch {
+                    self.reject(entry, &error);
+                }
+                Ok(())
+            }
+            Err(error) => Err((batch, error)),
+        }
+    }
+
+    fn stored(&self, entries: &[Entry]) {
+        let records = records_in(entries);
+        self.counters.written.fetch_add(records, Ordering::Relaxed);
+        self.counters.pending.fetch_sub(records, Ordering::Relaxed);
+    }
+
+    fn reject(&mut self, entry: Entry, error: &StoreError) {
+        match entry {
+            Entry::Record(call) => {
+                self.counters.rejected.fetch_add(1, Ordering::Relaxed);
+                self.counters.pending.fetch_sub(1, Ordering::Relaxed);
+                tracing::error!(call_id = %call.id, error = %error, "call record refused by the database; set aside");
+                self.rejected.push(*call);
+            }
+            // Only the journal loses it: the call's record still comes when it ends.
+            Entry::Opened(open) => {
+                tracing::error!(call_id = %open.id, error = %error, "open-call note refused by the database");
+            }
+        }
+    }
+
+    /// Appends to the spool (durable on return); what the file cannot take stays in memory.
+    fn spool_entries(&mut self, entries: Vec<Entry>) {
+        let records = records_in(&entries);
+        self.counters.spooled.fetch_add(records, Ordering::Relaxed);
+        if self.unspooled.is_empty() {
+            if let Some(spool) = self.spool.as_mut() {
+                // Blocking file IO on the runtime: only while the database is away, one
+                // append and fsync per batch, and the writer task is the only one waiting.
+                match spool.append(&entries) {
+                    Ok(()) => return,
+                    Err(error) => {
+                        tracing::error!(spool = %spool.path().display(), %error, "cannot append to the record spool; keeping records in memory")
+                    }
+                }
+            }
+        }
+        self.unspooled.extend(entries);
+    }
+
+    /// Writes the spool (then what it could not take) to the sink in order; once all is
+    /// stored, empties it and writes directly again. On failure, tries again later.
+    async fn replay(&mut self) {
+        self.replay_at = None;
+        let entries = match self.spool.as_mut().map(Spool::read).transpose() {
+            Ok(contents) => contents.map(|c| c.entries).unwrap_or_default(),
+            Err(error) => {
+                tracing::error!(%error, "cannot read the record spool");
+                self.retry_replay_later();
+                return;
+            }
+        };
+        let from_file = entries.len();
+        let mut pending: Vec<Entry> = entries.into_iter().skip(self.replayed).collect();
+        let from_memory = self.unspooled.len();
+        pending.append(&mut self.unspooled);
+        let mut done = 0;
+        let total = pending.len();
+        let mut chunks = pending.into_iter().peekable();
+        while chunks.peek().is_some() {
+            let chunk: Vec<Entry> = chunks.by_ref().take(MAX_BATCH).collect();
+            let len = chunk.len();
+            let records = records_in(&chunk);
+            match self.try_store(chunk).await {
+                Ok(()) => {
+                    done += len;
+                    self.counters.spooled.fetch_sub(records, Ordering::Relaxed);
+                }
+                Err((left, error)) => {
+                    let stored_now = len - left.len();
+                    done += stored_now;
+                    self.counters
+                        .spooled
+                        .fetch_sub(records - records_in(&left), Ordering::Relaxed);
+                    // What came from memory and is not stored goes back to memory.
+                    let mut rest: Vec<Entry> = left;
+                    rest.extend(chunks);
+                    let back_to_memory = (total - done).min(from_memory);
+                    let keep_from = rest.len() - back_to_memory;
+                    self.unspooled = rest.split_off(keep_from);
+                    self.replayed += done.min(from_file - self.replayed.min(from_file));
+                    tracing::warn!(
+                        left = total - done,
+                        error = %error,
+                        "the database still does not answer; the spool is kept"
+                    );
+                    self.retry_replay_later();
+                    return;
+                }
+            }
+        }
+        if let Some(spool) = self.spool.as_mut() {
+            if let Err(error) = spool.clear() {
+                // Replaying it again later is harmless: every entry is idempotent.
+                tracing::error!(spool = %spool.path().display(), %error, "cannot empty the record spool");
+            }
+        }
+        tracing::info!(
+            entries = total,
+            "the database answers again; spooled call records stored"
+        );
+        self.spooling = false;
+        self.replayed = 0;
+        self.replay_retry = 0;
+    }
+
+    fn retry_replay_later(&mut self) {
+        self.replay_retry = self.replay_retry.saturating_add(1);
+        self.counters.retries.fetch_add(1, Ordering::Relaxed);
+        self.replay_at = Some(tokio::time::Instant::now() + self.config.backoff(self.replay_retry));
+    }
+}
+
+/// Writes a spool's entries to `store` in order and empties it: at start-up, before the
+/// engine takes calls and before open calls are closed (a call whose record is spooled must
+/// not be closed as interrupted). Entries the database refuses for their content are
+/// logged by call id and appended to `records.rejected.jsonl` beside the spool. Returns how
+/// many entries were stored; a transient failure is returned as is, the spool kept.
+pub async fn replay_spool(store: &Store, spool: &mut Spool) -> Result<usize, StoreError> {
+    let contents = spool.read().map_err(StoreError::Spool)?;
+    let mut rejected = Vec::new();
+    for chunk in contents.entries.chunks(MAX_BATCH) {
+        match store.write_entries(chunk).await {
+            Ok(()) => {}
+            Err(error) if error.is_permanent() => {
+                for entry in chunk {
+                    match store.write_entries(std::slice::from_ref(entry)).await {
+                        Ok(()) => {}
+                        Err(error) if error.is_permanent() => {
+                            tracing::error!(call_id = %entry.call_id(), %error, "spooled entry refused by the database; set aside");
+                            rejected.push(entry.clone());
+                        }
+                        Err(error) => return Err(error),
+                    }
+                }
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if !rejected.is_empty() {
+        let folder = spool.path().parent().unwrap_or(std::path::Path::new("."));
+        let mut aside = Spool::open_named(folder, REJECTED_FILE).map_err(StoreError::Spool)?;
+        aside.append(&rejected).map_err(StoreError::Spool)?;
+    }
+    spool.clear().map_err(StoreError::Spool)?;
+    Ok(contents.entries.len() - rejected.len())
 }
 
 #[cfg(test)]
 #[path = "writer_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "writer_spool_tests.rs"]
+mod spool_tests;

@@ -332,6 +332,7 @@ impl MediaRuntime {
                 self.set_monitor_mode(supervisor, mode);
             }
             MediaCommand::Unmonitor { supervisor } => self.unmonitor(supervisor),
+            MediaCommand::UsePrompts(prompts) => self.prompts = prompts.0,
         }
     }
 

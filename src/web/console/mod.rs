@@ -10,15 +10,16 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use axum::Extension;
 use madoguchi_sip::LegId;
 use tokio::sync::{broadcast, oneshot};
 
 use super::api::error;
 use super::auth::Authenticated;
 use super::live::{EngineLink, EngineRequest};
-use super::AppState;
+use super::{origin_allowed, AppState, TrustedOrigins};
 use crate::engine::console::{ConsoleError, ConsoleEvent, ConsoleView};
 use crate::engine::{LiveState, StatusRequest};
 use crate::net::rtp::WebRtcRequest;
@@ -196,16 +197,10 @@ impl Session {
     }
 
     async fn handle(&mut self, text: &str) -> Outcome {
-        if text.len() > MAX_MESSAGE {
-            return Outcome::reply(ServerMessage::error("unknown", "message too large"));
-        }
-        let message: ClientMessage = match serde_json::from_str(text) {
+        let message = match ClientMessage::decode(text, MAX_MESSAGE) {
             Ok(message) => message,
             Err(error) => {
-                return Outcome::reply(ServerMessage::error(
-                    "unknown",
-                    format!("not a console message: {error}"),
-                ))
+                return Outcome::reply(ServerMessage::error("unknown", error.to_string()))
             }
         };
         let name = message.name();
@@ -224,7 +219,7 @@ impl Session {
                     close: true,
                 };
             }
-            other => match other.command() {
+            other => match protocol::command(&other) {
                 Some(command) => {
                     let login = self.login.clone();
                     self.ask(|reply| EngineRequest::Console {
@@ -335,14 +330,16 @@ impl Session {
 
 /// `GET /ws/agent`: a signed-in operator's console socket. Refused (403) when the page that
 /// opens it is from another site: browsers send the session cookie with any WebSocket
-/// handshake, so the Origin is what stops another site from driving the console.
+/// handshake, so the Origin is what stops another site from driving the console. Same rule as
+/// the CSRF check and the SIP WebSocket ([`crate::web::origin_allowed`]).
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     caller: Authenticated,
     headers: HeaderMap,
+    trusted: Option<Extension<TrustedOrigins>>,
     State(state): State<AppState>,
 ) -> Response {
-    if !same_origin(&headers) {
+    if !origin_allowed(&headers, trusted.as_ref().map(|Extension(t)| t)) {
         return error(
             StatusCode::FORBIDDEN,
             "the console must be opened from this server",
@@ -351,48 +348,4 @@ pub async fn upgrade(
     let link = state.engine.clone();
     ws.max_message_size(MAX_MESSAGE)
         .on_upgrade(move |socket| serve(socket, caller.login, link))
-}
-
-/// No Origin (a script, not a browser) or one whose host is the Host the request came to.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
-        return true;
-    };
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin_host = origin
-        .split_once("://")
-        .map_or(origin, |(_, rest)| rest)
-        .trim_end_matches('/');
-    host == Some(origin_host)
-}
-
-#[cfg(test)]
-mod origin_tests {
-    use super::*;
-
-    fn headers(origin: Option<&str>, host: &str) -> HeaderMap {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::HOST, host.parse().expect("host"));
-        if let Some(origin) = origin {
-            headers.insert(header::ORIGIN, origin.parse().expect("origin"));
-        }
-        headers
-    }
-
-    #[test]
-    fn a_console_page_from_this_server_may_open_the_socket() {
-        assert!(same_origin(&headers(
-            Some("http://127.0.0.1:8080"),
-            "127.0.0.1:8080"
-        )));
-        assert!(same_origin(&headers(None, "127.0.0.1:8080")));
-    }
-
-    #[test]
-    fn a_page_from_another_site_may_not() {
-        assert!(!same_origin(&headers(
-            Some("https://evil.example"),
-            "127.0.0.1:8080"
-        )));
-    }
 }

@@ -2,104 +2,33 @@
 //! Every message is an object with a `type`; unknown types and malformed messages get an
 //! `error` reply naming what was wrong, and the socket stays open.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::engine::console::{ConsoleCommand, ConsoleEvent, OfferedCall};
 use crate::engine::RecordingAction;
 
-/// What the console asks of the call's recording.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordingRequest {
-    Start,
-    Pause,
-    Resume,
-}
+// The browser's messages and their decoder live in their own crate, shared with the fuzz
+// targets (fuzz/console_json).
+pub use madoguchi_console_protocol::{ClientMessage, RecordingRequest};
 
-/// From the browser.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ClientMessage {
-    /// The browser's SDP offer for the session's audio (ICE candidates gathered into it).
-    MediaOffer {
-        sdp: String,
-    },
-    /// A trickled candidate; the engine is ICE-lite and answers with its own candidates in the
-    /// SDP, so the browser's are not needed — accepted and ignored.
-    IceCandidate {
-        #[allow(dead_code)]
-        candidate: serde_json::Value,
-    },
-    SetState {
-        state: String,
-        #[serde(default)]
-        reason: Option<String>,
-    },
-    Answer {
-        call_id: String,
-    },
-    Decline {
-        call_id: String,
-    },
-    Hangup {
-        call_id: String,
-    },
-    Hold {
-        call_id: String,
-        on: bool,
-    },
-    Transfer {
-        call_id: String,
-        target: String,
-    },
-    /// Start (calls recorded on demand), pause or resume the call's recording.
-    Recording {
-        call_id: String,
-        action: RecordingRequest,
-    },
-    /// Ends the console session: a call it has ends, the operator is logged out.
-    SignOut,
-    Ping,
-}
-
-impl ClientMessage {
-    /// The engine command this message is, if it is one.
-    pub fn command(&self) -> Option<ConsoleCommand> {
-        Some(match self.clone() {
-            ClientMessage::Answer { call_id } => ConsoleCommand::Answer { call_id },
-            ClientMessage::Decline { call_id } => ConsoleCommand::Decline { call_id },
-            ClientMessage::Hangup { call_id } => ConsoleCommand::Hangup { call_id },
-            ClientMessage::Hold { call_id, on } => ConsoleCommand::Hold { call_id, on },
-            ClientMessage::Transfer { call_id, target } => {
-                ConsoleCommand::Transfer { call_id, target }
-            }
-            ClientMessage::Recording { call_id, action } => ConsoleCommand::Recording {
-                call_id,
-                action: match action {
-                    RecordingRequest::Start => RecordingAction::Start,
-                    RecordingRequest::Pause => RecordingAction::Pause,
-                    RecordingRequest::Resume => RecordingAction::Resume,
-                },
+/// The engine command `message` is, if it is one.
+pub fn command(message: &ClientMessage) -> Option<ConsoleCommand> {
+    Some(match message.clone() {
+        ClientMessage::Answer { call_id } => ConsoleCommand::Answer { call_id },
+        ClientMessage::Decline { call_id } => ConsoleCommand::Decline { call_id },
+        ClientMessage::Hangup { call_id } => ConsoleCommand::Hangup { call_id },
+        ClientMessage::Hold { call_id, on } => ConsoleCommand::Hold { call_id, on },
+        ClientMessage::Transfer { call_id, target } => ConsoleCommand::Transfer { call_id, target },
+        ClientMessage::Recording { call_id, action } => ConsoleCommand::Recording {
+            call_id,
+            action: match action {
+                RecordingRequest::Start => RecordingAction::Start,
+                RecordingRequest::Pause => RecordingAction::Pause,
+                RecordingRequest::Resume => RecordingAction::Resume,
             },
-            _ => return None,
-        })
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            ClientMessage::MediaOffer { .. } => "media_offer",
-            ClientMessage::IceCandidate { .. } => "ice_candidate",
-            ClientMessage::SetState { .. } => "set_state",
-            ClientMessage::Answer { .. } => "answer",
-            ClientMessage::Decline { .. } => "decline",
-            ClientMessage::Hangup { .. } => "hangup",
-            ClientMessage::Hold { .. } => "hold",
-            ClientMessage::Transfer { .. } => "transfer",
-            ClientMessage::Recording { .. } => "recording",
-            ClientMessage::SignOut => "sign_out",
-            ClientMessage::Ping => "ping",
-        }
-    }
+        },
+        _ => return None,
+    })
 }
 
 /// A call as the console shows it.
@@ -254,7 +183,7 @@ mod tests {
         let message: ClientMessage =
             serde_json::from_str(r#"{"type":"hold","call_id":"c1","on":true}"#).expect("parses");
         assert_eq!(
-            message.command(),
+            command(&message),
             Some(ConsoleCommand::Hold {
                 call_id: "c1".to_owned(),
                 on: true
@@ -304,7 +233,7 @@ mod tests {
             let message: ClientMessage = serde_json::from_str(&text).expect("parses");
             assert_eq!(message.name(), "recording");
             assert_eq!(
-                message.command(),
+                command(&message),
                 Some(ConsoleCommand::Recording {
                     call_id: "c1".to_owned(),
                     action

@@ -7,10 +7,12 @@
 //! The helpers below build requests the way sipp and softphones send them.
 
 mod call_flow;
+mod caps;
 mod lossy;
 mod refer;
 mod register;
 mod requests;
+mod tls;
 mod uac;
 mod websocket;
 
