@@ -42,9 +42,10 @@ pub async fn load_directory(store: &Store) -> Result<Vec<DirectoryEntry>, StoreE
         .collect())
 }
 
-/// The bindings still valid and each login's last status.
+/// This node's bindings still valid and each login's last status.
 pub async fn load_restore(
     store: &Store,
+    node_id: &str,
     now: DateTime<Utc>,
 ) -> Result<
     (
@@ -54,7 +55,7 @@ pub async fn load_restore(
     StoreError,
 > {
     let bindings = store
-        .load_registrations(now)
+        .load_registrations(node_id, now)
         .await?
         .into_iter()
         .filter_map(|r| {
@@ -131,7 +132,8 @@ pub enum PresenceWrite {
 }
 
 /// Spawns the writer; send it what the engine's `poll_history`/`poll_registration` give.
-pub fn spawn_writer(store: Store) -> mpsc::UnboundedSender<PresenceWrite> {
+/// Bindings are stored as this node's (`node_id`).
+pub fn spawn_writer(store: Store, node_id: String) -> mpsc::UnboundedSender<PresenceWrite> {
     let (tx, mut rx) = mpsc::unbounded_channel::<PresenceWrite>();
     tokio::spawn(async move {
         while let Some(write) = rx.recv().await {
@@ -167,6 +169,7 @@ pub fn spawn_writer(store: Store) -> mpsc::UnboundedSender<PresenceWrite> {
                                 call_id: call_id.clone(),
                                 cseq: *cseq,
                                 expires_at: *expires_at,
+                                node_id: node_id.clone(),
                             })
                             .await
                     }

@@ -191,7 +191,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         engine.set_sip_tls_port(addr.port());
     }
     engine.set_directory(now(), presence::load_directory(&store).await?);
-    let (bindings, last_status) = presence::load_restore(&store, Utc::now()).await?;
+    let (bindings, last_status) =
+        presence::load_restore(&store, &settings.node_id, Utc::now()).await?;
     tracing::info!(registrations = bindings.len(), "registrations restored");
     engine.restore(now(), bindings, last_status);
     let (midnight, date) = engine.local_midnight(Utc::now());
@@ -200,7 +201,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         &presence::load_records_since(&store, midnight).await?,
         &store.wrap_ups_since(midnight).await?,
     );
-    let presence_writer = presence::spawn_writer(store.clone());
+    let presence_writer = presence::spawn_writer(store.clone(), settings.node_id.clone());
     let closed =
         crate::recordings::recover(&store, &settings.recordings_dir, &settings.node_id).await?;
     if closed > 0 {

@@ -239,6 +239,9 @@ pub struct Registration {
     pub call_id: String,
     pub cseq: u32,
     pub expires_at: DateTime<Utc>,
+    /// The node whose registrar took the REGISTER: only that node can reach the phone (its
+    /// NAT binding or connection), so only that node restores it after a restart.
+    pub node_id: String,
 }
 
 /// The columns every backend reads for a user; hashes only when asked for.
@@ -481,8 +484,9 @@ impl Store {
         rows.into_iter().map(SipDirectoryRow::into_entry).collect()
     }
 
-    /// Stores a binding, replacing the one with the same `(login, contact)`. An unknown
-    /// login is [`StoreError::UnknownUser`].
+    /// Stores a binding, replacing the one with the same `(login, contact)` — also when
+    /// another node held it (the phone re-registered elsewhere). An unknown login is
+    /// [`StoreError::UnknownUser`].
     pub async fn save_registration(&self, registration: &Registration) -> Result<(), StoreError> {
         let stored = match self.pool() {
             Pool::Sqlite(pool) => users_sqlite::save_registration(pool, registration).await,
@@ -503,15 +507,16 @@ impl Store {
         }
     }
 
-    /// The bindings still valid at `now` (`expires_at > now`), ordered by login and contact:
-    /// what a restarted registrar starts from.
+    /// The bindings node `node_id` took that are still valid at `now` (`expires_at > now`),
+    /// ordered by login and contact: what that node's registrar starts from after a restart.
     pub async fn load_registrations(
         &self,
+        node_id: &str,
         now: DateTime<Utc>,
     ) -> Result<Vec<Registration>, StoreError> {
         match self.pool() {
-            Pool::Sqlite(pool) => users_sqlite::load_registrations(pool, now).await,
-            Pool::Postgres(pool) => users_postgres::load_registrations(pool, now).await,
+            Pool::Sqlite(pool) => users_sqlite::load_registrations(pool, node_id, now).await,
+            Pool::Postgres(pool) => users_postgres::load_registrations(pool, node_id, now).await,
         }
     }
 }

@@ -172,11 +172,13 @@ pub(crate) async fn sip_directory(pool: &PgPool) -> Result<Vec<SipDirectoryRow>,
 
 pub(crate) async fn save_registration(pool: &PgPool, r: &Registration) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO registrations (login, contact, source, transport, call_id, cseq, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        "INSERT INTO registrations
+             (login, contact, source, transport, call_id, cseq, expires_at, node_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (login, contact) DO UPDATE SET
              source = excluded.source, transport = excluded.transport,
-             call_id = excluded.call_id, cseq = excluded.cseq, expires_at = excluded.expires_at",
+             call_id = excluded.call_id, cseq = excluded.cseq, expires_at = excluded.expires_at,
+             node_id = excluded.node_id",
     )
     .bind(&r.login)
     .bind(&r.contact)
@@ -185,6 +187,7 @@ pub(crate) async fn save_registration(pool: &PgPool, r: &Registration) -> Result
     .bind(&r.call_id)
     .bind(i64::from(r.cseq))
     .bind(truncate_to_millis(r.expires_at))
+    .bind(&r.node_id)
     .execute(pool)
     .await?;
     Ok(())
@@ -213,16 +216,20 @@ struct RegistrationRow {
     call_id: String,
     cseq: i64,
     expires_at: DateTime<Utc>,
+    node_id: String,
 }
 
 pub(crate) async fn load_registrations(
     pool: &PgPool,
+    node_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Registration>, StoreError> {
     let rows = sqlx::query_as::<_, RegistrationRow>(
-        "SELECT login, contact, source, transport, call_id, cseq, expires_at
-         FROM registrations WHERE expires_at > $1 ORDER BY login, contact",
+        "SELECT login, contact, source, transport, call_id, cseq, expires_at, node_id
+         FROM registrations WHERE node_id = $1 AND expires_at > $2
+         ORDER BY login, contact",
     )
+    .bind(node_id)
     .bind(now)
     .fetch_all(pool)
     .await?;
@@ -240,6 +247,7 @@ pub(crate) async fn load_registrations(
                 call_id: r.call_id,
                 cseq,
                 expires_at: r.expires_at,
+                node_id: r.node_id,
             })
         })
         .collect()

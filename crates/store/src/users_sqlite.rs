@@ -186,11 +186,13 @@ pub(crate) async fn save_registration(
     r: &Registration,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO registrations (login, contact, source, transport, call_id, cseq, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO registrations
+             (login, contact, source, transport, call_id, cseq, expires_at, node_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (login, contact) DO UPDATE SET
              source = excluded.source, transport = excluded.transport,
-             call_id = excluded.call_id, cseq = excluded.cseq, expires_at = excluded.expires_at",
+             call_id = excluded.call_id, cseq = excluded.cseq, expires_at = excluded.expires_at,
+             node_id = excluded.node_id",
     )
     .bind(&r.login)
     .bind(&r.contact)
@@ -199,6 +201,7 @@ pub(crate) async fn save_registration(
     .bind(&r.call_id)
     .bind(i64::from(r.cseq))
     .bind(to_sqlite_text(r.expires_at))
+    .bind(&r.node_id)
     .execute(pool)
     .await?;
     Ok(())
@@ -227,16 +230,20 @@ struct RegistrationRow {
     call_id: String,
     cseq: i64,
     expires_at: String,
+    node_id: String,
 }
 
 pub(crate) async fn load_registrations(
     pool: &SqlitePool,
+    node_id: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Registration>, StoreError> {
     let rows = sqlx::query_as::<_, RegistrationRow>(
-        "SELECT login, contact, source, transport, call_id, cseq, expires_at
-         FROM registrations WHERE expires_at > ?1 ORDER BY login, contact",
+        "SELECT login, contact, source, transport, call_id, cseq, expires_at, node_id
+         FROM registrations WHERE node_id = ?1 AND expires_at > ?2
+         ORDER BY login, contact",
     )
+    .bind(node_id)
     .bind(to_sqlite_text(now))
     .fetch_all(pool)
     .await?;
@@ -257,6 +264,7 @@ pub(crate) async fn load_registrations(
                 call_id: r.call_id,
                 cseq,
                 expires_at,
+                node_id: r.node_id,
             })
         })
         .collect()

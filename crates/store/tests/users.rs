@@ -24,6 +24,7 @@ on_both_backends!(
     roles_round_trip_and_users_list_by_login,
     registrations_are_saved_replaced_loaded_and_deleted,
     registrations_survive_a_restart_and_expired_ones_are_not_loaded,
+    a_node_restores_only_the_registrations_it_took,
     a_registration_for_an_unknown_login_is_refused,
     state_changes_are_stored_in_time_order,
     a_state_change_for_an_unknown_login_is_refused,
@@ -215,6 +216,7 @@ fn registration(login: &str, contact: &str, cseq: u32, expires_in: i64) -> Regis
         call_id: format!("{login}-{contact}@phone"),
         cseq,
         expires_at: at(expires_in) + Duration::nanoseconds(1_500_000),
+        node_id: "node1".into(),
     }
 }
 
@@ -234,7 +236,11 @@ async fn registrations_are_saved_replaced_loaded_and_deleted(ctx: Ctx) {
         .save_registration(&refreshed)
         .await
         .expect("refresh");
-    let loaded = ctx.store.load_registrations(at(0)).await.expect("load");
+    let loaded = ctx
+        .store
+        .load_registrations("node1", at(0))
+        .await
+        .expect("load");
     let mut want = vec![refreshed, soft.clone(), bob];
     for r in &mut want {
         r.expires_at = madoguchi_store::truncate_to_millis(r.expires_at);
@@ -244,7 +250,11 @@ async fn registrations_are_saved_replaced_loaded_and_deleted(ctx: Ctx) {
     assert!(deleted.expect("delete"));
     let again = ctx.store.delete_registration("alice", &soft.contact).await;
     assert!(!again.expect("second delete"));
-    let loaded = ctx.store.load_registrations(at(0)).await.expect("load");
+    let loaded = ctx
+        .store
+        .load_registrations("node1", at(0))
+        .await
+        .expect("load");
     assert_eq!(loaded.len(), 2);
     assert!(loaded.iter().all(|r| r.contact != soft.contact));
 }
@@ -257,9 +267,39 @@ async fn registrations_survive_a_restart_and_expired_ones_are_not_loaded(ctx: Ct
         ctx.store.save_registration(r).await.expect("save");
     }
     let restarted = ctx.reconnect().await;
-    let loaded = restarted.load_registrations(at(120)).await.expect("load");
+    let loaded = restarted
+        .load_registrations("node1", at(120))
+        .await
+        .expect("load");
     let contacts: Vec<&str> = loaded.iter().map(|r| r.contact.as_str()).collect();
     assert_eq!(contacts, ["sip:alice@live"]);
+}
+
+async fn a_node_restores_only_the_registrations_it_took(ctx: Ctx) {
+    add(&ctx, "alice", Role::Agent).await;
+    add(&ctx, "bob", Role::Agent).await;
+    let on_a = registration("alice", "sip:alice@desk", 1, 600);
+    let mut on_b = registration("bob", "sip:bob@desk", 1, 600);
+    on_b.node_id = "node2".into();
+    for r in [&on_a, &on_b] {
+        ctx.store.save_registration(r).await.expect("save");
+    }
+    let logins = |loaded: Vec<Registration>| -> Vec<String> {
+        loaded.into_iter().map(|r| r.login).collect()
+    };
+    let node1 = ctx.store.load_registrations("node1", at(0)).await;
+    assert_eq!(logins(node1.expect("node1")), ["alice"]);
+    let node2 = ctx.store.load_registrations("node2", at(0)).await;
+    assert_eq!(logins(node2.expect("node2")), ["bob"]);
+    // Alice's phone re-registers with node2 (node1 went away): the binding moves.
+    let mut moved = on_a.clone();
+    moved.node_id = "node2".into();
+    moved.cseq = 2;
+    ctx.store.save_registration(&moved).await.expect("move");
+    let node1 = ctx.store.load_registrations("node1", at(0)).await;
+    assert!(node1.expect("node1").is_empty());
+    let node2 = ctx.store.load_registrations("node2", at(0)).await;
+    assert_eq!(logins(node2.expect("node2")), ["alice", "bob"]);
 }
 
 async fn a_registration_for_an_unknown_login_is_refused(ctx: Ctx) {
