@@ -5,14 +5,14 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
 use madoguchi_store::{CallQuery, CallRecord, Disposition, HangupSide, Store, NODE_LOST_CAUSE};
 use support::center::{
     register, set_state, wait_for_operator, wait_for_state, Center, SippProcess,
 };
-use support::{free_udp_port, repo_root, sipp};
+use support::{eventually, free_udp_port, repo_root, sipp};
 
 /// Calls that finish (the caller hangs up after 300 ms) before the crash.
 const FINISHED: usize = 20;
@@ -28,18 +28,6 @@ async fn all_calls(store: &Store) -> Vec<CallRecord> {
     let page = store.list_calls(&query).await.expect("calls listed");
     assert!(page.next.is_none(), "one page holds them all");
     page.items
-}
-
-/// Polls `check` every 50 ms until it holds or `limit` passes.
-async fn eventually(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not happen within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

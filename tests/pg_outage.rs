@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use madoguchi_store::{CallQuery, Disposition, Store, SPOOL_FILE};
-use support::{repo_root, sipp, EngineProcess, Options};
+use support::{eventually, repo_root, sipp, EngineProcess, Options};
 use tokio::sync::Mutex;
 
 /// One test at a time may take the database away.
@@ -97,17 +97,6 @@ struct Schema(String);
 impl Drop for Schema {
     fn drop(&mut self) {
         psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-    }
-}
-
-async fn eventually(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !check().await {
-        assert!(
-            Instant::now() < deadline,
-            "{what} did not happen within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -479,3 +479,15 @@ fn libfaketime() -> PathBuf {
         .find(|path| path.exists())
         .expect("libfaketime is installed (scripts/test.sh installs the faketime package)")
 }
+
+/// Polls `check` every 50 ms until it holds; fails naming `what` once `limit` passes.
+pub async fn eventually(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not happen within {limit:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
