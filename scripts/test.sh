@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the real peers the tests use
-# (sipp, libfaketime, sox, Chromium) when missing, makes sure PostgreSQL is up, then cargo test.
+# (sipp, libfaketime, sox, Chromium, Kamailio) when missing, makes sure PostgreSQL is up, then
+# cargo test.
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,8 @@ python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 # with poppler (pdftotext, pdffonts, pdftoppm); pages go to target/test-artifacts/report/.
 command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
 command -v pdftoppm >/dev/null || need+=(poppler-utils)
+# tests/failover.rs puts Kamailio (examples/kamailio) in front of two nodes; never as a service.
+[ -x /usr/sbin/kamailio ] || command -v kamailio >/dev/null || need+=(kamailio)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test peers: ${need[*]}"
   as_root=""

@@ -167,6 +167,19 @@ pub struct ServeArgs {
     /// This node's name, stored on every record.
     #[arg(long, env = "MADOGUCHI_NODE_ID")]
     pub node_id: Option<String>,
+    /// Where the other nodes of a cluster send SIP to this node (ADDRESS:PORT, UDP).
+    /// Default: the public address and the SIP port.
+    #[arg(long, env = "MADOGUCHI_ADVERTISE_SIP")]
+    pub advertise_sip: Option<SocketAddr>,
+    /// This node's web address as consoles failing over reach it (http[s]://host[:port]).
+    /// Default: from --http-listen, with 0.0.0.0 replaced by the public address.
+    #[arg(long, env = "MADOGUCHI_ADVERTISE_HTTP")]
+    pub advertise_http: Option<String>,
+    /// Another node silent for this many seconds (by the database's clock) is dead: its
+    /// waiting callers leave the board and its open calls are closed as interrupted (6).
+    /// Keep it above 5, the time a heartbeat may take while the database is slow.
+    #[arg(long, env = "MADOGUCHI_CLUSTER_DEAD_AFTER_SECONDS", value_parser = clap::value_parser!(u64).range(3..=3600))]
+    pub cluster_dead_after_seconds: Option<u64>,
     /// Outbound proxy (HOST:PORT) calls to the city line are sent through; without it they
     /// go to the host of the city line's URI.
     #[arg(long, env = "MADOGUCHI_TRUNK_PROXY")]

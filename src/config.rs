@@ -24,6 +24,12 @@ pub struct Settings {
     pub rtp_ports: RangeInclusive<u16>,
     pub city_line: Option<String>,
     pub node_id: String,
+    /// Where other nodes send SIP to this one; `None`: the public address and SIP port.
+    pub advertise_sip: Option<SocketAddr>,
+    /// This node's web address for consoles failing over; `None`: from the HTTP listener.
+    pub advertise_http: Option<String>,
+    /// Another node silent this long (database clock) is dead (PostgreSQL clusters).
+    pub cluster_dead_after: std::time::Duration,
     /// Outbound proxy for calls to the city line (HOST:PORT).
     pub trunk_proxy: Option<String>,
     /// Digest credentials for the trunk.
@@ -83,6 +89,8 @@ pub enum ConfigError {
     Tls(&'static str),
     #[error("{0}")]
     WebOrigin(String),
+    #[error("advertise http {0:?}: expected http://host[:port] or https://host[:port]")]
+    AdvertiseHttp(String),
 }
 
 /// The optional settings file; every key is optional and named like the flag.
@@ -97,6 +105,9 @@ struct FileSettings {
     rtp_ports: Option<String>,
     city_line: Option<String>,
     node_id: Option<String>,
+    advertise_sip: Option<SocketAddr>,
+    advertise_http: Option<String>,
+    cluster_dead_after_seconds: Option<u64>,
     trunk_proxy: Option<String>,
     trunk_username: Option<String>,
     trunk_password: Option<String>,
@@ -181,6 +192,12 @@ impl Settings {
             .map(|net| net.parse())
             .collect::<Result<Vec<_>, _>>()?;
         let sip_limits = crate::sip_limits::SipLimits::resolve(file.sip_limits, trusted);
+        let advertise_http = args.advertise_http.clone().or(file.advertise_http);
+        if let Some(url) = &advertise_http {
+            if !is_web_address(url) {
+                return Err(ConfigError::AdvertiseHttp(url.clone()));
+            }
+        }
         Ok(Settings {
             sip_listen: args
                 .sip_listen
@@ -204,6 +221,14 @@ impl Settings {
                 .clone()
                 .or(file.node_id)
                 .unwrap_or_else(|| "node1".to_owned()),
+            advertise_sip: args.advertise_sip.or(file.advertise_sip),
+            advertise_http,
+            cluster_dead_after: std::time::Duration::from_secs(
+                args.cluster_dead_after_seconds
+                    .or(file.cluster_dead_after_seconds)
+                    .unwrap_or(6)
+                    .clamp(3, 3600),
+            ),
             trunk_proxy: args.trunk_proxy.clone().or(file.trunk_proxy),
             trunk_credentials: args
                 .trunk_username
@@ -257,6 +282,17 @@ impl Settings {
             tls,
             web_origins,
         })
+    }
+}
+
+/// `http://host[:port]` or `https://…`, with a host and nothing after it but a `/`.
+fn is_web_address(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest.map(|r| r.strip_suffix('/').unwrap_or(r)) {
+        Some(host) => !host.is_empty() && !host.contains(['/', '?', '#', ' ', '@']),
+        None => false,
     }
 }
 
@@ -484,6 +520,41 @@ mod media_threads {
     fn a_web_origin_must_be_an_origin() {
         assert!(settings(&["--web-origin", "https://a.example,https://b.example:8443"]).is_ok());
         assert!(settings(&["--web-origin", "a.example"]).is_err());
+    }
+
+    #[test]
+    fn other_nodes_count_a_node_dead_after_6_seconds_unless_set() {
+        let dead_after = |args: &[&str]| settings(args).map(|s| s.cluster_dead_after.as_secs());
+        assert_eq!(dead_after(&[]), Ok(6));
+        assert_eq!(dead_after(&["--cluster-dead-after-seconds", "10"]), Ok(10));
+        assert!(dead_after(&["--cluster-dead-after-seconds", "1"]).is_err());
+    }
+
+    #[test]
+    fn advertised_addresses_are_read_and_default_to_none() {
+        let s = settings(&[]).map(|s| (s.advertise_sip, s.advertise_http));
+        assert_eq!(s, Ok((None, None)));
+        let s = settings(&[
+            "--advertise-sip",
+            "192.0.2.10:5060",
+            "--advertise-http",
+            "https://a.example:8443",
+        ])
+        .map(|s| (s.advertise_sip, s.advertise_http));
+        assert_eq!(
+            s,
+            Ok((
+                Some("192.0.2.10:5060".parse().expect("an address")),
+                Some("https://a.example:8443".to_owned())
+            ))
+        );
+    }
+
+    #[test]
+    fn an_advertised_web_address_must_be_an_http_origin() {
+        assert!(settings(&["--advertise-http", "a.example:8080"]).is_err());
+        assert!(settings(&["--advertise-http", "http://a.example/x"]).is_err());
+        assert!(settings(&["--advertise-http", "http://127.0.0.1:8080/"]).is_ok());
     }
 
     #[test]

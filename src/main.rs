@@ -8,6 +8,7 @@
 //! - `serve.rs` wires them; `cli.rs`/`config.rs` are the outside contract.
 
 mod cli;
+mod cluster;
 mod config;
 mod crash_safety;
 mod engine;

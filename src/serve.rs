@@ -9,6 +9,11 @@
 //! On SIGTERM new calls get 503; calls in progress may finish for up to the drain limit
 //! (`--drain-limit-seconds`), then are ended and recorded as interrupted; every record is
 //! flushed before the process exits 0. SIGHUP reloads the dialplan (`crate::reload`).
+//!
+//! Start-up order: sockets, then the node id (no other live run may hold it), recovery of
+//! the last run's calls, the node's claim and heartbeat, then the engine. On PostgreSQL the
+//! node also joins the cluster (`crate::cluster`) and reaps dead nodes' calls
+//! (`crate::crash_safety::spawn_reaper`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -18,7 +23,7 @@ use chrono::Utc;
 use madoguchi_dialplan::Dialplan;
 use madoguchi_prompts::PromptCache;
 use madoguchi_sip::{EndpointConfig, SipStats};
-use madoguchi_store::{RecordWriter, Store};
+use madoguchi_store::{Backend, ClusterBus, NodeInfo, RecordWriter, Store};
 use rand::Rng;
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -39,9 +44,11 @@ const FLUSH_LIMIT: Duration = Duration::from_secs(30);
 const MEDIA_STOP_LIMIT: Duration = Duration::from_secs(5);
 /// Users added with `madoguchi user add` while the engine runs can register within this.
 const DIRECTORY_REFRESH: Duration = Duration::from_secs(10);
-/// The live state is published at most this often (dashboards want it within a second).
 /// Console events buffered for slow sockets; one that falls further behind resyncs.
 const CONSOLE_EVENTS: usize = 1024;
+/// How long an orderly stop tries to give its node id back.
+const RELEASE_LIMIT: Duration = Duration::from_secs(2);
+/// The live state is published at most this often (dashboards want it within a second).
 const LIVE_PUBLISH: Duration = Duration::from_millis(200);
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +59,8 @@ pub enum ServeError {
     Prompts(#[from] madoguchi_prompts::PromptError),
     #[error("database: {0}")]
     Store(#[from] madoguchi_store::StoreError),
+    #[error(transparent)]
+    NodeId(#[from] crate::crash_safety::ClaimError),
     #[error("cannot listen for SIP on {addr}: {source}")]
     SipListen {
         addr: SocketAddr,
@@ -94,22 +103,10 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     tracing::info!(prompts = prompts.len(), dialplan = %settings.dialplan.display(), "prompts decoded and encoded");
 
     let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
-    let store = Store::connect(&settings.database_url).await?;
-    // Before anything reads today's records or takes a call: what a database outage left
-    // in the spool is stored, then the calls a crash cut are closed (`crash_safety`).
-    let recovered =
-        crate::crash_safety::recover(&store, &settings.spool_dir, &settings.node_id).await?;
-    tracing::info!(
-        spooled_entries_stored = recovered.replayed,
-        interrupted_calls_closed = recovered.closed,
-        "start-up recovery done"
-    );
-    crate::crash_safety::spawn_heartbeat(store.clone(), settings.node_id.clone());
-    let (writer, writer_task) = RecordWriter::spawn_with_spool(
-        store.clone(),
-        madoguchi_store::WriterConfig::default(),
-        recovered.spool,
-    );
+    // Audit entries, operator history and wrap-ups name the node that wrote them.
+    let store = Store::connect(&settings.database_url)
+        .await?
+        .with_node_id(&settings.node_id);
 
     let (udp, tcp) = sip_transport::bind(settings.sip_listen)
         .await
@@ -132,10 +129,52 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         source,
     })?;
 
-    let mut tls = crate::net::tls_listeners::Listeners::bind(&settings).await?;
-
     let (public_host, media_ip) =
         public_address(settings.public_address.as_deref(), sip_addr).await?;
+
+    let node = NodeInfo {
+        node_id: settings.node_id.clone(),
+        instance: format!("{:032x}", rand::thread_rng().gen::<u128>()),
+        sip_addr: Some(advertised_sip(settings.advertise_sip, sip_addr, media_ip).to_string()),
+        http_url: Some(advertised_http(
+            settings.advertise_http.as_deref(),
+            http_addr,
+            &public_host,
+        )),
+    };
+    // No other live run may use this node id: recovery closes that id's open calls. The
+    // claim keeps the previous run's last heartbeat, which recovery reads.
+    crate::crash_safety::claim_node(&store, &node, settings.cluster_dead_after).await?;
+    tracing::info!(node = %node.node_id, instance = %node.instance, sip = ?node.sip_addr, http = ?node.http_url, "node id claimed");
+    // Before anything reads today's records or takes a call: what a database outage left
+    // in the spool is stored, then the calls a crash cut are closed (`crash_safety`).
+    let recovered =
+        crate::crash_safety::recover(&store, &settings.spool_dir, &settings.node_id).await?;
+    tracing::info!(
+        spooled_entries_stored = recovered.replayed,
+        interrupted_calls_closed = recovered.closed,
+        "start-up recovery done"
+    );
+    crate::crash_safety::spawn_heartbeat(store.clone(), settings.node_id.clone());
+    let clustered = store.backend() == Backend::Postgres;
+    if clustered {
+        crate::crash_safety::spawn_reaper(
+            store.clone(),
+            settings.node_id.clone(),
+            settings.cluster_dead_after,
+        );
+    }
+    // The writer acknowledges each call's open-call note: the engine answers no new call
+    // before it (issue 8, arrival window).
+    let (journaled_tx, journaled) = mpsc::unbounded_channel();
+    let (writer, writer_task) = RecordWriter::spawn_with_acks(
+        store.clone(),
+        madoguchi_store::WriterConfig::default(),
+        Some(recovered.spool),
+        journaled_tx,
+    );
+
+    let mut tls = crate::net::tls_listeners::Listeners::bind(&settings).await?;
     let targets = resolve_targets(&settings).await?;
     // A carrier trunk sends many INVITEs from one address: never limit it.
     let mut sip_limits = settings.sip_limits.clone();
@@ -224,7 +263,31 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let (console_tx, _) = broadcast::channel(CONSOLE_EVENTS);
     spawn_directory_refresh(store.clone(), requests_tx.clone());
 
-    let (transport, inbound) = SipTransport::start(udp, tcp, SharedGuard::new(sip_limits.guard));
+    let guard = SharedGuard::new(sip_limits.guard);
+    // The whole center's live state: the cluster task merges the other nodes in.
+    let bus = if clustered {
+        ClusterBus::listen(&store).await?
+    } else {
+        None
+    };
+    let center_rx = match bus {
+        Some(bus) => {
+            let (center_tx, center_rx) = watch::channel(Arc::clone(&live_rx.borrow()));
+            crate::cluster::spawn(crate::cluster::Cluster {
+                store: store.clone(),
+                node_id: settings.node_id.clone(),
+                bus,
+                local: live_rx.clone(),
+                center: center_tx,
+                requests: requests_tx.clone(),
+                guard: guard.clone(),
+                writer: writer.clone(),
+            });
+            Some(center_rx)
+        }
+        None => None,
+    };
+    let (transport, inbound) = SipTransport::start(udp, tcp, guard);
     tls.start_sip(transport.tls());
     let (media_tx, media_rx) = mpsc::unbounded_channel();
     let (media_events_tx, media_events) = mpsc::unbounded_channel();
@@ -250,10 +313,11 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
         .map_err(ServeError::MediaRuntime)?;
 
     let app = web::router(web::AppState {
-        store,
+        store: store.clone(),
         metrics,
         engine: EngineLink {
             requests: requests_tx,
+            center: center_rx.clone().unwrap_or_else(|| live_rx.clone()),
             live: live_rx,
             console: console_tx.clone(),
             webrtc: webrtc_tx,
@@ -277,7 +341,9 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     // POST /api/v1/admin/reload asks the reload task.
     .layer(axum::Extension(reload))
     // Pages of these origins may send what the CSRF check lets through (`web::csrf`).
-    .layer(axum::Extension(settings.web_origins.clone()));
+    .layer(axum::Extension(settings.web_origins.clone()))
+    // GET /api/v1/cluster counts nodes dead after the reaper's limit.
+    .layer(axum::Extension(web::DeadAfter(settings.cluster_dead_after)));
     let https_task = tls.serve_https(app.clone());
     let (stop_http_tx, stop_http_rx) = tokio::sync::oneshot::channel::<()>();
     let http_task = tokio::spawn(async move {
@@ -306,10 +372,12 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             transport,
             media: media_tx,
             writer: writer.clone(),
+            journaled,
             presence: presence_writer,
             recordings: recordings_writer,
             live: live_tx,
             console: console_tx,
+            center: center_rx,
             drain_limit: settings.drain_limit,
         },
     )
@@ -349,6 +417,15 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
                 refused = report.rejected.len(),
                 "records flushed, exiting"
             );
+            // Give the node id back so a restart takes it at once (a crash skips this, and
+            // the next run waits out this one's heartbeat instead).
+            let release = store.release_node(&node.node_id, &node.instance);
+            if !matches!(
+                tokio::time::timeout(RELEASE_LIMIT, release).await,
+                Ok(Ok(()))
+            ) {
+                tracing::warn!("node id not released: the next start waits for it to go stale");
+            }
             Ok(())
         }
         Err(_) => Err(ServeError::Unflushed {
@@ -365,10 +442,14 @@ struct EngineIo {
     transport: SipTransport,
     media: mpsc::UnboundedSender<MediaCommand>,
     writer: RecordWriter,
+    /// Call ids whose open-call note the writer stored (or spooled).
+    journaled: mpsc::UnboundedReceiver<String>,
     presence: mpsc::UnboundedSender<PresenceWrite>,
     recordings: mpsc::UnboundedSender<crate::engine::RecordingNews>,
     live: watch::Sender<Arc<LiveState>>,
     console: broadcast::Sender<Arc<ConsoleEvent>>,
+    /// The whole center's live state when this node is one of several (for the gauges).
+    center: Option<watch::Receiver<Arc<LiveState>>>,
     /// How long calls may go on after SIGTERM.
     drain_limit: Duration,
 }
@@ -382,6 +463,7 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
     live_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut exported = SipStats::default();
     let mut exported_auth_failures = 0;
+    let mut exported_unjournaled = 0;
     loop {
         let timeout = engine.poll_timeout().map(tokio::time::Instant::from_std);
         tokio::select! {
@@ -395,6 +477,13 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
             }
             Some(event) = io.media_events.recv() => engine.handle_media(now(), event),
             Some(request) = io.requests.recv() => handle_request(&mut engine, request),
+            Some(call_id) = io.journaled.recv() => {
+                engine.journaled(now(), &call_id);
+                for _ in 0..256 {
+                    let Ok(call_id) = io.journaled.try_recv() else { break };
+                    engine.journaled(now(), &call_id);
+                }
+            }
             _ = sleep_until_opt(timeout) => engine.handle_timeout(now()),
             Some(()) = terminate.recv(), if drain_deadline.is_none() => {
                 tracing::info!(active = engine.active_calls(), "SIGTERM: refusing new calls, draining");
@@ -413,9 +502,20 @@ async fn run_engine(mut engine: Engine, mut io: EngineIo) {
                 metrics::counter!("madoguchi_sip_auth_failures_total")
                     .increment(failures.saturating_sub(exported_auth_failures));
                 exported_auth_failures = failures;
+                let unjournaled = engine.answered_unjournaled();
+                metrics::counter!("madoguchi_calls_answered_unjournaled_total")
+                    .increment(unjournaled.saturating_sub(exported_unjournaled));
+                exported_unjournaled = unjournaled;
                 metrics::gauge!("madoguchi_active_calls").set(engine.active_calls() as f64);
                 metrics::gauge!("madoguchi_sip_guard_sources").set(io.transport.guard().tracked_sources() as f64);
-                export_live_gauges(&engine.live(now()));
+                // With other nodes, the gauges show the whole center as the API does.
+                match &io.center {
+                    Some(center) => {
+                        let center = Arc::clone(&center.borrow());
+                        export_live_gauges(&center, Utc::now());
+                    }
+                    None => export_live_gauges(&engine.live(now()), Utc::now()),
+                }
             }
         }
         while let Some(transmit) = engine.poll_transmit() {
@@ -524,6 +624,24 @@ fn handle_request(engine: &mut Engine, request: EngineRequest) {
         }
         EngineRequest::ConsoleDetach { login } => engine.console_detach(now(), &login),
         EngineRequest::ClassificationFiled { login } => engine.classification_filed(now(), &login),
+        EngineRequest::RemoteRecord(record) => engine.remote_record(now(), &record),
+        EngineRequest::RemoteNode {
+            node_id,
+            sip,
+            operators,
+        } => engine.set_remote_node(now(), &node_id, sip, operators),
+        EngineRequest::ForgetNode { node_id } => engine.forget_remote_node(now(), &node_id),
+        EngineRequest::LocalMidnight { reply } => {
+            let _ = reply.send(engine.local_midnight(Utc::now()));
+        }
+        EngineRequest::Reseed {
+            counters,
+            records,
+            wrap_ups,
+        } => {
+            engine.seed_counters(counters);
+            engine.seed_board(&records, &wrap_ups);
+        }
         EngineRequest::ConsoleView { login, reply } => {
             let _ = reply.send(engine.console_view(now(), &login));
         }
@@ -540,7 +658,7 @@ fn handle_request(engine: &mut Engine, request: EngineRequest) {
 /// The live board as Prometheus gauges, once a second: callers waiting and the longest wait
 /// per queue, operators by state, and the service level today and over the last 30 minutes
 /// (absent while nothing was offered).
-fn export_live_gauges(live: &LiveState) {
+fn export_live_gauges(live: &LiveState, at: chrono::DateTime<Utc>) {
     for queue in &live.queues {
         let name = queue.name.clone();
         metrics::gauge!("madoguchi_queue_waiting", "queue" => name.clone())
@@ -548,7 +666,7 @@ fn export_live_gauges(live: &LiveState) {
         let longest = queue
             .waiting
             .iter()
-            .map(|w| (live.at - w.since).num_milliseconds().max(0))
+            .map(|w| (at - w.since).num_milliseconds().max(0))
             .max()
             .unwrap_or(0);
         metrics::gauge!("madoguchi_queue_longest_wait_seconds", "queue" => name)
@@ -596,6 +714,26 @@ fn spawn_directory_refresh(store: Store, requests: mpsc::Sender<EngineRequest>) 
             }
         }
     });
+}
+
+/// Where other nodes send SIP to this one: the flag, else the public address and SIP port.
+fn advertised_sip(flag: Option<SocketAddr>, sip_addr: SocketAddr, public_ip: IpAddr) -> SocketAddr {
+    flag.unwrap_or_else(|| SocketAddr::new(public_ip, sip_addr.port()))
+}
+
+/// This node's web address for consoles: the flag, else the HTTP listener with an
+/// all-interfaces address replaced by the public host.
+fn advertised_http(flag: Option<&str>, http_addr: SocketAddr, public_host: &str) -> String {
+    if let Some(url) = flag {
+        return url.trim_end_matches('/').to_owned();
+    }
+    if !http_addr.ip().is_unspecified() {
+        return format!("http://{http_addr}");
+    }
+    match public_host.parse::<IpAddr>() {
+        Ok(IpAddr::V6(ip)) => format!("http://[{ip}]:{}", http_addr.port()),
+        _ => format!("http://{public_host}:{}", http_addr.port()),
+    }
 }
 
 /// The city line setting, resolved once: through the trunk proxy when one is set, else to
@@ -747,4 +885,48 @@ fn export_sip_stats(stats: &SipStats, exported: &mut SipStats) {
         metrics::counter!("madoguchi_sip_refused_total", "reason" => *cap).increment(delta);
     }
     *exported = stats.clone();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(text: &str) -> SocketAddr {
+        text.parse().expect("an address")
+    }
+
+    #[test]
+    fn other_nodes_reach_this_one_at_the_public_address_and_sip_port_unless_told() {
+        let public = IpAddr::from([192, 0, 2, 10]);
+        assert_eq!(
+            advertised_sip(None, addr("0.0.0.0:5070"), public),
+            addr("192.0.2.10:5070")
+        );
+        let flag = Some(addr("198.51.100.1:5060"));
+        assert_eq!(
+            advertised_sip(flag, addr("0.0.0.0:5070"), public),
+            addr("198.51.100.1:5060")
+        );
+    }
+
+    #[test]
+    fn the_web_address_is_the_http_listener_with_all_interfaces_made_the_public_host() {
+        let http = |flag, listen: &str, host| advertised_http(flag, addr(listen), host);
+        assert_eq!(
+            http(None, "127.0.0.1:8081", "a.example"),
+            "http://127.0.0.1:8081"
+        );
+        assert_eq!(
+            http(None, "0.0.0.0:8080", "a.example"),
+            "http://a.example:8080"
+        );
+        assert_eq!(
+            http(None, "[::]:8080", "2001:db8::1"),
+            "http://[2001:db8::1]:8080"
+        );
+        assert_eq!(
+            http(Some("https://a.example/"), "0.0.0.0:8080", "x"),
+            "https://a.example"
+        );
+    }
 }

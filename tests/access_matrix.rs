@@ -99,6 +99,7 @@ const MATRIX: &[Row] = &[
     row("GET", "/api/v1/counter/hours", SignedIn),
     row("GET", "/api/v1/audit", ManagerUp),
     row("POST", "/api/v1/admin/reload", Admin),
+    row("GET", "/api/v1/cluster", SignedIn),
 ];
 
 /// The ways of calling the API that the matrix is checked with.

@@ -100,6 +100,9 @@ pub enum ConsoleError {
     /// Start of a call not recorded on demand, pause of one not recording, and the like.
     #[error("the recording cannot {0} now")]
     Recording(&'static str),
+    /// Hold and recording of a call another node's caller is on are that node's (not in v1).
+    #[error("{0} is not available on a call from another node")]
+    PeerCall(&'static str),
 }
 
 /// What a (re)connecting console is told: its audio leg and the call it has.
@@ -189,6 +192,9 @@ impl Engine {
         let not_yours = || ConsoleError::NotYourCall(call_id.to_owned());
         let caller = *self.by_call_id.get(call_id).ok_or_else(not_yours)?;
         let call = self.calls.get(&caller).ok_or_else(not_yours)?;
+        if call.is_peer_intake() {
+            return Err(ConsoleError::PeerCall("recording"));
+        }
         let Some((operator, leg)) = call.operator_on_call() else {
             return Err(ConsoleError::Recording(action.verb()));
         };
@@ -253,8 +259,12 @@ impl Engine {
             ConsoleCommand::Answer { call_id } => (call_id, PeerEvent::Answered { sdp: None }),
             ConsoleCommand::Decline { call_id } => (call_id, PeerEvent::Failed { status: 603 }),
             ConsoleCommand::Hangup { call_id } => (call_id, PeerEvent::RemoteHangup),
-            ConsoleCommand::Hold { call_id, on } => (call_id, PeerEvent::Hold { on }),
+            ConsoleCommand::Hold { call_id, on } => {
+                self.refuse_on_peer_call(leg, &call_id, "hold")?;
+                (call_id, PeerEvent::Hold { on })
+            }
             ConsoleCommand::Recording { call_id, action } => {
+                self.refuse_on_peer_call(leg, &call_id, "recording")?;
                 let caller = self.console_call(leg, &call_id)?;
                 let allowed = self
                     .calls
@@ -278,6 +288,20 @@ impl Engine {
 
     pub fn poll_console(&mut self) -> Option<ConsoleEvent> {
         self.console_events.pop_front()
+    }
+
+    /// `what` is refused on a peer call (`cluster.rs`): the media and record are elsewhere.
+    fn refuse_on_peer_call(
+        &self,
+        leg: LegId,
+        call_id: &str,
+        what: &'static str,
+    ) -> Result<(), ConsoleError> {
+        let caller = self.console_call(leg, call_id)?;
+        if self.calls.get(&caller).is_some_and(|c| c.is_peer_intake()) {
+            return Err(ConsoleError::PeerCall(what));
+        }
+        Ok(())
     }
 
     /// The caller leg of the call `call_id`, if it is the one `leg` serves.

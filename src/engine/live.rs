@@ -65,6 +65,8 @@ pub struct WaitingView {
     pub since: DateTime<Utc>,
     pub waited_s: i64,
     pub menu_choice: Option<String>,
+    /// The node the caller is on (its `--node-id`).
+    pub node: String,
 }
 
 /// Calls of the current local day, counted as their records are written.
@@ -154,12 +156,15 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
                         since,
                         waited_s: (now.wall - since).num_seconds().max(0),
                         menu_choice: menu.map(str::to_owned),
+                        node: engine.node_id.clone(),
                     })
                 })
                 .collect();
+            // This node's operators only: a mirror counts on its own node.
             let members = engine
                 .operators
                 .ids()
+                .filter(|op| !engine.operators.is_mirror(*op))
                 .filter_map(|op| engine.acd.operator(op))
                 .filter(|op| op.membership(id).is_some());
             let (mut available, mut logged_in) = (0, 0);
@@ -186,7 +191,7 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
     LiveState {
         at: now.wall,
         queues,
-        operators: engine.operators.live(now.wall),
+        operators: engine.operators.live(now.wall, &engine.node_id),
         today: engine.counters.clone(),
         board: engine.board.view(now.wall),
         recording_failures: engine.recording_failures,

@@ -10,6 +10,8 @@
 //!   handle_media(now, MediaEvent)               port bound, prompt finished, DTMF digit
 //!   handle_timeout(now)                         when poll_timeout() is due
 //!   set_directory / restore / request_status / transfer   from the store and the API
+//!   set_remote_node / forget_remote_node / remote_record  other nodes (`cluster.rs`)
+//!   journaled(now, call_id)                     a call's open-call note is stored
 //! ```
 //! and after every input drains `poll_transmit()` (SIP to send), `poll_media()` (commands for
 //! the RTP shell), `poll_opened()` (calls that arrived, for the crash journal),
@@ -22,7 +24,9 @@
 pub mod board;
 mod call;
 pub mod clock;
+pub mod cluster;
 pub mod console;
+mod journal_hold;
 mod live;
 pub mod media;
 mod monitor;
@@ -53,7 +57,7 @@ pub use call::RecordingAction;
 use call::{AcdRequest, Call, CallInput, CallOutput, ConsoleRing, Ctx, PeerEvent, RingTarget};
 pub use clock::Now;
 use console::{Console, ConsoleEvent};
-pub use live::{Counters, LiveState};
+pub use live::{Counters, LiveState, MonitorView, QueueView, WaitingView};
 pub use media::{MediaCommand, MediaEvent, RecordingNews, RecordingOutcome, SharedPrompts};
 pub use monitor::{MonitorError, MonitorRequest};
 use operators::Operators;
@@ -152,6 +156,10 @@ pub struct Engine {
     /// Calls that arrived, for the open-call journal (crash safety): each goes out before
     /// its record.
     opened: VecDeque<OpenCall>,
+    /// New calls' 18x/2xx held until their open-call note is stored (`journal_hold.rs`).
+    hold: journal_hold::JournalHold,
+    /// Calls answered without a stored note because the hold limit passed (a metric).
+    answered_unjournaled: u64,
     records: VecDeque<CallRecord>,
     history: VecDeque<OperatorHistory>,
     wrap_ups: VecDeque<WrapUp>,
@@ -170,6 +178,8 @@ pub struct Engine {
     media_ip: IpAddr,
     node_id: String,
     draining: bool,
+    /// Other live nodes by id, with the SIP address they take peer offers on (`cluster.rs`).
+    remote_nodes: HashMap<String, SocketAddr>,
 }
 
 impl Engine {
@@ -197,6 +207,8 @@ impl Engine {
             call_timers: BinaryHeap::new(),
             media_out: VecDeque::new(),
             opened: VecDeque::new(),
+            hold: journal_hold::JournalHold::default(),
+            answered_unjournaled: 0,
             records: VecDeque::new(),
             history: VecDeque::new(),
             wrap_ups: VecDeque::new(),
@@ -213,6 +225,7 @@ impl Engine {
             media_ip: config.media_ip,
             node_id: config.node_id,
             draining: false,
+            remote_nodes: HashMap::new(),
         }
     }
 
@@ -315,6 +328,7 @@ impl Engine {
                 self.drive(now, leg, CallInput::Timeout);
             }
         }
+        self.release_expired_holds(now);
         self.roll_day(now);
         self.pump(now);
     }
@@ -326,6 +340,7 @@ impl Engine {
             self.sip.poll_timeout(),
             self.acd.poll_timeout().map(|(at, _)| at),
             self.call_timers.peek().map(|Reverse((at, _))| *at),
+            self.hold.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -344,6 +359,22 @@ impl Engine {
     /// (drain it before `poll_record`).
     pub fn poll_opened(&mut self) -> Option<OpenCall> {
         self.opened.pop_front()
+    }
+
+    /// The open-call note of `call_id` (from `poll_opened`) is durable: committed, or in the
+    /// writer's fsync'd spool. The call's held 18x/2xx go out now, in order.
+    pub fn journaled(&mut self, now: Now, call_id: &str) {
+        if let Some((leg, held)) = self.hold.journaled(call_id) {
+            for output in held {
+                self.command(now, leg, output);
+            }
+            self.pump(now);
+        }
+    }
+
+    /// Calls answered without a stored open-call note (the hold limit passed).
+    pub fn answered_unjournaled(&self) -> u64 {
+        self.answered_unjournaled
     }
 
     pub fn poll_record(&mut self) -> Option<CallRecord> {
@@ -612,9 +643,25 @@ impl Engine {
                 to_user,
                 sdp,
                 source,
+                headers,
                 ..
             } => {
+                if cluster::is_peer_offer(&headers) {
+                    // Another node's caller for one of our operators: no dialplan, no record.
+                    let invite = cluster::PeerInvite {
+                        leg,
+                        sip_call_id: call_id,
+                        caller: from_user,
+                        login: to_user,
+                        source,
+                        sdp,
+                        headers,
+                    };
+                    self.peer_offer(now, invite);
+                    return;
+                }
                 let id = self.new_call_id();
+                self.hold.arrived(&id, leg, now.mono);
                 self.opened.push_back(OpenCall {
                     id: id.clone(),
                     node_id: self.node_id.clone(),
@@ -636,6 +683,7 @@ impl Engine {
                         node_id: self.node_id.clone(),
                         media_ip: self.media_ip,
                         session_id: self.rng.gen_range(1..u32::MAX as u64),
+                        peer: None,
                     },
                 );
                 self.calls.insert(leg, call);
@@ -653,7 +701,11 @@ impl Engine {
                 };
                 self.drive(now, leg, input);
             }
-            SipEvent::CallCancelled { leg } => self.drive(now, leg, CallInput::Cancelled),
+            SipEvent::CallCancelled { leg } => {
+                // The SIP layer answered the INVITE 487: a held 180/200 must not follow.
+                self.hold.forget(leg);
+                self.drive(now, leg, CallInput::Cancelled)
+            }
             SipEvent::CallConfirmed { leg, sdp } => {
                 self.drive(now, leg, CallInput::Confirmed { sdp })
             }
@@ -852,6 +904,26 @@ impl Engine {
                         };
                         self.drive(now, leg, CallInput::RingConsole(ring));
                     }
+                    // A mirror: its own node rings the operator.
+                    (None, None) if self.mirror_address(operator).is_some() => {
+                        let Some(node) = self.mirror_address(operator) else {
+                            return;
+                        };
+                        self.offers.insert(offer, leg);
+                        self.drive(
+                            now,
+                            leg,
+                            CallInput::Ring(RingTarget {
+                                offer,
+                                operator,
+                                contact: format!("sip:{login}@{node}"),
+                                login,
+                                destination: node,
+                                transport: Transport::Udp,
+                                peer: true,
+                            }),
+                        );
+                    }
                     (None, None) => {
                         // Available without a phone to ring (set so through the API):
                         // rejecting the offer would ring the same operator again at once,
@@ -874,6 +946,7 @@ impl Engine {
                                 contact: b.contact,
                                 destination: b.source.addr,
                                 transport: b.source.transport,
+                                peer: false,
                             }),
                         );
                     }
@@ -923,6 +996,11 @@ impl Engine {
             } => {
                 let ago = now.mono.saturating_duration_since(at);
                 let wall = now.wall - chrono::Duration::from_std(ago).unwrap_or_default();
+                if self.operators.is_foreign(operator) {
+                    // Its own node writes its history and wrap-ups.
+                    let _ = self.operators.observe(operator, &change, wall);
+                    return;
+                }
                 if let Some((length, call)) = self.operators.wrap_up_ending(operator, &change, wall)
                 {
                     self.board.add_wrap_up(wall, length);
@@ -987,11 +1065,32 @@ impl Engine {
             }
             self.pinned.remove(&leg);
             self.offers.retain(|_, owner| *owner != leg);
+            self.hold.ended(leg);
             self.live_changed = true;
         }
     }
 
+    /// Answers held past `JOURNAL_HOLD_LIMIT` go out without the note: a stuck writer must
+    /// not block calls. Counted, since such a call is lost if the node dies now.
+    fn release_expired_holds(&mut self, now: Now) {
+        for expired in self.hold.expired(now.mono) {
+            if !expired.held.is_empty() || self.calls.contains_key(&expired.leg) {
+                self.answered_unjournaled += 1;
+                tracing::warn!(
+                    call_id = %expired.id,
+                    "open-call note not stored within the hold limit; answering anyway"
+                );
+            }
+            for output in expired.held {
+                self.command(now, expired.leg, output);
+            }
+        }
+    }
+
     fn command(&mut self, now: Now, leg: LegId, output: CallOutput) {
+        let Some(output) = self.hold.hold(leg, output) else {
+            return;
+        };
         let result = match output {
             CallOutput::Media(command) => {
                 self.media_out.push_back(command);
@@ -1066,6 +1165,10 @@ impl Engine {
                 Ok(())
             }
             CallOutput::HangupPeer { leg: peer } => self.sip.hangup(now.mono, peer),
+            CallOutput::Refer {
+                leg: peer,
+                refer_to,
+            } => self.sip.refer(now.mono, peer, &refer_to),
             CallOutput::AnswerRefer {
                 leg: peer,
                 refer,
@@ -1130,9 +1233,29 @@ impl Engine {
             }
             AcdRequest::OfferFailed { offer } => {
                 self.offers.remove(&offer);
-                self.acd.offer_failed(now.mono, offer)
+                let mirror = self
+                    .acd
+                    .offers_of(caller)
+                    .into_iter()
+                    .find(|(o, _)| *o == offer)
+                    .map(|(_, operator)| operator)
+                    .filter(|operator| self.operators.is_mirror(*operator));
+                match mirror {
+                    // Busy on its node: no ring-out, no auto-pause here.
+                    Some(operator) => {
+                        self.hold_mirror(now, operator);
+                        Ok(())
+                    }
+                    None => self.acd.offer_failed(now.mono, offer),
+                }
             }
-            AcdRequest::CallEnded { operator } => self.acd.call_ended(now.mono, operator),
+            AcdRequest::CallEnded { operator } => {
+                let ended = self.acd.call_ended(now.mono, operator);
+                if self.operators.is_mirror(operator) {
+                    self.hold_mirror(now, operator);
+                }
+                ended
+            }
         };
         if let Err(error) = result {
             tracing::debug!(%error, "ACD input refused");
@@ -1177,6 +1300,8 @@ fn unix_secs(wall: DateTime<Utc>) -> u64 {
     u64::try_from(wall.timestamp()).unwrap_or(0)
 }
 
+#[cfg(test)]
+mod cluster_tests;
 #[cfg(test)]
 mod console_tests;
 #[cfg(test)]

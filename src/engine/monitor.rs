@@ -25,6 +25,9 @@ pub enum MonitorError {
     AlreadyMonitored(String),
     #[error("nobody monitors the call")]
     NotMonitored,
+    /// The call's media is on another node (a peer call): not monitored in v1.
+    #[error("a call from another node cannot be monitored")]
+    PeerCall,
 }
 
 /// What the board asks of a call's monitoring.
@@ -68,6 +71,9 @@ impl Engine {
         let call = self.calls.get(&leg).ok_or_else(|| unknown(call_id))?;
         if !call.is_with_operator() {
             return Err(MonitorError::NotWithOperator);
+        }
+        if call.is_peer_intake() {
+            return Err(MonitorError::PeerCall);
         }
         if let Some((login, _)) = call.monitored_by() {
             return Err(MonitorError::AlreadyMonitored(login.to_owned()));

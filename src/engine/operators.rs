@@ -93,6 +93,12 @@ struct Seat {
     since: DateTime<Utc>,
     /// The call the operator is on, or took last (classified during and after it).
     last_call: Option<String>,
+    /// The node the operator works on when that is another node (a mirror, `cluster.rs`):
+    /// its status here follows what that node publishes, and it leaves no history here.
+    home: Option<String>,
+    /// Mirrored since its last endpoint here: its history and wrap-ups are its node's, also
+    /// for what its mirror still does here once forgotten (logout, a call's end).
+    foreign: bool,
 }
 
 /// See the module docs.
@@ -129,6 +135,8 @@ impl Operators {
             state: OperatorState::Idle,
             since: now,
             last_call: None,
+            home: None,
+            foreign: false,
         });
         id
     }
@@ -150,12 +158,54 @@ impl Operators {
         self.ids.values().copied()
     }
 
+    /// Whether `id` has a phone or console on this node.
+    pub fn attached(&self, id: OperatorId) -> bool {
+        self.seats.get(id.0 as usize).is_some_and(|s| s.phones > 0)
+    }
+
+    /// The other node `id` works on, when it is a mirror of an operator there.
+    pub fn home(&self, id: OperatorId) -> Option<&str> {
+        self.seats.get(id.0 as usize)?.home.as_deref()
+    }
+
+    pub fn is_mirror(&self, id: OperatorId) -> bool {
+        self.home(id).is_some()
+    }
+
+    /// Whether what `id` does here leaves no history (see `Seat::foreign`).
+    pub fn is_foreign(&self, id: OperatorId) -> bool {
+        self.seats.get(id.0 as usize).is_some_and(|s| s.foreign)
+    }
+
+    /// Makes `id` a mirror of an operator on `home`, or (None) an operator of ours again.
+    pub fn set_home(&mut self, id: OperatorId, home: Option<&str>) {
+        if let Some(seat) = self.seats.get_mut(id.0 as usize) {
+            seat.foreign |= home.is_some();
+            seat.home = home.map(str::to_owned);
+        }
+    }
+
+    /// The mirrors of operators on `node`.
+    pub fn mirrors_of<'a>(&'a self, node: &'a str) -> impl Iterator<Item = OperatorId> + 'a {
+        self.seats
+            .iter()
+            .enumerate()
+            .filter(move |(_, s)| s.home.as_deref() == Some(node))
+            .filter_map(|(i, _)| u32::try_from(i).ok().map(OperatorId))
+    }
+
     /// A phone of `login` registered: the first one logs the operator in, as `resume` says.
     pub fn phone_registered(&mut self, acd: &mut Acd, now: Instant, login: &str, resume: Resume) {
         let Some(id) = self.id(login) else { return };
         let Some(seat) = self.seats.get_mut(id.0 as usize) else {
             return;
         };
+        if seat.home.take().is_some() {
+            // An endpoint here makes the operator ours: the other node's status no longer
+            // applies (one person's console and phone attach to one node).
+            let _ = acd.logout(now, id);
+        }
+        seat.foreign = false;
         seat.phones += 1;
         if seat.phones == 1 && seat.status == OperatorStatus::LoggedOut {
             match resume {
@@ -287,11 +337,13 @@ impl Operators {
         })
     }
 
-    /// The live view of every operator, by login.
-    pub fn live(&self, now: DateTime<Utc>) -> Vec<OperatorView> {
+    /// The live view of every operator of this node (`node`), by login. Mirrors of other
+    /// nodes' operators are left out: their own node shows them.
+    pub fn live(&self, now: DateTime<Utc>, node: &str) -> Vec<OperatorView> {
         let mut out: Vec<OperatorView> = self
             .seats
             .iter()
+            .filter(|s| s.home.is_none())
             .filter(|s| s.role == "agent" || s.phones > 0 || s.status != OperatorStatus::LoggedOut)
             .map(|s| {
                 let (status, reason) = describe(&s.status, &s.state);
@@ -303,6 +355,8 @@ impl Operators {
                     seconds_in_state: (now - s.since).num_seconds().max(0),
                     phones: s.phones,
                     call_id: s.last_call.clone(),
+                    node: node.to_owned(),
+                    attached: s.phones > 0,
                 }
             })
             .collect();
@@ -324,6 +378,11 @@ pub struct OperatorView {
     pub phones: usize,
     /// The call the operator is on, or took last.
     pub call_id: Option<String>,
+    /// The node that published this view (its `--node-id`).
+    pub node: String,
+    /// A console or phone of the operator is attached on that node: it is the operator's
+    /// home, where calls reach them (other nodes mirror it).
+    pub attached: bool,
 }
 
 fn op_state(acd: &Acd, id: OperatorId) -> Option<OperatorState> {

@@ -83,6 +83,11 @@ pub(super) struct Harness {
     pub wrap_ups: Vec<madoguchi_store::WrapUp>,
     pub registrations: Vec<RegistrationChange>,
     pub console: Vec<console::ConsoleEvent>,
+    /// Open-call notes, in order.
+    pub opened: Vec<madoguchi_store::OpenCall>,
+    /// Acknowledge each open-call note at once, as a writer that never lags would (the
+    /// default); off, a test acknowledges with `engine.journaled` itself.
+    pub auto_journal: bool,
 }
 
 impl Harness {
@@ -95,6 +100,17 @@ impl Harness {
     }
 
     pub fn with_targets(dialplan: Dialplan, targets: Targets, wall: DateTime<Utc>) -> Harness {
+        Harness::node(dialplan, targets, wall, "test", 5060)
+    }
+
+    /// One node of several: its `--node-id` and the SIP port it names in Via and Contact.
+    pub fn node(
+        dialplan: Dialplan,
+        targets: Targets,
+        wall: DateTime<Utc>,
+        node_id: &str,
+        sip_port: u16,
+    ) -> Harness {
         // Half a second of silence per prompt: the core only needs the ids.
         let cache = PromptCache::from_encoded(
             dialplan
@@ -111,7 +127,7 @@ impl Harness {
             EngineConfig {
                 sip: EndpointConfig {
                     public_host: "127.0.0.1".to_owned(),
-                    public_port: 5060,
+                    public_port: sip_port,
                     user_agent: "madoguchi-test".to_owned(),
                     max_message_size: 65_535,
                     realm: REALM.to_owned(),
@@ -120,7 +136,7 @@ impl Harness {
                     nonce_lifetime_secs: 300,
                 },
                 media_ip: "127.0.0.1".parse().expect("ip"),
-                node_id: "test".to_owned(),
+                node_id: node_id.to_owned(),
                 targets,
                 rng_seed: 7,
                 service_level: board::ServiceLevelSettings::default(),
@@ -145,6 +161,8 @@ impl Harness {
             wrap_ups: Vec::new(),
             registrations: Vec::new(),
             console: Vec::new(),
+            opened: Vec::new(),
+            auto_journal: true,
         }
     }
 
@@ -178,6 +196,14 @@ impl Harness {
     pub fn drain(&mut self) {
         loop {
             let mut progressed = false;
+            // Before the transmits: an acknowledged answer leaves in the same step.
+            while let Some(open) = self.engine.poll_opened() {
+                if self.auto_journal {
+                    self.engine.journaled(self.now, &open.id);
+                }
+                self.opened.push(open);
+                progressed = true;
+            }
             while let Some(transmit) = self.engine.poll_transmit() {
                 self.sent
                     .push(String::from_utf8_lossy(&transmit.payload).into_owned());

@@ -8,7 +8,7 @@
 //! address (an attacker's address, never a caller's number).
 
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use madoguchi_sip::guard::{DropReason, Guard, GuardConfig, GuardEvent, Verdict};
@@ -22,6 +22,8 @@ pub struct SharedGuard {
     /// One counter per drop reason, registered once: a flood counts tens of thousands of
     /// drops a second, each without a lookup in the metrics registry.
     drops: Arc<[Counter; DropReason::ALL.len()]>,
+    /// The other nodes of a cluster, learnt while running: exempt like trusted networks.
+    peers: Arc<RwLock<Vec<IpAddr>>>,
 }
 
 impl SharedGuard {
@@ -32,11 +34,31 @@ impl SharedGuard {
             drops: Arc::new(DropReason::ALL.map(|reason| {
                 metrics::counter!("madoguchi_sip_dropped_total", "reason" => reason.as_str())
             })),
+            peers: Arc::default(),
         }
+    }
+
+    /// Exempts another node's address from the limits; true when it was not yet.
+    pub fn trust_peer(&self, ip: IpAddr) -> bool {
+        let Ok(mut peers) = self.peers.write() else {
+            return false;
+        };
+        if peers.contains(&ip) {
+            return false;
+        }
+        peers.push(ip);
+        true
+    }
+
+    fn is_peer(&self, source: IpAddr) -> bool {
+        self.peers.read().is_ok_and(|peers| peers.contains(&source))
     }
 
     /// Whether a message from `source` may go on to the engine; a drop is counted.
     pub fn admit(&self, source: IpAddr, payload: &[u8]) -> bool {
+        if self.is_peer(source) {
+            return true;
+        }
         let verdict = self.with(|guard| guard.check(source, payload, Instant::now()));
         match verdict {
             Some(Verdict::Pass) => true,
@@ -52,6 +74,9 @@ impl SharedGuard {
 
     /// The registrar refused a digest from `source`.
     pub fn auth_failed(&self, source: IpAddr) {
+        if self.is_peer(source) {
+            return;
+        }
         self.with(|guard| guard.auth_failed(source, Instant::now()));
     }
 

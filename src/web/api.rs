@@ -58,7 +58,8 @@ use super::AppState;
         super::monitor::switch,
         super::monitor::stop,
         super::audit::audit_log,
-        super::reload::reload
+        super::reload::reload,
+        super::cluster::cluster
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -140,6 +141,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/audit", get(super::audit::audit_log))
         .route("/admin/reload", post(super::reload::reload))
+        .route("/cluster", get(super::cluster::cluster))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::auth::require_auth,

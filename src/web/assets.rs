@@ -17,9 +17,9 @@ use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 
-use super::AppState;
+use super::{AppState, TrustedOrigins};
 
 /// One embedded file.
 struct Asset {
@@ -119,7 +119,8 @@ const MANAGER_ASSETS: &[Asset] = &[
 ];
 
 /// Same-origin everything; the audio needs no network permission from CSP (WebRTC is not
-/// governed by it), the socket is same-origin (`connect-src 'self'` covers ws: and wss:).
+/// governed by it), the socket is same-origin (`connect-src 'self'` covers ws: and wss:) or,
+/// after a failover, another node's ([`with_other_nodes`]).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self'; img-src 'self' data:; connect-src 'self'; media-src 'self' blob:; \
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -137,12 +138,47 @@ pub fn router() -> Router<AppState> {
         .route("/manager/{file}", get(manager_file))
 }
 
-async fn index() -> Response {
-    respond(INDEX)
+async fn index(trusted: Option<Extension<TrustedOrigins>>) -> Response {
+    with_other_nodes(respond(INDEX), trusted)
 }
 
-async fn file(Path(name): Path<String>) -> Response {
-    respond(&name)
+async fn file(Path(name): Path<String>, trusted: Option<Extension<TrustedOrigins>>) -> Response {
+    with_other_nodes(respond(&name), trusted)
+}
+
+/// The console's socket fails over to the other nodes of a cluster, whose pages this node
+/// trusts (`--web-origin`): their origins join the page's `connect-src`.
+fn with_other_nodes(
+    mut response: Response,
+    trusted: Option<Extension<TrustedOrigins>>,
+) -> Response {
+    let Some(Extension(trusted)) = trusted else {
+        return response;
+    };
+    // Parsed origins hold no space; a `;` or `,` would start another directive.
+    let sources: Vec<String> = trusted
+        .connect_sources()
+        .into_iter()
+        .filter(|source| !source.contains([';', ',']))
+        .collect();
+    if sources.is_empty()
+        || !response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        return response;
+    }
+    let policy = CONTENT_SECURITY_POLICY.replacen(
+        "connect-src 'self'",
+        &format!("connect-src 'self' {}", sources.join(" ")),
+        1,
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }
 
 async fn counter_index() -> Response {
@@ -255,6 +291,29 @@ mod tests {
             header_of(&style, header::CONTENT_TYPE),
             Some("text/css; charset=utf-8")
         );
+    }
+
+    #[test]
+    fn the_console_page_may_connect_to_the_trusted_nodes_only() {
+        let trusted = TrustedOrigins::parse(&["http://127.0.0.1:8082", "https://b.example"])
+            .expect("origins");
+        let page = with_other_nodes(respond(INDEX), Some(Extension(trusted.clone())));
+        let policy = header_of(&page, header::CONTENT_SECURITY_POLICY).unwrap_or_default();
+        assert!(
+            policy.contains(
+                "connect-src 'self' http://127.0.0.1:8082 ws://127.0.0.1:8082 \
+                 https://b.example wss://b.example;"
+            ),
+            "{policy}"
+        );
+        let alone = with_other_nodes(respond(INDEX), None);
+        assert_eq!(
+            header_of(&alone, header::CONTENT_SECURITY_POLICY),
+            Some(CONTENT_SECURITY_POLICY)
+        );
+        // A module has no policy to widen.
+        let module = with_other_nodes(respond("console.mjs"), Some(Extension(trusted)));
+        assert_eq!(header_of(&module, header::CONTENT_SECURITY_POLICY), None);
     }
 
     #[test]

@@ -53,6 +53,15 @@ impl TrustedOrigins {
         Ok(TrustedOrigins(origins.into()))
     }
 
+    /// The origins with their WebSocket forms (`ws://`, `wss://`), for a console page's
+    /// `connect-src`: its socket may fail over to these nodes.
+    pub fn connect_sources(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .flat_map(|origin| [origin.clone(), origin.replacen("http", "ws", 1)])
+            .collect()
+    }
+
     fn contains(&self, origin: &Origin) -> bool {
         self.0.contains(&origin.to_string())
     }

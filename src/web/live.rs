@@ -5,8 +5,11 @@
 //! The engine task publishes a snapshot into a `watch` channel whenever something changes;
 //! readers take the latest one, so a hundred dashboards cost the engine nothing and the
 //! database is never asked. Changes go to the engine task as requests with a reply channel.
+//! With several nodes the queues and their stream show the whole center (`crate::cluster`
+//! merges the other nodes' callers and operators in); consoles keep this node's snapshot.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::stream::{self, Stream};
 use madoguchi_sip::LegId;
 use serde::{Deserialize, Serialize};
@@ -24,9 +27,11 @@ use utoipa::ToSchema;
 
 use super::api::{error, ApiError};
 use super::AppState;
+use crate::engine::cluster::RemoteOperator;
 use crate::engine::console::{ConsoleCommand, ConsoleError, ConsoleEvent, ConsoleView};
 use crate::engine::{
-    DirectoryEntry, LiveState, OperatorError, RecordingAction, StatusRequest, TransferError,
+    Counters, DirectoryEntry, LiveState, OperatorError, RecordingAction, StatusRequest,
+    TransferError,
 };
 use crate::net::rtp::WebRtcRequest;
 
@@ -85,6 +90,27 @@ pub enum EngineRequest {
         action: RecordingAction,
         reply: oneshot::Sender<Result<(), ConsoleError>>,
     },
+    /// Another node stored a call record (`crate::cluster`): it counts on this board too.
+    RemoteRecord(Box<madoguchi_store::CallRecord>),
+    /// Another node is alive with these operators; it takes calls from peers at `sip`.
+    RemoteNode {
+        node_id: String,
+        sip: SocketAddr,
+        operators: Vec<RemoteOperator>,
+    },
+    /// Another node stopped publishing: its operators are offered no calls.
+    ForgetNode { node_id: String },
+    /// The start of the local day (today's figures are re-read from it).
+    LocalMidnight {
+        reply: oneshot::Sender<(DateTime<Utc>, NaiveDate)>,
+    },
+    /// Today's figures re-read from the store, replacing the board's (the news bus lost
+    /// some while it reconnected).
+    Reseed {
+        counters: Counters,
+        records: Vec<madoguchi_store::CallRecord>,
+        wrap_ups: Vec<madoguchi_store::WrapUp>,
+    },
 }
 
 /// The web side of the engine task.
@@ -92,6 +118,8 @@ pub enum EngineRequest {
 pub struct EngineLink {
     pub requests: mpsc::Sender<EngineRequest>,
     pub live: watch::Receiver<Arc<LiveState>>,
+    /// The whole center's live state: this node's alone unless it is one of several.
+    pub center: watch::Receiver<Arc<LiveState>>,
     /// Every console's events; each console's socket keeps its own operator's.
     pub console: broadcast::Sender<Arc<ConsoleEvent>>,
     /// Browser audio legs, opened and closed by the media runtime.
@@ -120,7 +148,7 @@ fn current(live: &watch::Receiver<Arc<LiveState>>) -> LiveState {
 #[utoipa::path(get, path = "/api/v1/queues",
     responses((status = 200, description = "live state", body = Object)))]
 pub async fn queues(State(state): State<AppState>) -> Response {
-    Json(current(&state.engine.live)).into_response()
+    Json(current(&state.engine.center)).into_response()
 }
 
 /// The same state pushed as Server-Sent Events (`event: state`) on every change, and at
@@ -130,7 +158,7 @@ pub async fn queues(State(state): State<AppState>) -> Response {
 pub async fn queues_stream(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let mut live = state.engine.live.clone();
+    let mut live = state.engine.center.clone();
     live.mark_changed();
     let events = stream::unfold(live, |mut live| async move {
         // A closed channel (engine stopped) ends the stream.

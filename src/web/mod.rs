@@ -7,6 +7,7 @@ mod assets;
 mod audit;
 mod auth;
 mod classification;
+mod cluster;
 mod console;
 mod counter;
 mod counter_hours;
@@ -37,6 +38,7 @@ use tokio::sync::broadcast;
 
 pub use auth::AuthState;
 pub use classification::ComplaintFiled;
+pub use cluster::DeadAfter;
 pub use counter_hours::CounterDesk;
 pub use csrf::{origin_allowed, TrustedOrigins};
 pub use live::{EngineLink, EngineRequest};

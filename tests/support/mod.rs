@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod center;
+pub mod kamailio;
 pub mod pcap;
 pub mod phone;
 pub mod recording_files;
@@ -154,14 +155,14 @@ impl EngineProcess {
             .unwrap_or_else(|| repo_root().join("dialplans/zama.toml"));
         ensure_user(&database, TEST_ADMIN, "admin", "e2e-admin-password");
         let token = create_token(&database, TEST_ADMIN);
+        command.arg("serve");
+        // Free ports unless the test chose them (nodes that must know each other's address).
+        for flag in ["--sip-listen", "--http-listen"] {
+            if !options.extra_args.iter().any(|arg| arg == flag) {
+                command.args([flag, "127.0.0.1:0"]);
+            }
+        }
         command
-            .arg("serve")
-            .args([
-                "--sip-listen",
-                "127.0.0.1:0",
-                "--http-listen",
-                "127.0.0.1:0",
-            ])
             .arg("--database-url")
             .arg(database)
             .arg("--dialplan")

@@ -236,6 +236,24 @@ impl Acd {
         Ok(())
     }
 
+    /// The person starts working paused (their status before a restart, or as another node
+    /// reports it): never free in between, so no offer rings. Idempotent when logged in.
+    pub fn login_paused(
+        &mut self,
+        now: Instant,
+        operator: OperatorId,
+        reason: PauseReason,
+    ) -> Result<(), AcdError> {
+        let op = self.operator_mut(operator)?;
+        if op.status != OperatorStatus::LoggedOut {
+            return Ok(());
+        }
+        op.idle_since = Some(now);
+        op.consecutive_ring_outs = 0;
+        self.set_status(now, operator, OperatorStatus::Paused { reason });
+        Ok(())
+    }
+
     /// The person stops working. A ring in progress is cancelled; a call in progress keeps
     /// going. Queues with `leave_when_empty` and no member left release their callers.
     pub fn logout(&mut self, now: Instant, operator: OperatorId) -> Result<(), AcdError> {
@@ -420,6 +438,46 @@ impl Acd {
         self.count_miss(now, o.operator, limit);
         self.dispatch(now);
         Ok(())
+    }
+
+    /// Rings exactly `operator` for `caller`, outside every queue's waiting list: a caller
+    /// another node queued and offers to this node's operator. Refused unless the operator
+    /// is free. The caller gets no position, announcement or maximum wait and is never
+    /// offered to anyone else: when the offer ends unanswered (ring-out, decline) it stays
+    /// known until [`Acd::abandon`] (or an answer) removes it, with its one `Exit`. `queue`
+    /// gives the wrap-up, auto-pause and handling-time settings; `ring_timeout` the ring.
+    pub fn offer_direct(
+        &mut self,
+        now: Instant,
+        queue: QueueId,
+        caller: CallerId,
+        operator: OperatorId,
+        ring_timeout: Duration,
+    ) -> Result<OfferId, AcdError> {
+        if self.callers.contains_key(&caller) {
+            return Err(AcdError::DuplicateCaller(caller));
+        }
+        if !self.queues.contains_key(&queue) {
+            return Err(AcdError::UnknownQueue(queue));
+        }
+        if !self.operator_ref(operator)?.is_free() {
+            return Err(AcdError::OperatorBusy(operator));
+        }
+        self.callers.insert(
+            caller,
+            Caller {
+                queue,
+                priority: 0,
+                joined: now,
+                data: CallerData::new(),
+                offers: Vec::new(),
+                tried: BTreeSet::new(),
+                max_wait_at: None,
+                next_announce: None,
+            },
+        );
+        debug!(%caller, %operator, "direct offer");
+        Ok(self.start_offer(now, queue, caller, operator, ring_timeout))
     }
 
     /// The operator's call ended: wrap-up starts (or the operator is idle if it is zero).

@@ -309,6 +309,18 @@ impl Acd {
                 .map_or(0, |m| m.tier.position);
             q.rr_last = Some((position, operator));
         }
+        self.start_offer(now, queue, caller, operator, ring_timeout);
+    }
+
+    /// Rings `operator` for `caller` until `now + ring_timeout`; the operator is Ringing.
+    pub(crate) fn start_offer(
+        &mut self,
+        now: Instant,
+        queue: QueueId,
+        caller: CallerId,
+        operator: OperatorId,
+        ring_timeout: Duration,
+    ) -> OfferId {
         let offer = OfferId(self.next_offer);
         self.next_offer += 1;
         self.offers.insert(
@@ -332,5 +344,6 @@ impl Acd {
             operator,
         });
         self.set_state(now, operator, OperatorState::Ringing { offer });
+        offer
     }
 }

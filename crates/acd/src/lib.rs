@@ -4,7 +4,8 @@
 //!
 //! # Driving contract
 //! - Inputs take `now`: [`Acd::join`], [`Acd::abandon`], [`Acd::offer_answered`],
-//!   [`Acd::offer_rejected`], [`Acd::call_ended`], [`Acd::classification_filed`], operator
+//!   [`Acd::offer_rejected`], [`Acd::offer_direct`] (another node's caller for one
+//!   operator), [`Acd::call_ended`], [`Acd::classification_filed`], operator
 //!   login/logout/pause/unpause, and [`Acd::handle_timeout`] when the instant from
 //!   [`Acd::poll_timeout`] is reached.
 //! - After every input, drain [`Acd::poll_event`] until it returns `None` and execute the

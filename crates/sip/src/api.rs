@@ -131,6 +131,9 @@ pub enum SipEvent {
         source: SocketAddr,
         transport: Transport,
         sdp: Option<Vec<u8>>,
+        /// Extension headers (names starting with `X-`), in the order sent: what another
+        /// node says about a call it offers (`X-Madoguchi-Peer`, `-Call-Id`, `-Queue`, `-Menu`).
+        headers: Vec<(String, String)>,
     },
     /// CANCEL matched: 200 to the CANCEL and 487 to the INVITE were already sent.
     CallCancelled { leg: LegId },

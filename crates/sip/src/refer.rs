@@ -137,6 +137,23 @@ impl Endpoint {
         Ok(())
     }
 
+    /// Asks the far side of the confirmed `leg` to transfer itself to `refer_to` (a blind
+    /// transfer we start, §2.4.1). The REFER's responses and the NOTIFYs that follow are
+    /// answered and otherwise not reported: the far side ends the dialog with BYE once the
+    /// transfer went through.
+    pub fn refer(&mut self, now: Instant, leg: LegId, refer_to: &str) -> Result<(), EndpointError> {
+        let l = self.legs.get(&leg).ok_or(EndpointError::UnknownLeg(leg))?;
+        if l.state != LegState::Confirmed {
+            return Err(EndpointError::InvalidState(leg));
+        }
+        let headers = [
+            ("Refer-To", format!("<{refer_to}>")),
+            ("Contact", self.leg_contact(leg)),
+        ];
+        self.send_in_dialog(now, leg, Method::Refer, &headers, None);
+        Ok(())
+    }
+
     /// A REFER inside the dialog of `leg`.
     pub(crate) fn handle_refer(
         &mut self,

@@ -266,6 +266,7 @@ impl Endpoint {
             source: inc.source,
             transport: inc.transport,
             sdp: (!request.body.is_empty()).then(|| request.body.clone()),
+            headers: extension_headers(request),
         });
     }
 
@@ -633,4 +634,20 @@ fn sdp_body_acceptable(request: &Request) -> bool {
             .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/sdp")),
         _ => false,
     })
+}
+
+/// The request's `X-` headers (rsip keeps them as unknown ones), in order.
+fn extension_headers(request: &Request) -> Vec<(String, String)> {
+    request
+        .headers
+        .iter()
+        .filter_map(|h| match h {
+            Header::Other(name, value)
+                if name.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("x-")) =>
+            {
+                Some((name.clone(), value.trim().to_owned()))
+            }
+            _ => None,
+        })
+        .collect()
 }

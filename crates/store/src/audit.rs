@@ -247,8 +247,9 @@ impl<T: StoredTime> Row<T> {
     }
 }
 
-const INSERT: &str = "INSERT INTO audit_log (at, login, role, action, subject, detail, source) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+const INSERT: &str = "INSERT INTO audit_log \
+                      (at, login, role, action, subject, detail, source, node_id) \
+                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id";
 const COLUMNS: &str = "id, at, login, role, action, subject, detail, source";
 
 /// Binds the filters [`AuditQuery::filter`] numbered, then limit and offset; `$at` turns an
@@ -273,7 +274,8 @@ macro_rules! bind_filter {
 }
 
 impl Store {
-    /// Appends an entry to the audit log; returns its id.
+    /// Appends an entry to the audit log, stamped with this store's node
+    /// ([`Store::with_node_id`]); returns its id.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<i64, AuditError> {
         entry.check()?;
         let id = match self.pool() {
@@ -285,6 +287,7 @@ impl Store {
                 .bind(&entry.subject)
                 .bind(&entry.detail)
                 .bind(&entry.source)
+                .bind(self.node_id())
                 .fetch_one(pool)
                 .await
                 .map_err(StoreError::from)?,
@@ -296,6 +299,7 @@ impl Store {
                 .bind(&entry.subject)
                 .bind(&entry.detail)
                 .bind(&entry.source)
+                .bind(self.node_id())
                 .fetch_one(pool)
                 .await
                 .map_err(StoreError::from)?,

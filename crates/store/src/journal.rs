@@ -209,7 +209,8 @@ WHERE node_id = $1 ORDER BY arrived_at, id";
 impl Store {
     /// Stores entries in one transaction, in order: all or none. Records are idempotent on
     /// their id as in [`Store::insert_calls`]; an [`Entry::Opened`] note for a call that
-    /// already has a record, or is already journaled, changes nothing.
+    /// already has a record, or is already journaled, changes nothing. On PostgreSQL each
+    /// record stored is announced to the other nodes at commit ([`crate::BusEvent::Record`]).
     pub async fn write_entries(&self, entries: &[Entry]) -> Result<(), StoreError> {
         for entry in entries {
             let checked = match entry {
@@ -228,7 +229,7 @@ impl Store {
                     match entry {
                         Entry::Opened(open) => sqlite_open_in(&mut tx, open).await?,
                         Entry::Record(record) => {
-                            crate::sqlite::insert_call_in(&mut tx, record).await?
+                            crate::sqlite::insert_call_in(&mut tx, record).await?;
                         }
                     }
                 }
@@ -236,14 +237,19 @@ impl Store {
             }
             Pool::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
+                let mut stored = Vec::new();
                 for entry in entries {
                     match entry {
                         Entry::Opened(open) => pg_open_in(&mut tx, open).await?,
                         Entry::Record(record) => {
-                            crate::postgres::insert_call_in(&mut tx, record).await?
+                            if crate::postgres::insert_call_in(&mut tx, record).await? {
+                                stored.push(&**record);
+                            }
                         }
                     }
                 }
+                // Delivered by PostgreSQL at commit, never after a rollback.
+                crate::cluster_postgres::notify_records(&mut tx, &stored).await?;
                 tx.commit().await?;
             }
         }
@@ -253,57 +259,22 @@ impl Store {
     /// The calls `node_id` has journaled as in progress, oldest first.
     pub async fn open_calls(&self, node_id: &str) -> Result<Vec<OpenCall>, StoreError> {
         match self.pool() {
-            Pool::Sqlite(pool) => {
-                let rows: Vec<SqliteOpenRow> = sqlx::query_as(SQLITE_LIST)
-                    .bind(node_id)
-                    .fetch_all(pool)
-                    .await?;
-                rows.into_iter()
-                    .map(|r| {
-                        let arrived_at = from_sqlite_text(&r.arrived_at).ok_or_else(|| {
-                            StoreError::CorruptRow {
-                                id: r.id.clone(),
-                                column: "call_journal.arrived_at",
-                            }
-                        })?;
-                        Ok(OpenCall {
-                            id: r.id,
-                            node_id: r.node_id,
-                            sip_call_id: r.sip_call_id,
-                            caller: r.caller,
-                            called: r.called,
-                            arrived_at,
-                        })
-                    })
-                    .collect()
-            }
-            Pool::Postgres(pool) => {
-                let rows: Vec<PgOpenRow> = sqlx::query_as(PG_LIST)
-                    .bind(node_id)
-                    .fetch_all(pool)
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| OpenCall {
-                        id: r.id,
-                        node_id: r.node_id,
-                        sip_call_id: r.sip_call_id,
-                        caller: r.caller,
-                        called: r.called,
-                        arrived_at: r.arrived_at,
-                    })
-                    .collect())
-            }
+            Pool::Sqlite(pool) => sqlite_open_calls_in(&mut *pool.acquire().await?, node_id).await,
+            Pool::Postgres(pool) => pg_open_calls_in(&mut *pool.acquire().await?, node_id).await,
         }
     }
 
-    /// Records that `node_id` is alive at `at` (every few seconds while it runs).
+    /// Records that `node_id` is alive at `at` (every few seconds while it runs). `at` is the
+    /// node's clock, kept as the end time of calls a crash cuts; the database's own clock is
+    /// stored beside it (`seen_at`), by which other nodes judge whether this one is alive.
     pub async fn heartbeat(&self, node_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         match self.pool() {
             Pool::Sqlite(pool) => {
                 sqlx::query(
-                    "INSERT INTO nodes (node_id, last_alive_at) VALUES (?1, ?2)
-                     ON CONFLICT (node_id) DO UPDATE SET last_alive_at = excluded.last_alive_at",
+                    "INSERT INTO nodes (node_id, last_alive_at, seen_at)
+                     VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+                     ON CONFLICT (node_id) DO UPDATE
+                     SET last_alive_at = excluded.last_alive_at, seen_at = excluded.seen_at",
                 )
                 .bind(node_id)
                 .bind(to_sqlite_text(at))
@@ -312,8 +283,9 @@ impl Store {
             }
             Pool::Postgres(pool) => {
                 sqlx::query(
-                    "INSERT INTO nodes (node_id, last_alive_at) VALUES ($1, $2)
-                     ON CONFLICT (node_id) DO UPDATE SET last_alive_at = excluded.last_alive_at",
+                    "INSERT INTO nodes (node_id, last_alive_at, seen_at) VALUES ($1, $2, now())
+                     ON CONFLICT (node_id) DO UPDATE
+                     SET last_alive_at = excluded.last_alive_at, seen_at = excluded.seen_at",
                 )
                 .bind(node_id)
                 .bind(truncate_to_millis(at))
@@ -327,45 +299,97 @@ impl Store {
     /// The last heartbeat of `node_id`; `None` when it never sent one.
     pub async fn last_alive(&self, node_id: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         match self.pool() {
-            Pool::Sqlite(pool) => {
-                let text: Option<String> =
-                    sqlx::query_scalar("SELECT last_alive_at FROM nodes WHERE node_id = ?1")
-                        .bind(node_id)
-                        .fetch_optional(pool)
-                        .await?;
-                text.map(|t| {
-                    from_sqlite_text(&t).ok_or_else(|| StoreError::CorruptRow {
-                        id: node_id.to_owned(),
-                        column: "nodes.last_alive_at",
-                    })
-                })
-                .transpose()
-            }
-            Pool::Postgres(pool) => Ok(sqlx::query_scalar(
-                "SELECT last_alive_at FROM nodes WHERE node_id = $1",
-            )
-            .bind(node_id)
-            .fetch_optional(pool)
-            .await?),
+            Pool::Sqlite(pool) => sqlite_last_alive_in(&mut *pool.acquire().await?, node_id).await,
+            Pool::Postgres(pool) => pg_last_alive_in(&mut *pool.acquire().await?, node_id).await,
         }
     }
 
     /// Closes the calls `node_id` left open when it stopped: each becomes an `interrupted`
     /// record (hang-up cause [`NODE_LOST_CAUSE`]) ending at the node's last heartbeat, and
-    /// its journal row goes, in one transaction. Run it before the node's first heartbeat
-    /// of a new run (or from another node once `node_id` is known dead). Returns how many
-    /// calls were closed; running it again closes nothing more.
+    /// its journal row goes, in one transaction. A journal row whose SIP Call-ID another
+    /// node has (a failover retry of one call) goes without a record. Run it before the
+    /// node's first heartbeat of a new run (or from another node once `node_id` is known
+    /// dead: [`Store::reap_node`], the same). Returns how many calls were closed; running it
+    /// again closes nothing more.
     pub async fn close_open_calls(&self, node_id: &str) -> Result<usize, StoreError> {
-        let open = self.open_calls(node_id).await?;
-        if open.is_empty() {
-            return Ok(0);
-        }
-        let last_alive = self.last_alive(node_id).await?;
-        let entries: Vec<Entry> = open
-            .iter()
-            .map(|call| Entry::Record(Box::new(call.interrupted_record(last_alive))))
-            .collect();
-        self.write_entries(&entries).await?;
-        Ok(open.len())
+        Ok(self.reap_node_counted(node_id).await?.closed)
     }
+}
+
+pub(crate) async fn sqlite_open_calls_in(
+    conn: &mut SqliteConnection,
+    node_id: &str,
+) -> Result<Vec<OpenCall>, StoreError> {
+    let rows: Vec<SqliteOpenRow> = sqlx::query_as(SQLITE_LIST)
+        .bind(node_id)
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter()
+        .map(|r| {
+            let arrived_at =
+                from_sqlite_text(&r.arrived_at).ok_or_else(|| StoreError::CorruptRow {
+                    id: r.id.clone(),
+                    column: "call_journal.arrived_at",
+                })?;
+            Ok(OpenCall {
+                id: r.id,
+                node_id: r.node_id,
+                sip_call_id: r.sip_call_id,
+                caller: r.caller,
+                called: r.called,
+                arrived_at,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn pg_open_calls_in(
+    conn: &mut PgConnection,
+    node_id: &str,
+) -> Result<Vec<OpenCall>, StoreError> {
+    let rows: Vec<PgOpenRow> = sqlx::query_as(PG_LIST)
+        .bind(node_id)
+        .fetch_all(conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OpenCall {
+            id: r.id,
+            node_id: r.node_id,
+            sip_call_id: r.sip_call_id,
+            caller: r.caller,
+            called: r.called,
+            arrived_at: r.arrived_at,
+        })
+        .collect())
+}
+
+pub(crate) async fn sqlite_last_alive_in(
+    conn: &mut SqliteConnection,
+    node_id: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT last_alive_at FROM nodes WHERE node_id = ?1")
+            .bind(node_id)
+            .fetch_optional(conn)
+            .await?;
+    text.map(|t| {
+        from_sqlite_text(&t).ok_or_else(|| StoreError::CorruptRow {
+            id: node_id.to_owned(),
+            column: "nodes.last_alive_at",
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn pg_last_alive_in(
+    conn: &mut PgConnection,
+    node_id: &str,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT last_alive_at FROM nodes WHERE node_id = $1")
+            .bind(node_id)
+            .fetch_optional(conn)
+            .await?,
+    )
 }

@@ -8,6 +8,8 @@
 //!   so signalling and media never wait on the database.
 //! - [`journal`]: crash safety — the open-call journal and the node heartbeat, from which
 //!   a restarted node closes the calls a crash cut.
+//! - [`cluster`]: several nodes on one PostgreSQL database — node claims and liveness,
+//!   published live state, the news bus (LISTEN/NOTIFY).
 //! - [`spool`]: the fsync'd local file records wait in while the database is away.
 //! - [`query`]: the listing filter, page position and [`Page`].
 //! - [`counts`]: [`DispositionCounts`], the "today's counters" the engine starts from.
@@ -39,6 +41,10 @@ mod auth_sqlite;
 pub mod classification;
 mod classification_postgres;
 mod classification_sqlite;
+pub mod cluster;
+mod cluster_bus;
+mod cluster_postgres;
+mod cluster_sqlite;
 pub mod complaints;
 pub mod counter;
 mod counter_postgres;
@@ -84,6 +90,7 @@ pub use classification::{
     Classification, ClassificationError, Filed, NewClassification, Outcome, UnknownOutcome,
     MAX_NOTE_CHARS,
 };
+pub use cluster::{BusEvent, ClusterBus, NodeClaim, NodeInfo, NodeStatus, Reaped};
 pub use complaints::{Complaint, MAX_COMPLAINTS};
 pub use counter::{
     CaseDetails, Corrector, CounterCase, CounterError, CounterKind, CounterOutcome, CounterPage,

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use sqlx::query::Query;
+use sqlx::sqlite::{Sqlite, SqliteArguments};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -14,6 +16,7 @@ use sqlx::sqlite::{
 use sqlx::Connection;
 
 use crate::error::StoreError;
+use crate::journal::NODE_LOST_CAUSE;
 use crate::query::{CallQuery, Page};
 use crate::record::{CallEvent, CallRecord};
 use crate::rows::{self, CallColumns};
@@ -76,6 +79,20 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
         ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
 ON CONFLICT (id) DO NOTHING";
 
+/// A real record beats a presumed one (design §3 rule 1): a node cut off from the database
+/// may replay its record after a survivor closed the call as `node_lost`. Anonymisation is
+/// reset so that retention treats the replayed personal data like any other.
+const REPLACE_PRESUMED: &str = "\
+UPDATE calls SET
+    sip_call_id = ?2, caller = ?3, called = ?4, arrived_at = ?5, answered_at = ?6,
+    ended_at = ?7, entry = ?8, branch = ?9, disposition = ?10, dtmf = ?11,
+    hangup_side = ?12, hangup_cause = ?13, node_id = ?14, queue = ?15, waited_ms = ?16,
+    operator = ?17, connected_at = ?18, talk_ms = ?19, transfer_target = ?20,
+    transfer_result = ?21, menu_choice = ?22, anonymised_at = NULL
+WHERE id = ?1 AND hangup_cause = 'node_lost'";
+
+const DELETE_EVENTS: &str = "DELETE FROM call_events WHERE call_id = ?1";
+
 /// The call is over: its open-call journal row (if any) goes with the record's insert.
 const DELETE_JOURNAL_ROW: &str = "DELETE FROM call_journal WHERE id = ?1";
 
@@ -98,13 +115,61 @@ pub(crate) async fn insert_calls(
 }
 
 /// Stores one record and its events on `conn` (inside the caller's transaction), and
-/// removes the call's open-call journal row: the call is no longer in progress.
+/// removes the call's open-call journal row: the call is no longer in progress. `true` when
+/// the record was stored (new, or replacing a presumed `node_lost` one), `false` when an
+/// existing record was kept.
 pub(crate) async fn insert_call_in(
     conn: &mut SqliteConnection,
     call: &CallRecord,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let dtmf = serde_json::to_string(&call.dtmf)?;
-    let inserted = sqlx::query(INSERT_CALL)
+    let inserted = bind_columns(sqlx::query(INSERT_CALL), call, &dtmf)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    sqlx::query(DELETE_JOURNAL_ROW)
+        .bind(&call.id)
+        .execute(&mut *conn)
+        .await?;
+    if inserted == 0 {
+        // Already stored (perhaps by a concurrent writer): the first write wins, unless it
+        // is a presumed `node_lost` record and this one is real.
+        if call.hangup_cause.as_deref() == Some(NODE_LOST_CAUSE) {
+            return Ok(false);
+        }
+        let replaced = bind_columns(sqlx::query(REPLACE_PRESUMED), call, &dtmf)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if replaced == 0 {
+            return Ok(false);
+        }
+        sqlx::query(DELETE_EVENTS)
+            .bind(&call.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for event in &call.events {
+        sqlx::query(INSERT_EVENT)
+            .bind(&call.id)
+            .bind(event.seq)
+            .bind(to_sqlite_text(event.at))
+            .bind(&event.kind)
+            .bind(serde_json::to_string(&event.detail)?)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(true)
+}
+
+/// Binds a record's columns in the order of `INSERT_CALL` (and `REPLACE_PRESUMED`), with the
+/// DTMF list already as JSON text.
+fn bind_columns<'q>(
+    query: Query<'q, Sqlite, SqliteArguments>,
+    call: &'q CallRecord,
+    dtmf: &'q str,
+) -> Query<'q, Sqlite, SqliteArguments> {
+    query
         .bind(&call.id)
         .bind(&call.sip_call_id)
         .bind(&call.caller)
@@ -127,28 +192,6 @@ pub(crate) async fn insert_call_in(
         .bind(&call.transfer_target)
         .bind(&call.transfer_result)
         .bind(&call.menu_choice)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    sqlx::query(DELETE_JOURNAL_ROW)
-        .bind(&call.id)
-        .execute(&mut *conn)
-        .await?;
-    if inserted == 0 {
-        // Already stored: the first write wins, events included.
-        return Ok(());
-    }
-    for event in &call.events {
-        sqlx::query(INSERT_EVENT)
-            .bind(&call.id)
-            .bind(event.seq)
-            .bind(to_sqlite_text(event.at))
-            .bind(&event.kind)
-            .bind(serde_json::to_string(&event.detail)?)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(())
 }
 
 #[derive(sqlx::FromRow)]

@@ -14,6 +14,7 @@
 //! ```
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
@@ -34,6 +35,9 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Stamped on the rows this store writes for a person or an operator (audit entries,
+    /// operator state changes, wrap-ups): which node wrote them. `""` until set.
+    node_id: Arc<str>,
 }
 
 #[derive(Clone, Debug)]
@@ -71,6 +75,7 @@ impl Store {
         let pool = sqlite::connect(options).await?;
         Ok(Store {
             pool: Pool::Sqlite(pool),
+            node_id: Arc::from(""),
         })
     }
 
@@ -79,7 +84,20 @@ impl Store {
         let pool = postgres::connect(options).await?;
         Ok(Store {
             pool: Pool::Postgres(pool),
+            node_id: Arc::from(""),
         })
+    }
+
+    /// This store, stamping `node_id` on the audit entries, operator state changes and
+    /// wrap-ups it writes (call records carry their own `node_id`). Clones keep it.
+    pub fn with_node_id(mut self, node_id: &str) -> Store {
+        self.node_id = Arc::from(node_id);
+        self
+    }
+
+    /// The node stamped on the rows this store writes (see [`Store::with_node_id`]).
+    pub fn node_id(&self) -> &str {
+        &self.node_id
     }
 
     /// The pool, for the per-topic modules (`users`) that add methods to `Store`.

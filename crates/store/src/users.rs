@@ -430,8 +430,8 @@ impl Store {
         }
     }
 
-    /// Appends a status change to the operator's history (`at` kept to the millisecond).
-    /// An unknown login is [`StoreError::UnknownUser`].
+    /// Appends a status change to the operator's history (`at` kept to the millisecond),
+    /// stamped with this store's node ([`Store::with_node_id`]). An unknown login is [`StoreError::UnknownUser`].
     pub async fn record_operator_state(
         &self,
         login: &str,
@@ -446,8 +446,12 @@ impl Store {
             reason: reason.map(str::to_owned),
         };
         let stored = match self.pool() {
-            Pool::Sqlite(pool) => users_sqlite::insert_state_change(pool, &change).await,
-            Pool::Postgres(pool) => users_postgres::insert_state_change(pool, &change).await,
+            Pool::Sqlite(pool) => {
+                users_sqlite::insert_state_change(pool, &change, self.node_id()).await
+            }
+            Pool::Postgres(pool) => {
+                users_postgres::insert_state_change(pool, &change, self.node_id()).await
+            }
         };
         stored.map_err(|e| user_constraint(e, login))
     }

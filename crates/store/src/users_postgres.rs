@@ -107,14 +107,17 @@ pub(crate) async fn digest_ha1(
 pub(crate) async fn insert_state_change(
     pool: &PgPool,
     change: &OperatorStateChange,
+    node_id: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO operator_state_changes (login, at, status, reason) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO operator_state_changes (login, at, status, reason, node_id) \
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(&change.login)
     .bind(truncate_to_millis(change.at))
     .bind(&change.status)
     .bind(&change.reason)
+    .bind(node_id)
     .execute(pool)
     .await?;
     Ok(())

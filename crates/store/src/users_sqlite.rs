@@ -114,14 +114,17 @@ pub(crate) async fn digest_ha1(
 pub(crate) async fn insert_state_change(
     pool: &SqlitePool,
     change: &OperatorStateChange,
+    node_id: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO operator_state_changes (login, at, status, reason) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO operator_state_changes (login, at, status, reason, node_id) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )
     .bind(&change.login)
     .bind(to_sqlite_text(change.at))
     .bind(&change.status)
     .bind(&change.reason)
+    .bind(node_id)
     .execute(pool)
     .await?;
     Ok(())

@@ -35,13 +35,14 @@ pub struct WrapUp {
 }
 
 // sqlx binds `$N` on SQLite too, so one statement serves both.
-const INSERT: &str = "INSERT INTO call_wrap_ups (call_id, ended_at, wrap_up_ms) \
-                      VALUES ($1, $2, $3) ON CONFLICT (call_id) DO NOTHING";
+const INSERT: &str = "INSERT INTO call_wrap_ups (call_id, ended_at, wrap_up_ms, node_id) \
+                      VALUES ($1, $2, $3, $4) ON CONFLICT (call_id) DO NOTHING";
 const SINCE: &str = "SELECT call_id, ended_at, wrap_up_ms FROM call_wrap_ups \
                      WHERE ended_at >= $1 ORDER BY ended_at, call_id";
 
 impl Store {
-    /// Stores `wrap_up` unless its call already has one. A negative length is stored as 0.
+    /// Stores `wrap_up` unless its call already has one, stamped with this store's node
+    /// ([`Store::with_node_id`]). A negative length is stored as 0.
     pub async fn record_wrap_up(&self, wrap_up: &WrapUp) -> Result<(), StoreError> {
         self.seed_wrap_ups(std::slice::from_ref(wrap_up)).await
     }
@@ -57,6 +58,7 @@ impl Store {
                         .bind(&w.call_id)
                         .bind(to_sqlite_text(w.ended_at))
                         .bind(w.wrap_up_ms.max(0))
+                        .bind(self.node_id())
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -69,6 +71,7 @@ impl Store {
                         .bind(&w.call_id)
                         .bind(truncate_to_millis(w.ended_at))
                         .bind(w.wrap_up_ms.max(0))
+                        .bind(self.node_id())
                         .execute(&mut *tx)
                         .await?;
                 }

@@ -15,6 +15,11 @@
 //! written: it is set aside, logged at ERROR by id, and handed back by
 //! [`WriterTask::shutdown`] — never silently dropped, never blocking every later call.
 //!
+//! With acknowledgements (`spawn_with_acks`), each "call opened" note's call id is sent back
+//! once the note is durable: after the transaction holding it committed, or after it was
+//! appended to the fsync'd spool. The engine answers no new call before that (issue 8,
+//! "arrival window"). A note the database refuses for its content is never acknowledged.
+//!
 //! ```no_run
 //! # async fn demo(store: madoguchi_store::Store, record: madoguchi_store::CallRecord) {
 //! use madoguchi_store::RecordWriter;
@@ -109,6 +114,14 @@ impl RecordSink for Store {
 /// Most records written in one transaction: enough to keep up with bursts of well over a
 /// thousand calls a second, small enough that one transaction stays short.
 const MAX_BATCH: usize = 256;
+
+/// With a spool, a write not committed within this is given up and its batch spooled; so is
+/// the first chunk of each spool replay. The engine holds a new call's answer until its note
+/// is durable, for at most 2 s (`JOURNAL_HOLD_LIMIT`), and sqlx waits up to 5 s for a
+/// connection to a database that went away: without this limit every call arriving as the
+/// database goes would be answered unjournaled. A write given up may have committed after
+/// all; its entries are stored again by the replay, harmlessly (they are idempotent).
+pub const WRITE_LIMIT: Duration = Duration::from_secs(1);
 
 /// Retry pacing: the n-th retry waits `initial · 2^(n-1)`, never more than `max`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,7 +232,7 @@ impl RecordWriter {
 
     /// Starts the writer over any sink, with explicit pacing.
     pub fn spawn_with<S: RecordSink>(sink: S, config: WriterConfig) -> (RecordWriter, WriterTask) {
-        RecordWriter::start(sink, config, None)
+        RecordWriter::start(sink, config, None, None)
     }
 
     /// Starts the writer over any sink, spooling to `spool` while the sink fails. Entries
@@ -229,17 +242,43 @@ impl RecordWriter {
         config: WriterConfig,
         spool: Spool,
     ) -> (RecordWriter, WriterTask) {
-        RecordWriter::start(sink, config, Some(spool))
+        RecordWriter::start(sink, config, Some(spool), None)
+    }
+
+    /// As `spawn_with_spool` (or `spawn_with` without a spool), and sends the call id of
+    /// each "call opened" note on `acks` once it is durable: committed, or in the spool.
+    /// A note may be acknowledged twice (spooled, then stored by the replay).
+    pub fn spawn_with_acks<S: RecordSink>(
+        sink: S,
+        config: WriterConfig,
+        spool: Option<Spool>,
+        acks: mpsc::UnboundedSender<String>,
+    ) -> (RecordWriter, WriterTask) {
+        RecordWriter::start(sink, config, spool, Some(acks))
     }
 
     fn start<S: RecordSink>(
         sink: S,
         config: WriterConfig,
         spool: Option<Spool>,
+        acks: Option<mpsc::UnboundedSender<String>>,
     ) -> (RecordWriter, WriterTask) {
         let (commands, inbox) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
-        let handle = tokio::spawn(run(sink, config, spool, inbox, Arc::clone(&counters)));
+        let task = Task {
+            sink,
+            config,
+            counters: Arc::clone(&counters),
+            spool,
+            acks,
+            spooling: false,
+            replayed: 0,
+            unspooled: Vec::new(),
+            replay_retry: 0,
+            replay_at: None,
+            rejected: Vec::new(),
+        };
+        let handle = tokio::spawn(run(task, inbox));
         let writer = RecordWriter {
             commands: commands.clone(),
             counters: Arc::clone(&counters),
@@ -323,6 +362,8 @@ struct Task<S> {
     config: WriterConfig,
     counters: Arc<Counters>,
     spool: Option<Spool>,
+    /// Where durable "call opened" notes are acknowledged, by call id.
+    acks: Option<mpsc::UnboundedSender<String>>,
     /// True while entries go to the spool, not the sink: from the first transient failure
     /// until the spool is replayed to the end. Keeps order: nothing overtakes the spool.
     spooling: bool,
@@ -337,24 +378,9 @@ struct Task<S> {
 }
 
 async fn run<S: RecordSink>(
-    sink: S,
-    config: WriterConfig,
-    spool: Option<Spool>,
+    mut task: Task<S>,
     mut inbox: mpsc::UnboundedReceiver<Command>,
-    counters: Arc<Counters>,
 ) -> Vec<CallRecord> {
-    let mut task = Task {
-        sink,
-        config,
-        counters,
-        spool,
-        spooling: false,
-        replayed: 0,
-        unspooled: Vec::new(),
-        replay_retry: 0,
-        replay_at: None,
-        rejected: Vec::new(),
-    };
     task.adopt_spool();
     let mut next: Option<Command> = None;
     loop {
@@ -408,6 +434,14 @@ async fn run<S: RecordSink>(
     task.rejected
 }
 
+fn no_answer_within(limit: Duration) -> StoreError {
+    let message = format!("no answer within {} ms", limit.as_millis());
+    StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        message,
+    )))
+}
+
 async fn sleep_until_opt(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
@@ -448,8 +482,9 @@ impl<S: RecordSink> Task<S> {
         }
         let mut batch = batch;
         let mut retry = 0u32;
+        let limit = self.spool.is_some().then_some(WRITE_LIMIT);
         loop {
-            match self.try_store(batch).await {
+            match self.try_store(batch, limit).await {
                 Ok(()) => {
                     if retry > 0 {
                         tracing::info!(retries = retry, "call records stored after retrying");
@@ -486,11 +521,23 @@ impl<S: RecordSink> Task<S> {
         }
     }
 
-    /// One attempt at storing `batch` in one transaction. When the database refuses it for
-    /// its content, the entries are written one by one so only the bad ones are set aside.
-    /// On a transient failure, hands back what is left to store, in order.
-    async fn try_store(&mut self, batch: Vec<Entry>) -> Result<(), (Vec<Entry>, StoreError)> {
-        match self.sink.write_entries(&batch).await {
+    /// One attempt at storing `batch` in one transaction, given up after `limit` if one is
+    /// set. When the database refuses it for its content, the entries are written one by one
+    /// so only the bad ones are set aside. On a transient failure, hands back what is left to
+    /// store, in order.
+    async fn try_store(
+        &mut self,
+        batch: Vec<Entry>,
+        limit: Option<Duration>,
+    ) -> Result<(), (Vec<Entry>, StoreError)> {
+        let attempt = self.sink.write_entries(&batch);
+        let result = match limit {
+            Some(limit) => tokio::time::timeout(limit, attempt)
+                .await
+                .unwrap_or_else(|_| Err(no_answer_within(limit))),
+            None => attempt.await,
+        };
+        match result {
             Ok(()) => {
                 self.stored(&batch);
                 Ok(())
@@ -524,6 +571,20 @@ impl<S: RecordSink> Task<S> {
         let records = records_in(entries);
         self.counters.written.fetch_add(records, Ordering::Relaxed);
         self.counters.pending.fetch_sub(records, Ordering::Relaxed);
+        self.acknowledge(entries);
+    }
+
+    /// `entries` are durable: their "call opened" notes are acknowledged.
+    fn acknowledge(&self, entries: &[Entry]) {
+        let Some(acks) = &self.acks else {
+            return;
+        };
+        for entry in entries {
+            if let Entry::Opened(open) = entry {
+                // The engine gone (shutting down) has no call left to answer.
+                let _ = acks.send(open.id.clone());
+            }
+        }
     }
 
     fn reject(&mut self, entry: Entry, error: &StoreError) {
@@ -550,7 +611,10 @@ impl<S: RecordSink> Task<S> {
                 // Blocking file IO on the runtime: only while the database is away, one
                 // append and fsync per batch, and the writer task is the only one waiting.
                 match spool.append(&entries) {
-                    Ok(()) => return,
+                    Ok(()) => {
+                        self.acknowledge(&entries);
+                        return;
+                    }
                     Err(error) => {
                         tracing::error!(spool = %spool.path().display(), %error, "cannot append to the record spool; keeping records in memory")
                     }
@@ -579,11 +643,14 @@ impl<S: RecordSink> Task<S> {
         let mut done = 0;
         let total = pending.len();
         let mut chunks = pending.into_iter().peekable();
+        // The first chunk probes the database: while it is away, new entries wait behind
+        // this attempt for at most `WRITE_LIMIT`.
+        let mut limit = Some(WRITE_LIMIT);
         while chunks.peek().is_some() {
             let chunk: Vec<Entry> = chunks.by_ref().take(MAX_BATCH).collect();
             let len = chunk.len();
             let records = records_in(&chunk);
-            match self.try_store(chunk).await {
+            match self.try_store(chunk, limit.take()).await {
                 Ok(()) => {
                     done += len;
                     self.counters.spooled.fetch_sub(records, Ordering::Relaxed);

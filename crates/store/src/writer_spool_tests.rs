@@ -8,16 +8,22 @@ use chrono::{TimeZone, Utc};
 use super::*;
 use crate::record::Disposition;
 
-/// A sink that fails every write while `down`, storing entries (by call id and kind) once up.
+/// A sink that fails every write while `down`, never answers while `silent` (a database
+/// gone without a word), and stores entries (by call id and kind) once up.
 #[derive(Clone, Default)]
 struct Switchable {
     down: Arc<AtomicBool>,
+    silent: Arc<AtomicBool>,
     stored: Arc<Mutex<Vec<String>>>,
 }
 
 impl Switchable {
     fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    fn set_silent(&self, silent: bool) {
+        self.silent.store(silent, Ordering::SeqCst);
     }
 
     fn stored(&self) -> Vec<String> {
@@ -38,7 +44,18 @@ impl RecordSink for Switchable {
         &self,
         entries: &[Entry],
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        std::future::ready(self.write_entries_now(entries))
+        let silent = self.silent.load(Ordering::SeqCst);
+        let result = if silent {
+            Ok(())
+        } else {
+            self.write_entries_now(entries)
+        };
+        async move {
+            if silent {
+                std::future::pending::<()>().await;
+            }
+            result
+        }
     }
 }
 
@@ -214,4 +231,99 @@ async fn without_a_spool_a_failing_database_keeps_records_in_memory() {
     let report = task.shutdown().await;
     assert_eq!(report.stats.written, 1);
     assert_eq!(sink.stored(), ["record:a"]);
+}
+
+// Acknowledgements (issue 8, "arrival window"): the engine answers a call only once its
+// "call opened" note is durable, so the writer must not acknowledge one any earlier.
+
+fn acks_so_far(acks: &mut mpsc::UnboundedReceiver<String>) -> Vec<String> {
+    let mut ids = Vec::new();
+    while let Ok(id) = acks.try_recv() {
+        ids.push(id);
+    }
+    ids
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_opened_note_is_acknowledged_only_once_stored_and_records_never() {
+    let sink = Switchable::default();
+    sink.set_down(true);
+    let (acks_tx, mut acks) = mpsc::unbounded_channel();
+    let (writer, task) =
+        RecordWriter::spawn_with_acks(sink.clone(), WriterConfig::default(), None, acks_tx);
+    writer.opened(open("a"));
+    writer.submit(record("a"));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(acks_so_far(&mut acks).is_empty(), "not stored yet");
+    sink.set_down(false);
+    writer.flush().await.expect("running");
+    assert_eq!(sink.stored(), ["opened:a", "record:a"]);
+    assert_eq!(acks_so_far(&mut acks), ["a"], "the note, not the record");
+    task.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_the_database_down_an_opened_note_is_acknowledged_once_in_the_spool() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sink = Switchable::default();
+    sink.set_down(true);
+    let spool = Spool::open(dir.path()).expect("spool opens");
+    let (acks_tx, mut acks) = mpsc::unbounded_channel();
+    let (writer, task) =
+        RecordWriter::spawn_with_acks(sink.clone(), WriterConfig::default(), Some(spool), acks_tx);
+    writer.opened(open("a"));
+    // Within the first backoff: the spool takes the note at the first failed attempt.
+    let id = tokio::time::timeout(Duration::from_millis(10), acks.recv())
+        .await
+        .expect("acknowledged before the first retry")
+        .expect("the writer runs");
+    assert_eq!(id, "a");
+    assert_eq!(spool_ids(dir.path()), ["a"], "on disk when acknowledged");
+    assert!(sink.stored().is_empty());
+    writer.submit(record("a"));
+    writer.flush().await.expect("running");
+    assert!(
+        acks_so_far(&mut acks).is_empty(),
+        "records are not acknowledged"
+    );
+    task.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_database_that_stops_answering_gets_opened_notes_spooled_and_acknowledged_within_the_write_limit(
+) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sink = Switchable::default();
+    sink.set_silent(true);
+    let spool = Spool::open(dir.path()).expect("spool opens");
+    let (acks_tx, mut acks) = mpsc::unbounded_channel();
+    let (writer, task) =
+        RecordWriter::spawn_with_acks(sink.clone(), WriterConfig::default(), Some(spool), acks_tx);
+    let start = tokio::time::Instant::now();
+    writer.opened(open("a"));
+    let within = Duration::from_secs(3);
+    let first = tokio::time::timeout(within, acks.recv())
+        .await
+        .expect("acknowledged in time")
+        .expect("the writer runs");
+    assert_eq!(first, "a");
+    assert!(start.elapsed() <= WRITE_LIMIT + Duration::from_millis(1));
+    assert_eq!(spool_ids(dir.path()), ["a"]);
+
+    // Spooling now: a replay attempt that gets no answer holds a new note back no longer.
+    tokio::time::sleep(WriterConfig::default().backoff(1) + Duration::from_millis(1)).await;
+    let sent = tokio::time::Instant::now();
+    writer.opened(open("b"));
+    let second = tokio::time::timeout(within, acks.recv())
+        .await
+        .expect("acknowledged in time")
+        .expect("the writer runs");
+    assert_eq!(second, "b");
+    assert!(sent.elapsed() <= WRITE_LIMIT + Duration::from_millis(1));
+
+    sink.set_silent(false);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    writer.flush().await.expect("running");
+    assert_eq!(sink.stored(), ["opened:a", "opened:b"]);
+    task.shutdown().await;
 }

@@ -13,6 +13,7 @@
 //! many legs it had. Every path ends in exactly one [`CallRecord`]: `finish` is the only place
 //! that writes it and it moves the call to `Finished`, after which the engine drops the call.
 
+mod intake;
 mod peer;
 mod record;
 mod recording;
@@ -40,7 +41,7 @@ use super::console::ConsoleOutput;
 use super::media::MediaCommand;
 use super::targets::Targets;
 use super::{Now, PromptIndex};
-pub(crate) use peer::{mode_name, Peer};
+pub(crate) use peer::{mode_name, Peer, CALL_ID_HEADER, MENU_HEADER, PEER_HEADER, QUEUE_HEADER};
 use recording::CallRecording;
 pub use recording::RecordingAction;
 pub(crate) use transfer::TransferOrigin;
@@ -56,6 +57,16 @@ pub(crate) struct Setup {
     pub node_id: String,
     pub media_ip: IpAddr,
     pub session_id: u64,
+    /// Set when another node offers this call to one of our operators (see `intake.rs`).
+    pub peer: Option<PeerIntake>,
+}
+
+/// Where a call another node offers us comes from: that node's id and SIP address (the
+/// host a transfer's REFER names).
+#[derive(Debug, Clone)]
+pub(crate) struct PeerIntake {
+    pub node: String,
+    pub sip: SocketAddr,
 }
 
 /// What a call reads while it handles an input.
@@ -78,6 +89,9 @@ pub(crate) struct RingTarget {
     pub contact: String,
     pub destination: SocketAddr,
     pub transport: Transport,
+    /// The operator works on another node (a mirror): the INVITE goes to that node, marked
+    /// with our node id so that it offers the call to the operator directly.
+    pub peer: bool,
 }
 
 impl RingTarget {
@@ -143,6 +157,12 @@ pub(crate) enum PeerEvent {
 
 pub(crate) enum CallInput {
     Route,
+    /// Another node offers this call to one of our operators (already rung by the ACD):
+    /// `queue` and `menu` as that node's headers name them.
+    PeerIntake {
+        queue: String,
+        menu: Option<String>,
+    },
     /// Refused before routing (the engine is draining): 503 with Retry-After.
     Refuse {
         cause: &'static str,
@@ -295,6 +315,11 @@ pub(crate) enum CallOutput {
         leg: LegId,
         status: u16,
         terminated: bool,
+    },
+    /// Asks the far side of `leg` (the node a peer call came from) to transfer the call.
+    Refer {
+        leg: LegId,
+        refer_to: String,
     },
     Record(Box<CallRecord>),
     /// The call's recording started into `file` (relative to the recordings folder).
@@ -477,6 +502,11 @@ impl Call {
         &self.setup.id
     }
 
+    /// Another node offered this call to one of our operators: it has no record here.
+    pub fn is_peer_intake(&self) -> bool {
+        self.setup.peer.is_some()
+    }
+
     pub fn is_with_operator(&self) -> bool {
         matches!(self.stage, Stage::Operator { .. })
     }
@@ -526,6 +556,7 @@ impl Call {
         }
         match input {
             CallInput::Route => self.route(now, ctx, &mut out),
+            CallInput::PeerIntake { queue, menu } => self.peer_intake(now, queue, menu, &mut out),
             CallInput::Refuse { cause } => {
                 out.push(CallOutput::Unavailable);
                 self.finish(
@@ -538,6 +569,9 @@ impl Call {
             }
             CallInput::Feature { prompt } => {
                 self.route_feature(now, ctx, prompt.as_deref(), &mut out)
+            }
+            CallInput::MediaOpened { port } if self.is_peer_intake() => {
+                self.intake_media(now, port, &mut out)
             }
             CallInput::MediaOpened { port } => self.answer(now, port, &mut out),
             CallInput::MediaOpenFailed => {
@@ -653,6 +687,9 @@ impl Call {
                 self.queue_exit(now, ctx, exit, waited, &mut out)
             }
             CallInput::Peer { leg, event } => self.peer_event(now, ctx, leg, event, &mut out),
+            CallInput::Transfer { target } if self.is_peer_intake() => {
+                self.refer_to_peer(now, &target, &mut out)
+            }
             CallInput::Transfer { target } => {
                 self.operator_transfer(now, ctx, &target, None, &mut out)
             }

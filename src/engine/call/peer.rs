@@ -31,6 +31,9 @@ pub const CALL_ID_HEADER: &str = "X-Madoguchi-Call-Id";
 pub const MENU_HEADER: &str = "X-Madoguchi-Menu";
 /// Header carrying the queue the caller waited in.
 pub const QUEUE_HEADER: &str = "X-Madoguchi-Queue";
+/// Header marking an INVITE as another node's offer to one of our operators; its value is
+/// the offering node's id.
+pub const PEER_HEADER: &str = "X-Madoguchi-Peer";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum PeerRole {
@@ -179,6 +182,9 @@ impl Call {
         if let Some(choice) = self.dtmf.last() {
             headers.push((MENU_HEADER.to_owned(), choice.clone()));
         }
+        if target.peer {
+            headers.push((PEER_HEADER.to_owned(), self.setup.node_id.clone()));
+        }
         let invite = OutboundCall {
             request_uri: target.contact.clone(),
             destination: target.destination,
@@ -308,6 +314,7 @@ impl Call {
             );
         }
         release(&peer, out);
+        self.intake_lost(now, 480, out);
     }
 
     /// Hangs up every operator phone still ringing for this caller.
@@ -389,6 +396,9 @@ impl Call {
             held: false,
         };
         self.stop_waiting_audio();
+        if !self.intake_connected(now, out) {
+            return;
+        }
         out.push(CallOutput::Media(MediaCommand::Bridge {
             a: self.setup.leg,
             b: leg,
@@ -659,6 +669,7 @@ impl Call {
                 );
                 // Busy, declined or unreachable: counts towards the operator's auto-pause.
                 out.push(CallOutput::Acd(AcdRequest::OfferFailed { offer }));
+                self.intake_lost(now, status, out);
             }
             PeerRole::Target { .. } => self.target_failed(now, ctx, status, out),
             PeerRole::Supervisor { login, .. } => {

@@ -47,6 +47,11 @@ impl Call {
         }
         self.phase = Phase::Finished;
         self.timer = None;
+        if self.is_peer_intake() {
+            // The node the caller is on writes the one record of the call.
+            tracing::info!(call = %self.setup.id, cause, "peer call ended");
+            return;
+        }
         let talk = self.queue.talk.or_else(|| {
             self.queue
                 .connected

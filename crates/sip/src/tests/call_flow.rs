@@ -685,3 +685,22 @@ fn record_route_is_reflected_in_the_200_and_ringing_but_not_the_100() {
         );
     }
 }
+
+#[test]
+fn an_invites_extension_headers_come_with_its_incoming_call() {
+    let mut h = Harness::new();
+    h.send(&invite(
+        "xh1",
+        "X-Madoguchi-Peer: node-a\r\nx-madoguchi-queue:  desk \r\nSubject: not one\r\n",
+    ));
+    match h.events().as_slice() {
+        [SipEvent::IncomingCall { headers, .. }] => assert_eq!(
+            headers,
+            &[
+                ("X-Madoguchi-Peer".to_owned(), "node-a".to_owned()),
+                ("x-madoguchi-queue".to_owned(), "desk".to_owned()),
+            ]
+        ),
+        other => panic!("{other:?}"),
+    }
+}

@@ -311,3 +311,35 @@ fn notify_refer_needs_an_accepted_refer() {
         Err(EndpointError::UnknownLeg(LegId(999)))
     );
 }
+
+#[test]
+fn refer_asks_the_far_side_of_a_confirmed_leg_to_transfer_it() {
+    let mut h = Harness::new();
+    let leg = h.incoming("");
+    assert_eq!(
+        h.ep.refer(h.now, leg, "sip:city_line@192.0.2.10:5060"),
+        Err(EndpointError::InvalidState(leg))
+    );
+    h.ep.accept(h.now, leg, ANSWER).unwrap();
+    let tag = to_tag(&text(&h.transmits()[0]));
+    h.send(&in_dialog("ACK", 1, "ack1", &tag, ""));
+    h.events();
+
+    h.ep.refer(h.now, leg, "sip:city_line@192.0.2.10:5060")
+        .unwrap();
+    let out = h.transmits();
+    assert_eq!(out.len(), 1);
+    let msg = text(&out[0]);
+    assert!(
+        msg.starts_with("REFER sip:0312345678@198.51.100.20:5060 SIP/2.0\r\n"),
+        "{msg}"
+    );
+    assert_eq!(
+        header(&msg, "Refer-To"),
+        Some("<sip:city_line@192.0.2.10:5060>")
+    );
+    assert_eq!(out[0].destination, peer());
+    // Its 202 raises no event: the far side ends the dialog once it transferred the call.
+    h.send(&response_to(&msg, "202 Accepted"));
+    assert!(h.events().is_empty());
+}

@@ -210,6 +210,49 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// Declares `mod <scenario> { postgres }` tests for scenarios only PostgreSQL has (several
+/// nodes, LISTEN/NOTIFY).
+#[allow(unused_macros)] // only some test binaries have such scenarios
+macro_rules! on_postgres {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn postgres() {
+                $crate::common::run($crate::common::Kind::Postgres, |ctx| Box::pin(super::$scenario(ctx))).await;
+            }
+        }
+    )*};
+}
+
+/// The test PostgreSQL URL (`MADOGUCHI_TEST_PG_URL` or the default).
+pub fn pg_url() -> String {
+    std::env::var("MADOGUCHI_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.into())
+}
+
+/// A new, empty schema (not migrated) and the URL that selects it; drop it with
+/// [`drop_pg_schema`].
+pub async fn fresh_pg_schema() -> (String, String) {
+    let url = pg_url();
+    let schema = unique_schema_name();
+    let admin = PgPool::connect(&url).await.expect("PostgreSQL reachable");
+    Raw::Postgres(admin.clone())
+        .exec(&format!("CREATE SCHEMA {schema}"))
+        .await;
+    admin.close().await;
+    let schema_url = schema_url(&url, &schema);
+    (schema, schema_url)
+}
+
+pub async fn drop_pg_schema(schema: &str) {
+    let admin = PgPool::connect(&pg_url())
+        .await
+        .expect("PostgreSQL reachable");
+    Raw::Postgres(admin.clone())
+        .exec(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await;
+    admin.close().await;
+}
+
 /// 2026-01-05 00:00:00 UTC plus `seconds`.
 pub fn at(seconds: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0)

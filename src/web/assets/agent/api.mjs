@@ -94,6 +94,11 @@ export function createApi(fetchImpl = globalThis.fetch.bind(globalThis), base = 
     async myCalls() {
       return parseCallSummaries(await expectOk('GET', '/agents/me/calls'));
     },
+
+    /** The nodes sharing the database (`parseCluster`), for the socket's failover. */
+    async cluster() {
+      return parseCluster(await expectOk('GET', '/cluster'));
+    },
   };
 
   async function fetchJson(path, signal) {
@@ -197,6 +202,26 @@ export function parseCallSummaries(data) {
       };
     })
     .filter(Boolean);
+}
+
+/**
+ * {node, nodes: [{nodeId, httpUrl, alive}]} from GET /api/v1/cluster; null when the answer
+ * is not one.
+ */
+export function parseCluster(data) {
+  if (!data || typeof data !== 'object' || typeof data.node !== 'string') return null;
+  const nodes = listOf(data, ['nodes'])
+    .map((item) => {
+      const nodeId = firstString(item, ['node_id']);
+      if (!nodeId) return null;
+      return {
+        nodeId,
+        httpUrl: firstString(item, ['http_url']),
+        alive: item.alive === true,
+      };
+    })
+    .filter(Boolean);
+  return { node: data.node, nodes };
 }
 
 function parseClassification(value) {

@@ -18,10 +18,13 @@
 //   call.monitored  null, or how a manager is on the call: 'listen' | 'whisper' | 'barge'.
 //   wrapup      null | {callId, caller, status ('editing' | 'saving' | 'saved')}
 //   error       null | {request, message} (the engine's last refusal)
+//   resume      null | {state: 'available' | 'paused', reason}: the status the person had
+//               when the console reached a node that does not know it (another node after
+//               a failover, a restarted engine); sent once the audio is up there.
 //
 // Effects: {type: 'start_media'}, {type: 'apply_media_answer', sdp}, {type: 'announce', key,
 // params, urgent}, {type: 'focus_answer'}, {type: 'reset_wrapup_form'},
-// {type: 'refresh_history'}, {type: 'stop_session'}.
+// {type: 'refresh_history'}, {type: 'stop_session'}, {type: 'send', message}.
 
 export function initialState() {
   return {
@@ -34,6 +37,7 @@ export function initialState() {
     call: null,
     wrapup: null,
     error: null,
+    resume: null,
   };
 }
 
@@ -73,8 +77,15 @@ export function step(state, event, now) {
     }
     case 'media_negotiating':
       return done({ ...state, media: 'negotiating' });
-    case 'media_up':
-      return done({ ...state, media: 'up' });
+    case 'media_up': {
+      // The node has this console's audio now, so it can take calls: back to the status
+      // the person had chosen.
+      const resume = state.resume;
+      if (!resume) return done({ ...state, media: 'up' });
+      const message = { type: 'set_state', state: resume.state };
+      if (resume.reason) message.reason = resume.reason;
+      return done({ ...state, media: 'up', resume: null }, [{ type: 'send', message }]);
+    }
     case 'media_failed':
       return done({ ...state, media: 'failed' }, [announce('announce.media_failed', {}, true)]);
     case 'answer_requested':
@@ -149,7 +160,12 @@ function onServerMessage(state, message, now) {
 
 function onWelcome(state, message, now) {
   const operator = operatorFrom(message, now, state.operator);
-  let next = { ...state, connection: 'open', operator, error: null };
+  // Logged out and without this console's audio: the node has never seen this console (a
+  // standby after a failover, or the engine restarted), not a manager's log-out. The
+  // status the person had is kept until the audio is up there.
+  const unknownHere = operator.state === 'logged_out' && message.media !== true;
+  const resume = unknownHere ? (statusToResume(state.operator) ?? state.resume) : null;
+  let next = { ...state, connection: 'open', operator, error: null, resume };
   if (typeof message.login === 'string') next.login = message.login;
   const effects = [];
   // `media: true` says the engine holds an audio leg for this operator; it is this page's
@@ -165,6 +181,21 @@ function onWelcome(state, message, now) {
   next = resyncCall(next, operator.state, now);
   effects.push(announce('announce.connected'));
   return done(next, effects);
+}
+
+/**
+ * The status to set again on a node that does not know this console: available (also when
+ * a call was ringing, which the lost node took with it) or a pause the person chose. Not
+ * after a call (the person decides when to take the next) nor the engine's no-answer pause.
+ */
+function statusToResume(operator) {
+  if (operator.state === 'available' || operator.state === 'ringing') {
+    return { state: 'available', reason: null };
+  }
+  if (operator.state === 'paused' && PAUSE_REASONS.includes(operator.reason)) {
+    return { state: 'paused', reason: operator.reason };
+  }
+  return null;
 }
 
 /**

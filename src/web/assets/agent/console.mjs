@@ -3,10 +3,17 @@
 // Every change goes through `dispatch`, which steps the state machine, carries out its
 // effects and renders. Caller numbers and notes are personal data: nothing here logs them.
 //
-// For the browser test: window.madoguchi = { state(), lastMessage, remoteLevel(hz), dropSocket() }.
+// For the browser test: window.madoguchi = { state(), lastMessage, remoteLevel(hz), dropSocket(),
+// socketUrl(), failoverUrls() }.
+//
+// Failover: the console asks /api/v1/cluster for the other live nodes and its socket moves to
+// them when its own node fails (socket.mjs). That needs the session cookie to reach the other
+// node: it does when both nodes have one name (DNS, a VIP or a balancer; the list is then
+// empty or unused) or one host with different ports. The API calls (wrap-up, FAQ, history)
+// stay with the page's own node.
 
 import { initialState, step, controls, recordingView } from './console-state.mjs';
-import { keepSocket } from './socket.mjs';
+import { keepSocket, failoverUrls } from './socket.mjs';
 import { createApi, SessionExpired, ApiError } from './api.mjs';
 import { createMedia } from './media.mjs';
 import { createRinger } from './ringer.mjs';
@@ -22,6 +29,8 @@ const FAQ_DEBOUNCE_MS = 300;
 const FAQ_LIMIT = 10;
 const METER_INTERVAL_MS = 100;
 const CITY_LINE = 'city_line';
+/** How often the list of other nodes is asked for again (a node started later joins it). */
+const NODES_REFRESH_MS = 30_000;
 
 const $ = (id) => document.getElementById(id);
 const api = createApi();
@@ -31,6 +40,9 @@ const ringer = createRinger(() => media.audioContext());
 let state = initialState();
 let lang = initialLanguage(readStorage(STORAGE_KEY));
 let socket = null;
+/** The sockets of the other live nodes, for the socket's failover. */
+let otherNodes = [];
+let nodesTimer = null;
 /** Bumped by every new offer, so a slower earlier one is dropped. */
 let mediaGeneration = 0;
 let pendingFocus = null;
@@ -61,6 +73,8 @@ window.madoguchi = {
   remoteLevel: (hz) => media.remoteLevel(hz),
   // For the browser test: the socket drops as on a network failure (the audio stays up).
   dropSocket: () => socket?.drop(),
+  socketUrl: () => socket?.url() ?? null,
+  failoverUrls: () => [...otherNodes],
 };
 
 function dispatch(event) {
@@ -106,6 +120,9 @@ function runEffect(effect) {
       break;
     case 'stop_session':
       endSession();
+      break;
+    case 'send':
+      send(effect.message);
       break;
     default:
       break;
@@ -173,12 +190,30 @@ function startConsole(session) {
   openSocket();
 }
 
-function openSocket() {
+function ownSocketUrl() {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${scheme}//${location.host}/ws/agent`;
+}
+
+/** Learns the other live nodes from the page's node; keeps what it knew when that fails. */
+async function loadNodes() {
+  try {
+    otherNodes = failoverUrls(await api.cluster(), ownSocketUrl());
+  } catch {
+    // The page's node is down or too old to know the cluster: keep the last list.
+  }
+}
+
+function openSocket() {
+  loadNodes();
+  if (nodesTimer === null) nodesTimer = setInterval(loadNodes, NODES_REFRESH_MS);
   socket = keepSocket({
-    url: `${scheme}//${location.host}/ws/agent`,
+    url: ownSocketUrl(),
+    alternates: () => otherNodes,
     onMessage: (message) => {
       ui.lastMessage = message;
+      // Nodes come and go: each greeting refreshes the list.
+      if (message.type === 'welcome') loadNodes();
       dispatch({ type: 'server', message });
     },
     onStatus: (status) => {
@@ -201,6 +236,8 @@ function openSocket() {
 function endSession() {
   if (socket) socket.stop();
   socket = null;
+  if (nodesTimer !== null) clearInterval(nodesTimer);
+  nodesTimer = null;
   mediaGeneration += 1;
   media.close();
   ringer.set(false);
