@@ -16,62 +16,13 @@ use chrono::{DateTime, Utc};
 use madoguchi_store::{CallQuery, CallRecord, Disposition, Store, NODE_LOST_CAUSE};
 use serde_json::Value;
 use support::center::SippProcess;
+use support::pg::Schema;
 use support::{eventually, free_udp_port, repo_root, sipp, EngineProcess, Options};
 
 /// `--cluster-dead-after-seconds` left at its default.
 const DEAD_AFTER: Duration = Duration::from_secs(6);
 /// What the reaper adds to the dead limit (it looks every 2 s), plus room for a busy machine.
 const REAP_MARGIN: Duration = Duration::from_secs(4);
-
-fn base_url() -> String {
-    std::env::var("MADOGUCHI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-fn psql(sql: &str) -> String {
-    let output = Command::new("psql")
-        .args([base_url().as_str(), "-q", "-t", "-A", "-c", sql])
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
-/// A fresh schema, dropped when the test ends.
-struct Schema(String);
-
-impl Schema {
-    fn new(prefix: &str) -> Schema {
-        let schema = Schema(format!("{prefix}_{}", std::process::id()));
-        psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.0));
-        psql(&format!("CREATE SCHEMA {}", schema.0));
-        schema
-    }
-
-    fn url(&self) -> String {
-        format!("{}?options=-csearch_path%3D{}", base_url(), self.0)
-    }
-
-    fn open_journal_rows(&self, node: &str) -> usize {
-        psql(&format!(
-            "SELECT count(*) FROM {}.call_journal WHERE node_id = '{node}'",
-            self.0
-        ))
-        .parse()
-        .expect("a count")
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-    }
-}
 
 fn node(schema: &Schema, id: &str) -> EngineProcess {
     EngineProcess::start(Options {
@@ -247,7 +198,7 @@ async fn two_nodes_share_one_board_and_a_dead_nodes_callers_leave_it_and_its_cal
 
     // b dies with two callers waiting.
     assert_eq!(
-        schema.open_journal_rows("b"),
+        schema.open_journal_rows(Some("b")),
         2,
         "b's callers are journaled"
     );
@@ -271,7 +222,7 @@ async fn two_nodes_share_one_board_and_a_dead_nodes_callers_leave_it_and_its_cal
     eventually(
         "a closes b's calls",
         limit + Duration::from_secs(5),
-        async || schema.open_journal_rows("b") == 0,
+        async || schema.open_journal_rows(Some("b")) == 0,
     )
     .await;
     let closed = killed.elapsed();
@@ -360,7 +311,7 @@ async fn a_second_run_with_a_live_nodes_id_is_refused_and_one_after_a_kill_start
         "{log}"
     );
     // The refused run closed nothing of the live one's.
-    assert_eq!(schema.open_journal_rows("twin"), 1);
+    assert_eq!(schema.open_journal_rows(Some("twin")), 1);
     assert_eq!(waiting(&board(&first)).len(), 1, "the first run serves on");
 
     // A restart right after a crash waits out the old run's last heartbeats.
@@ -372,7 +323,7 @@ async fn a_second_run_with_a_live_nodes_id_is_refused_and_one_after_a_kill_start
         killed.elapsed()
     );
     assert_eq!(
-        schema.open_journal_rows("twin"),
+        schema.open_journal_rows(Some("twin")),
         0,
         "its recovery closed the cut call:\n{}",
         restarted.log()
@@ -385,10 +336,7 @@ async fn an_orderly_stop_gives_the_node_id_back_so_a_restart_takes_it_at_once() 
     let mut first = node(&schema, "calm");
     assert_eq!(first.terminate(), Some(0), "{}", first.log());
     assert_eq!(
-        psql(&format!(
-            "SELECT instance FROM {}.nodes WHERE node_id = 'calm'",
-            schema.0
-        )),
+        schema.value("SELECT instance FROM nodes WHERE node_id = 'calm'"),
         "",
         "the stopped run released its claim"
     );

@@ -15,13 +15,13 @@
 
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use madoguchi_store::{CallQuery, CallRecord, Disposition, HangupSide, Store};
 use serde_json::Value;
 use support::browser::{artifacts_dir, write_tone, Browser, Chromedriver, ENTER};
 use support::center::{add_operator, operator, password, register, wait_for_state, SippProcess};
+use support::pg::Schema;
 use support::phone::Phone;
 use support::sip_text::Message;
 use support::tone::{self, CALLER_HZ, FAR_END_HZ};
@@ -31,73 +31,27 @@ use support::{create_token, eventually, repo_root, request, EngineProcess, Optio
 const HEARD: f64 = 30.0;
 const LOGIN: &str = "op1";
 
-fn base_url() -> String {
-    std::env::var("MADOGUCHI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-fn psql(sql: &str) -> String {
-    let output = Command::new("psql")
-        .args([base_url().as_str(), "-q", "-t", "-A", "-c", sql])
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
-/// A fresh schema, dropped when the test ends.
-struct Schema(String);
-
-impl Schema {
-    fn new(prefix: &str) -> Schema {
-        let schema = Schema(format!("{prefix}_{}", std::process::id()));
-        psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.0));
-        psql(&format!("CREATE SCHEMA {}", schema.0));
-        schema
-    }
-
-    fn url(&self) -> String {
-        format!("{}?options=-csearch_path%3D{}", base_url(), self.0)
-    }
-
-    /// `login`'s operator history as (node_id, status), oldest first.
-    fn history(&self, login: &str) -> Vec<(String, String)> {
-        psql(&format!(
-            "SELECT node_id || '|' || status FROM {}.operator_state_changes \
-             WHERE login = '{login}' ORDER BY at, id",
-            self.0
+/// `login`'s operator history as (node_id, status), oldest first.
+fn history(schema: &Schema, login: &str) -> Vec<(String, String)> {
+    schema
+        .rows(&format!(
+            "SELECT node_id, status FROM operator_state_changes \
+             WHERE login = '{login}' ORDER BY at, id"
         ))
-        .lines()
-        .filter_map(|line| line.split_once('|'))
-        .map(|(node, status)| (node.to_owned(), status.to_owned()))
+        .into_iter()
+        .filter_map(|row| match row.as_slice() {
+            [node, status] => Some((node.clone(), status.clone())),
+            _ => None,
+        })
         .collect()
-    }
-
-    /// The node that stored the wrap-up of `call_id`, if one is stored.
-    fn wrap_up_node(&self, call_id: &str) -> Option<String> {
-        let node = psql(&format!(
-            "SELECT node_id FROM {}.call_wrap_ups WHERE call_id = '{call_id}'",
-            self.0
-        ));
-        (!node.is_empty()).then_some(node)
-    }
-
-    fn open_journal_rows(&self) -> usize {
-        psql(&format!("SELECT count(*) FROM {}.call_journal", self.0))
-            .parse()
-            .expect("a count")
-    }
 }
 
-impl Drop for Schema {
-    fn drop(&mut self) {
-        psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-    }
+/// The node that stored the wrap-up of `call_id`, if one is stored.
+fn wrap_up_node(schema: &Schema, call_id: &str) -> Option<String> {
+    let node = schema.value(&format!(
+        "SELECT node_id FROM call_wrap_ups WHERE call_id = '{call_id}'"
+    ));
+    (!node.is_empty()).then_some(node)
 }
 
 /// Node `id` on the queue test dialplan (MD5 challenged first: sipp registers the phone).
@@ -333,19 +287,19 @@ async fn a_phone_on_b_answers_a_caller_queued_on_a_with_audio_both_ways_and_a_wr
         "b's history of op1 shows the ring and the call",
         Duration::from_secs(10),
         async || {
-            let history = schema.history(LOGIN);
+            let history = history(&schema, LOGIN);
             ["ringing", "on_call"]
                 .iter()
                 .all(|s| history.contains(&("b".to_owned(), (*s).to_owned())))
         },
     )
     .await;
-    let history = schema.history(LOGIN);
+    let history = history(&schema, LOGIN);
     assert!(
         history.iter().all(|(node, _)| node == "b"),
         "only b writes op1's history: {history:?}"
     );
-    assert_eq!(schema.open_journal_rows(), 0, "no call left open");
+    assert_eq!(schema.open_journal_rows(None), 0, "no call left open");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -435,7 +389,7 @@ async fn a_classification_filed_on_b_attaches_to_the_record_a_wrote() {
     eventually(
         "b stores op1's wrap-up under a's call id",
         Duration::from_secs(10),
-        async || schema.wrap_up_node(&call_id).as_deref() == Some("b"),
+        async || wrap_up_node(&schema, &call_id).as_deref() == Some("b"),
     )
     .await;
 }

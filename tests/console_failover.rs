@@ -16,12 +16,12 @@ mod support;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::browser::{artifacts_dir, write_tone, Browser, Chromedriver, ENTER};
 use support::center::{add_operator, operator, password, wait_for_state};
+use support::pg::Schema;
 use support::phone::Phone;
 use support::tone::FAR_END_HZ;
 use support::{eventually, repo_root, EngineProcess, Options};
@@ -31,44 +31,6 @@ const LOGIN: &str = "suzuki";
 /// reaches B at its second attempt (0.5 s + 1 s), then the audio is set up; generous for a
 /// loaded 2-core machine.
 const RECONNECT_LIMIT: Duration = Duration::from_secs(15);
-
-fn base_url() -> String {
-    std::env::var("MADOGUCHI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-fn psql(sql: &str) {
-    let status = Command::new("psql")
-        .args([base_url().as_str(), "-q", "-c", sql])
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "psql {sql}");
-}
-
-/// A fresh schema, dropped when the test ends.
-struct Schema(String);
-
-impl Schema {
-    fn create() -> Schema {
-        let schema = Schema(format!("console_failover_{}", std::process::id()));
-        psql(&format!(
-            "DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}",
-            schema.0
-        ));
-        schema
-    }
-
-    fn url(&self) -> String {
-        format!("{}?options=-csearch_path%3D{}", base_url(), self.0)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-    }
-}
 
 /// A TCP port free right now on 127.0.0.1.
 fn free_tcp_port() -> u16 {
@@ -111,7 +73,7 @@ fn available_on(engine: &EngineProcess, login: &str, id: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_console_on_a_killed_node_moves_to_the_standby_and_answers_a_call_there() {
-    let schema = Schema::create();
+    let schema = Schema::new("console_failover");
     let url = schema.url();
     add_operator(&url, LOGIN, &password(LOGIN));
     let (http_a, http_b) = (free_tcp_port(), free_tcp_port());

@@ -16,11 +16,11 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use support::center::{add_operator, password, wait_for_operator, SippProcess};
 use support::kamailio::Kamailio;
+use support::pg::Schema;
 use support::{free_udp_port, repo_root, sipp_on, EngineProcess, Options};
 
 /// Calls through the proxy: 6 a second, each listening 2.5 s, so about 15 are up at a time.
@@ -37,43 +37,6 @@ const TAKEOVER_LIMIT: Duration = Duration::from_secs(5);
 /// The load number (a queue nobody serves) and the operator's number.
 const HOLD_NUMBER: &str = "0120000000";
 const DESK_NUMBER: &str = "0120999999";
-
-fn base_url() -> String {
-    std::env::var("MADOGUCHI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// `sql` in `schema` (or the default one) through psql; its rows, fields split on `|`.
-fn psql(schema: Option<&str>, sql: &str) -> Vec<Vec<String>> {
-    let mut command = Command::new("psql");
-    command.args([base_url().as_str(), "-q", "-At", "-F", "|", "-c", sql]);
-    let mut options = "--client-min-messages=warning".to_owned();
-    if let Some(schema) = schema {
-        options.push_str(&format!(" -csearch_path={schema}"));
-    }
-    let output = command
-        .env("PGOPTIONS", options)
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|line| line.split('|').map(str::to_owned).collect())
-        .collect()
-}
-
-/// A fresh schema, dropped when the test ends.
-struct Schema(String);
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        psql(None, &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-    }
-}
 
 /// Two queues: the load waits in `hold` (served by an operator who never logs in), the
 /// operator's phone serves `desk`.
@@ -238,33 +201,26 @@ struct Row {
     ended: f64,
 }
 
-fn rows(schema: &str) -> Vec<Row> {
-    psql(
-        Some(schema),
-        "SELECT sip_call_id, node_id, disposition, coalesce(hangup_cause, ''), \
+fn rows(schema: &Schema) -> Vec<Row> {
+    schema
+        .rows(
+            "SELECT sip_call_id, node_id, disposition, coalesce(hangup_cause, ''), \
          extract(epoch FROM arrived_at), extract(epoch FROM ended_at) FROM calls",
-    )
-    .into_iter()
-    .map(|f| Row {
-        sip_call_id: f[0].clone(),
-        node: f[1].clone(),
-        disposition: f[2].clone(),
-        cause: f[3].clone(),
-        arrived: f[4].parse().unwrap_or(f64::NAN),
-        ended: f[5].parse().unwrap_or(f64::NAN),
-    })
-    .collect()
+        )
+        .into_iter()
+        .map(|f| Row {
+            sip_call_id: f[0].clone(),
+            node: f[1].clone(),
+            disposition: f[2].clone(),
+            cause: f[3].clone(),
+            arrived: f[4].parse().unwrap_or(f64::NAN),
+            ended: f[5].parse().unwrap_or(f64::NAN),
+        })
+        .collect()
 }
 
-fn journal_rows(schema: &str, node: &str) -> usize {
-    psql(
-        Some(schema),
-        &format!("SELECT count(*) FROM call_journal WHERE node_id = '{node}'"),
-    )
-    .first()
-    .and_then(|row| row.first())
-    .and_then(|n| n.parse().ok())
-    .unwrap_or(usize::MAX)
+fn journal_rows(schema: &Schema, node: &str) -> usize {
+    schema.open_journal_rows(Some(node))
 }
 
 /// A counter of the node's /metrics (0 when absent).
@@ -318,15 +274,8 @@ async fn when_node_a_is_killed_the_proxy_sends_new_calls_to_b_and_every_call_has
         support::kamailio::binary().is_some(),
         "this test needs Kamailio (scripts/test.sh installs the kamailio package)"
     );
-    let schema = Schema(format!("failover_{}", std::process::id()));
-    psql(
-        None,
-        &format!(
-            "DROP SCHEMA IF EXISTS {0} CASCADE; CREATE SCHEMA {0}",
-            schema.0
-        ),
-    );
-    let url = format!("{}?options=-csearch_path%3D{}", base_url(), schema.0);
+    let schema = Schema::new("failover");
+    let url = schema.url();
     let dir = tempfile::tempdir().expect("temp dir");
     let dialplan = write_dialplan(dir.path());
     // Users exist before the nodes start (the CLI migrates the fresh schema).
@@ -373,7 +322,7 @@ async fn when_node_a_is_killed_the_proxy_sends_new_calls_to_b_and_every_call_has
     a.kill();
     let killed_at = unix_now();
     let killed = Instant::now();
-    let open_on_a = journal_rows(&schema.0, "A");
+    let open_on_a = journal_rows(&schema, "A");
     eprintln!("killed A with {open_on_a} calls open on it");
 
     // While the load goes on: when B's reaper has closed A's open calls.
@@ -387,13 +336,13 @@ async fn when_node_a_is_killed_the_proxy_sends_new_calls_to_b_and_every_call_has
         if exits.1.is_none() {
             exits.1 = direct.wait(Duration::ZERO);
         }
-        if a_closed_after.is_none() && journal_rows(&schema.0, "A") == 0 {
+        if a_closed_after.is_none() && journal_rows(&schema, "A") == 0 {
             a_closed_after = Some(killed.elapsed());
         }
         assert!(
             Instant::now() < deadline,
             "load or reaper unfinished: sipp {exits:?}, A's journal {}\n{}\n{}",
-            journal_rows(&schema.0, "A"),
+            journal_rows(&schema, "A"),
             b.log(),
             proxy.log()
         );
@@ -443,13 +392,13 @@ async fn when_node_a_is_killed_the_proxy_sends_new_calls_to_b_and_every_call_has
     // the assertions below say what is missing.
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline
-        && !(rows(&schema.0).len() >= placed.len()
-            && journal_rows(&schema.0, "A") == 0
-            && journal_rows(&schema.0, "B") == 0)
+        && !(rows(&schema).len() >= placed.len()
+            && journal_rows(&schema, "A") == 0
+            && journal_rows(&schema, "B") == 0)
     {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let records = rows(&schema.0);
+    let records = rows(&schema);
     let stored: BTreeSet<&str> = records.iter().map(|r| r.sip_call_id.as_str()).collect();
     let placed_ids: BTreeSet<&str> = placed.keys().map(String::as_str).collect();
     let lost: Vec<&&str> = placed_ids.difference(&stored).collect();
@@ -459,7 +408,7 @@ async fn when_node_a_is_killed_the_proxy_sends_new_calls_to_b_and_every_call_has
         .filter(|r| r.disposition == "interrupted")
         .collect();
     let on = |node: &str| records.iter().filter(|r| r.node == node).count();
-    let open = (journal_rows(&schema.0, "A"), journal_rows(&schema.0, "B"));
+    let open = (journal_rows(&schema, "A"), journal_rows(&schema, "B"));
     // INVITEs the proxy retried on B; those sent before the kill reached A in its last moments.
     let retried: Vec<String> = proxy
         .log()

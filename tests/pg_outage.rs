@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use madoguchi_store::{CallQuery, Disposition, Store, SPOOL_FILE};
+use support::pg::Schema;
 use support::{eventually, repo_root, sipp, EngineProcess, Options};
 use tokio::sync::Mutex;
 
@@ -77,29 +78,6 @@ impl Drop for Restart<'_> {
     }
 }
 
-fn base_url() -> String {
-    std::env::var("MADOGUCHI_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-fn psql(sql: &str) {
-    let status = Command::new("psql")
-        .args([base_url().as_str(), "-q", "-c", sql])
-        .env("PGOPTIONS", "--client-min-messages=warning")
-        .status()
-        .expect("psql runs");
-    assert!(status.success(), "psql {sql}");
-}
-
-/// A fresh schema, dropped when the test ends.
-struct Schema(String);
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-    }
-}
-
 /// Records in the spool file (a line per entry; journal notes start with `{"opened"`).
 fn spooled_records(engine: &EngineProcess) -> usize {
     std::fs::read_to_string(engine.dir.path().join("spool").join(SPOOL_FILE))
@@ -132,9 +110,8 @@ fn place_calls(engine: &EngineProcess, count: usize) {
 async fn while_postgresql_is_down_calls_are_answered_and_every_record_is_stored_once_it_is_back() {
     let _one_at_a_time = POSTGRES.lock().await;
     let cluster = Cluster::main();
-    let schema = Schema(format!("outage_{}", std::process::id()));
-    psql(&format!("CREATE SCHEMA {}", schema.0));
-    let url = format!("{}?options=-csearch_path%3D{}", base_url(), schema.0);
+    let schema = Schema::new("outage");
+    let url = schema.url();
     let engine = EngineProcess::start(Options {
         database_url: Some(url.clone()),
         dialplan: Some(repo_root().join("tests/dialplans/queue_only.toml")),

@@ -8,6 +8,7 @@ pub mod browser;
 pub mod center;
 pub mod kamailio;
 pub mod pcap;
+pub mod pg;
 pub mod phone;
 pub mod recording_files;
 pub mod sip_text;
