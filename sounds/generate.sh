@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Japanese prompts in sounds/ja/ with Open JTalk and sox.
+# The English set (sounds/en/) and ja/language_offer.wav, the Japanese menu's
+# offer of English spoken in English, come from generate_en.sh (flite).
 #
 # The WAVs are committed, so a fresh machine needs no TTS; run this only to
 # change a text or the voice, then listen and commit the result.

@@ -34,6 +34,9 @@ pub enum Command {
     /// API tokens for scripts (`Authorization: Bearer TOKEN`).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// The counter's devices (tablets, PCs) whose heartbeats are watched.
+    #[command(subcommand)]
+    Device(crate::device_cli::DeviceCommand),
     /// The FAQ operators consult during calls.
     #[command(subcommand)]
     Faq(FaqCommand),

@@ -11,6 +11,8 @@ mod cli;
 mod cluster;
 mod config;
 mod crash_safety;
+mod device_cli;
+mod devices;
 mod engine;
 mod faq_cli;
 mod faq_export;
@@ -87,6 +89,7 @@ fn main() -> ExitCode {
             println!("revoked {revoked} token(s) of {login}");
             Ok(())
         }),
+        Command::Device(command) => device_cli::run(command),
         Command::Faq(FaqCommand::Import { file, database_url }) => import_faq(&file, &database_url),
         Command::Faq(FaqCommand::List { database_url }) => {
             with_store(&database_url, |store| async move {

@@ -214,6 +214,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
                 registrar: madoguchi_sip::RegistrarConfig::default(),
                 nonce_secret: rand::thread_rng().gen(),
                 nonce_lifetime_secs: 300,
+                prack: madoguchi_sip::PrackPolicy::default(),
             },
             media_ip,
             node_id: settings.node_id.clone(),
@@ -262,6 +263,8 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let (live_tx, live_rx) = watch::channel(Arc::new(engine.live(now())));
     let (console_tx, _) = broadcast::channel(CONSOLE_EVENTS);
     spawn_directory_refresh(store.clone(), requests_tx.clone());
+    // Devices not heard from are found silent (design §3).
+    crate::devices::spawn_watch(store.clone());
 
     let guard = SharedGuard::new(sip_limits.guard);
     // The whole center's live state: the cluster task merges the other nodes in.

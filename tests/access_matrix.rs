@@ -40,6 +40,9 @@ enum Who {
     ManagerUp,
     /// Admins only (configuration).
     Admin,
+    /// A counter device's own token only: no person's session or API token, whatever the
+    /// role, so every caller here gets 401.
+    DeviceToken,
 }
 
 /// One row of the matrix: a method and a path exactly as the OpenAPI document spells them.
@@ -100,6 +103,8 @@ const MATRIX: &[Row] = &[
     row("GET", "/api/v1/audit", ManagerUp),
     row("POST", "/api/v1/admin/reload", Admin),
     row("GET", "/api/v1/cluster", SignedIn),
+    row("POST", "/api/v1/devices/heartbeat", DeviceToken),
+    row("GET", "/api/v1/devices", ManagerUp),
 ];
 
 /// The ways of calling the API that the matrix is checked with.
@@ -125,6 +130,7 @@ impl Who {
     fn allows(self, caller: Caller) -> bool {
         match (self, caller) {
             (Public, _) => true,
+            (DeviceToken, _) => false,
             (_, Caller::Nobody) => false,
             (SignedIn | OwnForAgents, _) => true,
             (ManagerUp, Caller::AgentCookie) => false,
@@ -473,7 +479,12 @@ fn every_endpoint_answers_each_role_as_the_matrix_declares() {
         for caller in CALLERS {
             let status = site.send(caller, method, &own).status;
             let allowed = row.who.allows(caller);
-            let refusal = if caller == Caller::Nobody { 401 } else { 403 };
+            // A person is no device: the heartbeat refuses everyone as unauthenticated.
+            let refusal = if caller == Caller::Nobody || row.who == DeviceToken {
+                401
+            } else {
+                403
+            };
             let fine = if allowed {
                 status != 401 && status != 403
             } else {

@@ -162,6 +162,19 @@ fn cancel_before_answer_gets_487_and_200_for_the_cancel() {
 }
 
 #[test]
+fn a_caller_requiring_100rel_gets_a_reliable_180_and_is_answered_after_its_prack() {
+    let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
+    let (code, output) = sipp("caller_100rel.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "sipp failed:\n{output}\n{}", engine.log());
+    let calls = engine.wait_for_calls(1);
+    assert_eq!(calls["calls"][0]["hangup_side"], "caller", "{calls}");
+    assert!(
+        !calls["calls"][0]["answered_at"].is_null(),
+        "the call was answered: {calls}"
+    );
+}
+
+#[test]
 fn malformed_invite_gets_400_and_the_next_call_is_still_served() {
     let engine = EngineProcess::start(at(OPEN_WEDNESDAY));
     let (code, output) = sipp("malformed_then_call.xml", engine.sip, &["-m", "1"]);

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use madoguchi_sip::LegId;
 
 use super::call::CallOutput;
+use super::media::MediaCommand;
 
 /// How long an answer waits for the journal at most: a stuck writer delays calls by this
 /// much, never blocks them (the writer commits in milliseconds, or appends to its spool).
@@ -78,13 +79,23 @@ impl JournalHold {
                 waiting.held.clear();
                 false
             }
-            CallOutput::Provisional { status } if *status > 100 => true,
+            CallOutput::Provisional { status, .. } if *status > 100 => true,
             CallOutput::Accept { .. } => true,
             // Behind a held answer, so the caller sees them in order.
             CallOutput::Provisional { .. } | CallOutput::Hangup => !waiting.held.is_empty(),
             CallOutput::AnswerReinvite { leg: target, .. } if *target == leg => {
                 !waiting.held.is_empty()
             }
+            // Early media: no RTP before the 183 that announces it, so the greeting's first
+            // words are not lost (never `Open`, which comes before the 183).
+            CallOutput::Media(
+                MediaCommand::Start { leg: target, .. }
+                | MediaCommand::Play { leg: target, .. }
+                | MediaCommand::StopPlayback { leg: target },
+            ) if *target == leg => waiting
+                .held
+                .iter()
+                .any(|held| matches!(held, CallOutput::Provisional { sdp: Some(_), .. })),
             _ => false,
         };
         if keep {

@@ -710,6 +710,9 @@ impl Engine {
                 self.drive(now, leg, CallInput::Confirmed { sdp })
             }
             SipEvent::AckTimedOut { leg } => self.drive(now, leg, CallInput::AckTimedOut),
+            // No PRACK for a reliable 18x: the SIP layer already answered 504. Ends the call
+            // as failed like a lost ACK until the call layer gets its own `prack_timeout`.
+            SipEvent::ProvisionalNotAcked { leg } => self.drive(now, leg, CallInput::AckTimedOut),
             SipEvent::ReInvite { leg, request, sdp } => self.drive_leg(
                 now,
                 leg,
@@ -1112,8 +1115,9 @@ impl Engine {
                 self.records.push_back(*record);
                 Ok(())
             }
-            CallOutput::Provisional { status } => {
-                self.sip.send_provisional(now.mono, leg, status, None)
+            CallOutput::Provisional { status, sdp } => {
+                self.sip
+                    .send_provisional(now.mono, leg, status, sdp.as_deref())
             }
             CallOutput::Accept { sdp } => self.sip.accept(now.mono, leg, &sdp),
             CallOutput::Reject { status } => self.sip.reject(now.mono, leg, status, None),
@@ -1304,6 +1308,8 @@ fn unix_secs(wall: DateTime<Utc>) -> u64 {
 mod cluster_tests;
 #[cfg(test)]
 mod console_tests;
+#[cfg(test)]
+mod early_tests;
 #[cfg(test)]
 mod journal_tests;
 #[cfg(test)]

@@ -134,6 +134,7 @@ impl Harness {
                     registrar: madoguchi_sip::RegistrarConfig::default(),
                     nonce_secret: [7; 32],
                     nonce_lifetime_secs: 300,
+                    prack: madoguchi_sip::PrackPolicy::default(),
                 },
                 media_ip: "127.0.0.1".parse().expect("ip"),
                 node_id: node_id.to_owned(),

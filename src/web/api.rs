@@ -59,7 +59,9 @@ use super::AppState;
         super::monitor::stop,
         super::audit::audit_log,
         super::reload::reload,
-        super::cluster::cluster
+        super::cluster::cluster,
+        super::devices::heartbeat,
+        super::devices::list
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -142,6 +144,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/audit", get(super::audit::audit_log))
         .route("/admin/reload", post(super::reload::reload))
         .route("/cluster", get(super::cluster::cluster))
+        .route("/devices", get(super::devices::list))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::auth::require_auth,
@@ -149,6 +152,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .route("/session", post(super::auth::sign_in))
+        // A device token is no user's credential: outside `require_auth`.
+        .merge(super::devices::router())
         .merge(protected)
 }
 

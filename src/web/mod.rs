@@ -12,6 +12,7 @@ mod console;
 mod counter;
 mod counter_hours;
 mod csrf;
+mod devices;
 mod faq;
 mod faq_editions;
 mod live;

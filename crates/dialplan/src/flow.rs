@@ -122,6 +122,8 @@ pub struct FlowRunner {
     state: State,
     actions: VecDeque<FlowAction>,
     choices: Vec<String>,
+    /// Set by a `{ language = … }` step.
+    language: Option<String>,
 }
 
 impl FlowRunner {
@@ -143,6 +145,7 @@ impl FlowRunner {
             state: State::Next,
             actions: VecDeque::new(),
             choices: Vec::new(),
+            language: None,
         };
         run.advance();
         run
@@ -178,6 +181,12 @@ impl FlowRunner {
     /// The menu digits chosen so far, outermost menu first.
     pub fn choices(&self) -> &[String] {
         &self.choices
+    }
+
+    /// The language the caller chose with a `{ language = … }` step, if any: the engine
+    /// plays `Dialplan::prompt_for(language, name)` for every prompt after it.
+    pub fn language(&self) -> Option<&str> {
+        self.language.as_deref()
     }
 
     /// True once the runner has asked for `Hangup`.
@@ -349,6 +358,8 @@ impl FlowRunner {
                     self.state = State::Handoff;
                     return;
                 }
+                // Nothing to carry out: the choice is kept and the flow goes on.
+                Step::Language(language) => self.language = Some(language),
             }
         }
     }

@@ -10,6 +10,9 @@
 //! - [`flow`]: [`FlowRunner`], the sans-IO interpreter of a branch's (or a target's) steps.
 //! - [`announce`]: the prompts of a queue position/wait announcement.
 //! - [`features`]: operator feature codes (`*50` pause, …).
+//! - [`languages`]: `[languages]`; each language registers every prompt again as
+//!   `"<lang>/<name>"`, and [`Dialplan::prompt_for`] picks the one a caller hears after a
+//!   `{ language = … }` step ([`FlowRunner::language`]).
 //! - [`simulate`]: [`Simulation`], what `madoguchi dialplan simulate` prints.
 //!
 //! # Driving
@@ -46,6 +49,7 @@ mod date_rule;
 pub mod error;
 pub mod features;
 pub mod flow;
+pub mod languages;
 pub mod model;
 mod parse;
 mod queues;
@@ -67,9 +71,11 @@ pub use date_rule::parse_date_rule;
 pub use error::{CheckError, CheckErrors};
 pub use features::{FeatureCode, Features};
 pub use flow::{FlowAction, FlowRunner};
+pub use languages::{Language, LanguageFallback, Languages};
 pub use model::{
-    Branch, Branches, CallerIdPolicy, Category, Entry, Match, Menu, Notice, OnFailure, Prompt,
-    Queue, QueueMember, QueueStrategy, Step, Steps, Target, TargetSteps,
+    AnswerMode, Branch, Branches, CallerIdPolicy, Category, Entry, Match, Menu, Notice,
+    OnEarlyLimit, OnFailure, Prompt, Queue, QueueMember, QueueStrategy, Step, Steps, Target,
+    TargetSteps,
 };
 pub use parse::{DEFAULT_RECORDING_NOTICE, DEFAULT_SOUNDS_DIR};
 pub use recording::{RecordingDecision, RecordingPolicy};
@@ -88,6 +94,7 @@ pub struct Dialplan {
     notices: Vec<Notice>,
     categories: Vec<Category>,
     features: Features,
+    languages: Languages,
 }
 
 impl Dialplan {
@@ -122,6 +129,7 @@ impl Dialplan {
             notices: parts.notices,
             categories: parts.categories,
             features: parts.features,
+            languages: parts.languages,
         })
     }
 
@@ -137,6 +145,23 @@ impl Dialplan {
         self.prompts
             .iter()
             .map(|p| (p.name.as_str(), p.file.as_path()))
+    }
+
+    /// The `[languages]` section (empty when the file has none).
+    pub fn languages(&self) -> &Languages {
+        &self.languages
+    }
+
+    /// The prompt a call in `language` plays for `name`: `"<language>/<name>"` when that
+    /// language registered it, else `name` (the default language, or no language chosen).
+    pub fn prompt_for(&self, language: Option<&str>, name: &str) -> String {
+        if let Some(lang) = language {
+            let localized = format!("{lang}/{name}");
+            if self.prompt_file(&localized).is_some() {
+                return localized;
+            }
+        }
+        name.to_string()
     }
 
     /// The file of one prompt.

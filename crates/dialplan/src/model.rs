@@ -40,6 +40,9 @@ pub enum Step {
     Queue { queue: String, priority: i32 },
     /// Transfer the call to a target (a deployment setting, e.g. the city line).
     Transfer { target: String },
+    /// From here on the call speaks this language: prompts are looked up as
+    /// `"<language>/<name>"` first (see [`crate::Dialplan::prompt_for`]).
+    Language(String),
 }
 
 /// A DTMF menu: play `prompt`, wait `timeout` for a digit, retry on silence or a wrong digit.
@@ -322,7 +325,31 @@ pub struct Entry {
     pub recording_notice: Option<String>,
     /// How long the caller hears ringing (180) before the call is answered.
     pub ring: std::time::Duration,
+    /// Who answers the call (the 200 OK): the engine at once, or the first person.
+    pub answer: AnswerMode,
     pub branches: Branches,
+}
+
+/// When the caller's 200 OK is sent (`answer` of an entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AnswerMode {
+    /// The engine answers before the flow runs (after `ring`).
+    #[default]
+    Engine,
+    /// The flow runs in early media (183 with SDP); the 200 waits for an operator or a
+    /// transfer target, at most `early_limit`.
+    Operator {
+        early_limit: Duration,
+        on_early_limit: OnEarlyLimit,
+    },
+}
+
+/// What happens when an `answer = "operator"` call reaches its `early_limit` unanswered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnEarlyLimit {
+    /// The engine answers; the caller keeps its place in the queue.
+    #[default]
+    Answer,
 }
 
 /// An announcement played at the start of the open branch on the days its rule matches
@@ -383,4 +410,5 @@ pub(crate) struct Parts {
     pub notices: Vec<Notice>,
     pub categories: Vec<Category>,
     pub features: crate::features::Features,
+    pub languages: crate::languages::Languages,
 }

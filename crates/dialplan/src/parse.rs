@@ -17,7 +17,10 @@ use crate::announce::{position_prompts, wait_prompts, NUMBERS_DIR};
 use crate::calendars::{date_rule_value, parse_calendar, reachable_closures};
 use crate::error::{CheckError, CheckErrors};
 use crate::features::{parse_features, Features};
-use crate::model::{Branches, Category, Entry, Match, Notice, Parts, Prompt, Queue, Steps};
+use crate::languages::{check_fallbacks, parse_languages, register_language_prompts};
+use crate::model::{
+    AnswerMode, Branches, Category, Entry, Match, Notice, OnEarlyLimit, Parts, Prompt, Queue, Steps,
+};
 use crate::queues::parse_queue;
 use crate::recording_check::{notice_prompt, recording_policy};
 use crate::steps::parse_steps;
@@ -36,6 +39,7 @@ const TOP_KEYS: &[&str] = &[
     "notices",
     "categories",
     "features",
+    "languages",
 ];
 const ENTRY_KEYS: &[&str] = &[
     "name",
@@ -45,6 +49,9 @@ const ENTRY_KEYS: &[&str] = &[
     "recording",
     "recording_notice",
     "ring",
+    "answer",
+    "early_limit",
+    "on_early_limit",
     "open",
     "closed",
     "closed_hours",
@@ -57,6 +64,10 @@ pub const DEFAULT_SOUNDS_DIR: &str = "../sounds";
 /// Longest ringing before answer (`ring`), in milliseconds: carriers give up on an
 /// unanswered call after about a minute, and a hotline should answer well before.
 pub const MAX_RING_MS: u64 = 30_000;
+/// `early_limit` (s) when `answer = "operator"` does not give one.
+pub const DEFAULT_EARLY_LIMIT_SECS: u64 = 150;
+/// Longest `early_limit` (s): proxies give up on an unanswered INVITE at Timer C (180 s).
+pub const MAX_EARLY_LIMIT_SECS: u64 = 170;
 /// The prompt a `recording` policy that may record plays unless `recording_notice` names
 /// another.
 pub const DEFAULT_RECORDING_NOTICE: &str = "recording_notice";
@@ -67,6 +78,8 @@ pub(crate) struct Names {
     pub(crate) prompts: HashSet<String>,
     pub(crate) queues: HashSet<String>,
     pub(crate) targets: HashSet<String>,
+    /// Declared languages and the default one (for `{ language = … }`).
+    pub(crate) languages: HashSet<String>,
 }
 
 pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Parts, CheckErrors> {
@@ -95,6 +108,7 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
 
     let mut names = Names::default();
     let mut prompts = parse_prompts(&mut w, t, &sounds, &mut names);
+    let languages = parse_languages(&mut w, t, base_dir, &mut names);
     let calendars = named_tables(&mut w, t, "calendars")
         .into_iter()
         .filter_map(|(n, v, p)| parse_calendar(&mut w, &n, v, &p))
@@ -107,6 +121,8 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
         .filter_map(|(n, v, p)| parse_queue(&mut w, &n, v, &p, &names))
         .collect::<Vec<_>>();
     add_announcement_prompts(&mut w, t, &queues, &sounds, &mut prompts, &mut names);
+    register_language_prompts(&mut w, &languages, &sounds, &mut prompts, &mut names);
+    check_fallbacks(&mut w, &languages, &names.targets);
     let parsed_targets = named_tables(&mut w, t, "targets")
         .into_iter()
         .filter_map(|(n, v, p)| parse_target(&mut w, &n, v, &p, &names, &declared_calendars))
@@ -200,6 +216,7 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
         notices,
         categories,
         features,
+        languages: languages.languages,
     })
 }
 
@@ -437,6 +454,7 @@ fn parse_entry(
     let ring = get(t, "ring")
         .and_then(|r| w.uint(r, &key_path(path, "ring"), MAX_RING_MS))
         .map_or(Duration::ZERO, Duration::from_millis);
+    let answer = answer_mode(w, t, path);
 
     let branch = |w: &mut Walker<'_>, key: &str| -> Option<Steps> {
         let b = get(t, key)?;
@@ -491,7 +509,85 @@ fn parse_entry(
         recording,
         recording_notice,
         ring,
+        answer: answer?,
         branches,
+    })
+}
+
+/// `answer`, `early_limit` and `on_early_limit` of an entry; `None` after an error.
+fn answer_mode(w: &mut Walker<'_>, t: &DeTable<'_>, path: &str) -> Option<AnswerMode> {
+    let operator = match get(t, "answer") {
+        None => false,
+        Some(v) => {
+            let p = key_path(path, "answer");
+            match w.str(v, &p)? {
+                "engine" => false,
+                "operator" => true,
+                other => {
+                    w.error(
+                        v.span(),
+                        &p,
+                        format!("bad answer \"{other}\" (expected \"engine\" or \"operator\")"),
+                    );
+                    return None;
+                }
+            }
+        }
+    };
+    let limit = match get(t, "early_limit") {
+        None => Some(DEFAULT_EARLY_LIMIT_SECS),
+        Some(v) => {
+            let p = key_path(path, "early_limit");
+            match w.uint(v, &p, u64::MAX)? {
+                n if n > MAX_EARLY_LIMIT_SECS => {
+                    w.error(
+                        v.span(),
+                        &p,
+                        format!("early_limit {n} s is over {MAX_EARLY_LIMIT_SECS} s (proxies drop an unanswered call at 180 s)"),
+                    );
+                    None
+                }
+                0 => {
+                    w.error(v.span(), &p, "early_limit must be at least 1 s".to_string());
+                    None
+                }
+                n => Some(n),
+            }
+        }
+    };
+    let on_limit = match get(t, "on_early_limit") {
+        None => Some(OnEarlyLimit::Answer),
+        Some(v) => {
+            let p = key_path(path, "on_early_limit");
+            match w.str(v, &p)? {
+                "answer" => Some(OnEarlyLimit::Answer),
+                other => {
+                    w.error(
+                        v.span(),
+                        &p,
+                        format!("bad on_early_limit \"{other}\" (expected \"answer\")"),
+                    );
+                    None
+                }
+            }
+        }
+    };
+    if !operator {
+        for key in ["early_limit", "on_early_limit"] {
+            if let Some(v) = get(t, key) {
+                w.error(
+                    v.span(),
+                    &key_path(path, key),
+                    format!("{key} needs answer = \"operator\""),
+                );
+                return None;
+            }
+        }
+        return Some(AnswerMode::Engine);
+    }
+    Some(AnswerMode::Operator {
+        early_limit: Duration::from_secs(limit?),
+        on_early_limit: on_limit?,
     })
 }
 
@@ -583,7 +679,7 @@ fn parse_categories(w: &mut Walker<'_>, v: &Value<'_>) -> Vec<Category> {
 
 /// `a/b/../c` → `a/c`, without touching the file system (symlinks are not a concern for
 /// prompt paths shown to operators).
-fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {
         match c {

@@ -45,6 +45,8 @@ pub struct Route {
     pub steps: Steps,
     /// Ringing (180) before the engine answers; zero answers at once.
     pub ring: std::time::Duration,
+    /// The entry's answer mode (operator mode ignores `ring`).
+    pub answer: crate::model::AnswerMode,
 }
 
 impl Route {
@@ -149,5 +151,6 @@ pub(crate) fn route(
         recording,
         steps,
         ring: entry.ring,
+        answer: entry.answer,
     })
 }

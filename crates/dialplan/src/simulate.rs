@@ -53,7 +53,8 @@ pub struct Simulation {
 pub struct SimStep {
     /// 0 for branch steps, +1 inside each menu choice or default.
     pub depth: usize,
-    /// `play`, `pause`, `menu`, `choice`, `default`, `hangup`, `queue`, `transfer`, `closed`
+    /// `play`, `pause`, `menu`, `choice`, `default`, `hangup`, `queue`, `transfer`, `language`,
+    /// `closed`
     /// (a transfer target closed at that instant: its steps follow), or `end` (the implicit
     /// hang-up when a branch runs out of steps).
     pub kind: String,
@@ -144,7 +145,7 @@ impl Dialplan {
                 .find(|e| e.name == route.entry)
                 .map_or(RecordingPolicy::Off, |e| e.recording);
         }
-        self.flatten(&route.steps, 0, &mut sim);
+        self.flatten(&route.steps, 0, None, &mut sim);
         if !matches!(route.steps.last(), Some(Step::Hangup)) {
             sim.steps.push(SimStep {
                 depth: 0,
@@ -155,10 +156,21 @@ impl Dialplan {
         sim
     }
 
-    fn flatten(&self, steps: &[Step], depth: usize, sim: &mut Simulation) {
+    /// `language`: chosen by an earlier `{ language = … }` step; it holds for the rest of
+    /// `steps` and the lists nested in them (each menu choice is shown as if taken).
+    fn flatten(&self, steps: &[Step], depth: usize, language: Option<&str>, sim: &mut Simulation) {
+        let mut language = language;
         for step in steps {
             let (kind, detail) = match step {
-                Step::Play { prompt } => ("play", self.describe_prompt(prompt)),
+                Step::Play { prompt } => ("play", self.describe_prompt(language, prompt)),
+                Step::Language(code) => {
+                    language = Some(code.as_str());
+                    let label = self
+                        .languages()
+                        .get(code)
+                        .map_or(String::new(), |l| format!(" ({})", l.label));
+                    ("language", format!("{code}{label}"))
+                }
                 Step::Pause { duration } => ("pause", format!("{} ms", duration.as_millis())),
                 Step::Hangup => ("hangup", String::new()),
                 Step::Queue { queue, priority } => {
@@ -191,7 +203,7 @@ impl Dialplan {
                         detail: format!("{target} (setting {}, {open} now)", t.setting),
                     });
                     if !t.open {
-                        self.flatten_closed(target, depth + 1, sim);
+                        self.flatten_closed(target, depth + 1, language, sim);
                     }
                     continue;
                 }
@@ -199,14 +211,14 @@ impl Dialplan {
                     let invalid = menu
                         .invalid
                         .as_deref()
-                        .map(|p| format!(", invalid {p}"))
+                        .map(|p| format!(", invalid {}", self.prompt_for(language, p)))
                         .unwrap_or_default();
                     sim.steps.push(SimStep {
                         depth,
                         kind: "menu".into(),
                         detail: format!(
                             "{} (timeout {} s, retries {}{invalid})",
-                            self.describe_prompt(&menu.prompt),
+                            self.describe_prompt(language, &menu.prompt),
                             menu.timeout.as_secs(),
                             menu.retries
                         ),
@@ -217,7 +229,7 @@ impl Dialplan {
                             kind: "choice".into(),
                             detail: digit.to_string(),
                         });
-                        self.flatten(steps, depth + 2, sim);
+                        self.flatten(steps, depth + 2, language, sim);
                     }
                     let default = if menu.default.is_some() {
                         "no valid choice"
@@ -230,7 +242,7 @@ impl Dialplan {
                         detail: default.into(),
                     });
                     if let Some(steps) = &menu.default {
-                        self.flatten(steps, depth + 2, sim);
+                        self.flatten(steps, depth + 2, language, sim);
                     }
                     continue;
                 }
@@ -244,7 +256,13 @@ impl Dialplan {
     }
 
     /// What a transfer to a target closed at the simulated instant runs instead of ringing.
-    fn flatten_closed(&self, target: &str, depth: usize, sim: &mut Simulation) {
+    fn flatten_closed(
+        &self,
+        target: &str,
+        depth: usize,
+        language: Option<&str>,
+        sim: &mut Simulation,
+    ) {
         let steps = self.target(target).and_then(|t| t.closed.clone());
         let detail = match steps {
             Some(_) => format!("{target} is closed: its closed steps run"),
@@ -257,7 +275,7 @@ impl Dialplan {
         });
         if let Some(steps) = steps {
             // The checker rules out transfer loops, so this recursion ends.
-            self.flatten(&steps, depth + 1, sim);
+            self.flatten(&steps, depth + 1, language, sim);
         }
     }
 
@@ -308,8 +326,10 @@ impl Dialplan {
         }
     }
 
-    fn describe_prompt(&self, name: &str) -> String {
-        match self.prompt_file(name) {
+    /// The prompt a call in `language` plays for `name`, with its file.
+    fn describe_prompt(&self, language: Option<&str>, name: &str) -> String {
+        let name = self.prompt_for(language, name);
+        match self.prompt_file(&name) {
             Some(file) => format!("{name} ({})", file.display()),
             None => name.to_string(),
         }

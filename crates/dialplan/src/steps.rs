@@ -17,7 +17,9 @@ const MENU_KEYS: &[&str] = &[
     "prompt", "timeout", "retries", "invalid", "choices", "default",
 ];
 const QUEUE_STEP_KEYS: &[&str] = &["name", "priority"];
-const STEP_KINDS: &[&str] = &["play", "pause", "menu", "hangup", "queue", "transfer"];
+const STEP_KINDS: &[&str] = &[
+    "play", "pause", "menu", "hangup", "queue", "transfer", "language",
+];
 const MAX_PAUSE_MS: u64 = 60_000;
 const MAX_MENU_TIMEOUT_S: u64 = 60;
 const MAX_MENU_RETRIES: u64 = 9;
@@ -104,6 +106,7 @@ fn parse_step(
         "transfer" => {
             reference(w, val, &p, &names.targets, "target").map(|target| Step::Transfer { target })
         }
+        "language" => reference(w, val, &p, &names.languages, "language").map(Step::Language),
         "menu" => parse_menu(w, val, &p, names, depth).map(|m| Step::Menu(Arc::new(m))),
         other => {
             // the key's own span points at the typo

@@ -38,7 +38,7 @@ pub fn dialplan_toml(data: &[u8]) {
             let _ = dialplan.simulate(&user, at);
             for draw in [0.0, 0.5, 0.999] {
                 if let Some(route) = dialplan.route(&user, at, draw) {
-                    run_flow(route.start());
+                    run_flow(&dialplan, route.start());
                 }
             }
         }
@@ -60,15 +60,20 @@ fn instants() -> Vec<DateTime<Utc>> {
 }
 
 /// Runs a flow as a caller who presses 1, then 9, then nothing, each prompt played out and
-/// each timer run out; bounded, since a menu may loop over its attempts.
-fn run_flow(mut flow: FlowRunner) {
+/// each timer run out; bounded, since a menu may loop over its attempts. Every prompt it plays,
+/// in the language chosen so far, has a file.
+fn run_flow(dialplan: &Dialplan, mut flow: FlowRunner) {
     let mut digits = ['1', '9'].into_iter();
     for _ in 0..200 {
         let Some(action) = flow.poll_action() else {
             return;
         };
         match action {
-            FlowAction::Play { .. } => flow.handle_prompt_finished(),
+            FlowAction::Play { prompt } => {
+                let name = dialplan.prompt_for(flow.language(), &prompt);
+                assert!(dialplan.prompt_file(&name).is_some(), "no file for {name}");
+                flow.handle_prompt_finished()
+            }
             FlowAction::StartTimer { .. } => flow.handle_timer_expired(),
             FlowAction::CollectDigits => {
                 if let Some(digit) = digits.next() {

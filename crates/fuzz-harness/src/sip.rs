@@ -50,6 +50,7 @@ fn endpoint() -> Endpoint {
             registrar: Default::default(),
             nonce_secret: [7; 32],
             nonce_lifetime_secs: 300,
+            prack: Default::default(),
         },
         7,
     )

@@ -1,12 +1,13 @@
 //! The vocabulary between the endpoint and the call layer: configuration, the bytes to send,
 //! the events, and the errors of TU commands. See [`crate::endpoint`] for the driving loop.
 
+use crate::prack::PrackPolicy;
 use crate::registrar::{RegistrarConfig, RegistrarEvent};
 use crate::{LegId, ReInviteId, ReferId};
 use std::net::SocketAddr;
 
 /// The methods this endpoint accepts; sent in every Allow header.
-pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY";
+pub const ALLOW: &str = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY, PRACK";
 
 /// Transport a message came on or goes out on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +63,8 @@ pub struct EndpointConfig {
     pub nonce_secret: [u8; 32],
     /// Nonces older than this are answered with `stale=true`.
     pub nonce_lifetime_secs: u64,
+    /// When incoming INVITEs get reliable provisionals (RFC 3262, see `prack.rs`).
+    pub prack: PrackPolicy,
 }
 
 // By hand so the nonce secret never reaches a log line.
@@ -75,6 +78,7 @@ impl std::fmt::Debug for EndpointConfig {
             .field("realm", &self.realm)
             .field("registrar", &self.registrar)
             .field("nonce_lifetime_secs", &self.nonce_lifetime_secs)
+            .field("prack", &self.prack)
             .finish_non_exhaustive()
     }
 }
@@ -141,6 +145,9 @@ pub enum SipEvent {
     CallConfirmed { leg: LegId, sdp: Option<Vec<u8>> },
     /// Our 2xx was never ACKed within 64·T1: the call layer should hang up.
     AckTimedOut { leg: LegId },
+    /// A reliable provisional (RFC 3262) got no PRACK within 64·T1: the INVITE was already
+    /// rejected with 504 (a held 200 never went out); `LegTerminated` follows.
+    ProvisionalNotAcked { leg: LegId },
     /// A re-INVITE arrived; answer it with `answer_reinvite`.
     ReInvite {
         leg: LegId,

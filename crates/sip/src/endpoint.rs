@@ -25,6 +25,7 @@ pub use crate::api::{
 use crate::caps::SessionCaps;
 use crate::dialog::Dialog;
 use crate::message::{build_response, uri_socket_addr, Reply, ResponseCtx};
+use crate::prack::ReliableLeg;
 use crate::refer::ReferState;
 use crate::register::RegisterService;
 use crate::stats::SipStats;
@@ -84,6 +85,8 @@ pub(crate) struct Leg {
     pub uac: Option<Box<UacLeg>>,
     /// Created by the first REFER on the leg.
     pub refer: Option<Box<ReferState>>,
+    /// Set on incoming legs whose provisionals are sent reliably (RFC 3262, `prack.rs`).
+    pub prack: Option<Box<ReliableLeg>>,
 }
 
 #[derive(Debug)]
@@ -148,6 +151,8 @@ pub(crate) enum TimerOwner {
     Server(TransactionKey),
     Client(TransactionKey),
     InviteClient(TransactionKey),
+    /// A leg's unacknowledged reliable provisional (`prack.rs`).
+    Reliable(LegId),
 }
 
 /// One entry of the timer heap. Entries are never removed early: when a transaction's
@@ -301,6 +306,7 @@ impl Endpoint {
                     self.flush_client(now, &key);
                 }
                 TimerOwner::InviteClient(key) => self.invite_client_timeout(now, &key),
+                TimerOwner::Reliable(leg) => self.reliable_timeout(now, leg),
             }
         }
     }
@@ -326,7 +332,9 @@ impl Endpoint {
         self.legs.len()
     }
 
-    /// Sends a provisional response (180/183 …) with an optional early-media SDP.
+    /// Sends a provisional response (180/183 …) with an optional early-media SDP. On a leg
+    /// whose INVITE asked for 100rel it is sent reliably (`prack.rs`): numbered, retransmitted
+    /// until PRACKed, and queued while an earlier one is unacknowledged.
     pub fn send_provisional(
         &mut self,
         now: Instant,
@@ -338,6 +346,10 @@ impl Endpoint {
             return Err(EndpointError::InvalidStatus(status));
         }
         let (ctx, tag, transport, key) = self.offered_leg(leg)?;
+        if self.legs.get(&leg).is_some_and(|l| l.prack.is_some()) {
+            self.send_reliable_provisional(now, leg, status, sdp);
+            return Ok(());
+        }
         let reply = Reply::new(status)
             .tag(&tag)
             .header("Contact", self.contact(transport))
@@ -347,18 +359,33 @@ impl Endpoint {
         Ok(())
     }
 
-    /// Answers the INVITE with 200 OK carrying `sdp` and our Contact.
+    /// Answers the INVITE with 200 OK carrying `sdp` and our Contact. While a reliable
+    /// provisional with SDP awaits its PRACK the 200 is held and sent on that PRACK (RFC 3262
+    /// §3); the leg stays offered until then (a CANCEL or `reject` still ends it).
     pub fn accept(&mut self, now: Instant, leg: LegId, sdp: &[u8]) -> Result<(), EndpointError> {
         let (ctx, tag, transport, key) = self.offered_leg(leg)?;
         let reply = self.success_reply(transport, &tag, sdp);
         let payload = self.encode(&ctx, &reply);
+        if let Some(payload) = self.hold_answer(leg, payload) {
+            self.send_answer(now, leg, &key, payload);
+        }
+        Ok(())
+    }
+
+    /// Sends our encoded 200 to the leg's INVITE: the dialog is confirmed, the ACK awaited.
+    pub(crate) fn send_answer(
+        &mut self,
+        now: Instant,
+        leg: LegId,
+        key: &TransactionKey,
+        payload: Vec<u8>,
+    ) {
         if let Some(l) = self.legs.get_mut(&leg) {
             l.state = LegState::Answered;
             l.dialog.confirm();
             l.unacked.push((l.invite_cseq, key.clone()));
         }
-        self.respond_tx(now, &key, 200, payload);
-        Ok(())
+        self.respond_tx(now, key, 200, payload);
     }
 
     /// Rejects the INVITE with a 300–699 final; the leg ends.
@@ -384,7 +411,7 @@ impl Endpoint {
         if !(300..=699).contains(&status) {
             return Err(EndpointError::InvalidStatus(status));
         }
-        let (ctx, tag, _, key) = self.offered_leg(leg)?;
+        let (ctx, tag, _, key) = self.unanswered_leg(leg)?;
         let mut reply = Reply::new(status).tag(&tag);
         reply.reason = reason;
         for (name, value) in headers {
@@ -461,8 +488,25 @@ impl Endpoint {
         }
     }
 
-    /// What answering a leg's INVITE needs, if the leg is still waiting for a final.
+    /// What answering a leg's INVITE needs, if the leg is still waiting for a final and no
+    /// 200 is held for a PRACK.
     fn offered_leg(
+        &self,
+        leg: LegId,
+    ) -> Result<(ResponseCtx, String, Transport, TransactionKey), EndpointError> {
+        let held = self
+            .legs
+            .get(&leg)
+            .is_some_and(|l| l.prack.as_ref().is_some_and(|p| p.answer_held()));
+        if held {
+            return Err(EndpointError::InvalidState(leg));
+        }
+        self.unanswered_leg(leg)
+    }
+
+    /// What answering a leg's INVITE needs, if no final response went out yet (a 200 held
+    /// for a PRACK can still be replaced by a rejection).
+    fn unanswered_leg(
         &self,
         leg: LegId,
     ) -> Result<(ResponseCtx, String, Transport, TransactionKey), EndpointError> {

@@ -16,7 +16,8 @@
 //!   caps on dialogs and transactions per source and in total (503 beyond them).
 //! - [`endpoint`]: the core that owns transactions and dialogs — the only type the engine
 //!   talks to; `uas.rs` handles what arrives, `uac.rs` the calls we place
-//!   ([`Endpoint::invite`]), `refer.rs` blind transfers by REFER (RFC 3515).
+//!   ([`Endpoint::invite`]), `refer.rs` blind transfers by REFER (RFC 3515), `prack.rs`
+//!   reliable provisional responses (RFC 3262, [`PrackPolicy`]).
 //!
 //! # Driving contract
 //! No sockets, clocks or unseeded randomness live here. The shell feeds datagrams/frames with
@@ -32,7 +33,7 @@
 //!     user_agent: "madoguchi".into(), max_message_size: 65_535,
 //!     realm: "madoguchi".into(), registrar: Default::default(),
 //!     nonce_secret: [0; 32], // from the shell's RNG
-//!     nonce_lifetime_secs: 300,
+//!     nonce_lifetime_secs: 300, prack: Default::default(),
 //! }, 7);
 //! let now = Instant::now(); // the shell's clock, never read inside the core
 //! let src = "192.0.2.20:5060".parse().unwrap();
@@ -54,6 +55,7 @@ pub mod guard;
 mod message;
 pub mod normalize;
 pub mod parse;
+mod prack;
 mod refer;
 mod register;
 pub mod registrar;
@@ -72,6 +74,7 @@ pub use endpoint::{
 };
 pub use framing::{FramingError, StreamDecoder, StreamItem};
 pub use parse::{parse_message, ParseError};
+pub use prack::PrackPolicy;
 pub use register::SipCredentials;
 pub use registrar::{
     Binding, BindingSource, ContactRequest, Registrar, RegistrarConfig, RegistrarError,

@@ -24,7 +24,7 @@
 //!     public_host: "192.0.2.10".into(), public_port: 5060,
 //!     user_agent: "madoguchi".into(), max_message_size: 65_535,
 //!     realm: "madoguchi".into(), registrar: RegistrarConfig::default(),
-//!     nonce_secret: [9; 32], nonce_lifetime_secs: 300,
+//!     nonce_secret: [9; 32], nonce_lifetime_secs: 300, prack: Default::default(),
 //! }, 7);
 //! let secret = SipCredentials {
 //!     ha1_md5: Some(ha1(DigestAlgorithm::Md5, "1001", "madoguchi", "pw")),

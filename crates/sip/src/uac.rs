@@ -17,7 +17,7 @@
 //! #     public_host: "192.0.2.10".into(), public_port: 5060,
 //! #     user_agent: "madoguchi".into(), max_message_size: 65_535,
 //! #     realm: "madoguchi".into(), registrar: Default::default(),
-//! #     nonce_secret: [0; 32], nonce_lifetime_secs: 300,
+//! #     nonce_secret: [0; 32], nonce_lifetime_secs: 300, prack: Default::default(),
 //! # }, 7);
 //! let leg = ep.invite(Instant::now(), OutboundCall {
 //!     request_uri: "sip:op1@192.0.2.30:5070".into(),
@@ -166,6 +166,7 @@ impl Endpoint {
                 bye_tx: None,
                 uac: Some(Box::new(uac)),
                 refer: None,
+                prack: None,
             },
         );
         tracing::debug!(%leg, ?transport, "outgoing call");

@@ -13,8 +13,10 @@ use crate::endpoint::{
 };
 use crate::message::{display_name, tag_param, uri_user, Reply, ResponseCtx};
 use crate::parse::{parse_message_limited, scan_request, ParseError};
+use crate::prack::{Reliability, ReliableLeg};
 use crate::transaction::{InviteServerTransaction, NonInviteServerTransaction, TransactionKey};
 use crate::LegId;
+use rand::Rng;
 use rsip::prelude::*;
 use rsip::{Header, Method, Request, Response, SipMessage};
 use std::net::SocketAddr;
@@ -155,7 +157,9 @@ impl Endpoint {
                 None => self.reply(now, inc, options_reply()),
             },
             Method::Register => self.handle_register(now, inc, &request),
-            Method::Bye | Method::Info | Method::Notify => self.reply(now, inc, Reply::new(481)),
+            Method::Bye | Method::Info | Method::Notify | Method::PRack => {
+                self.reply(now, inc, Reply::new(481))
+            }
             Method::Refer => {
                 let reply = Reply::new(403).reason("Forbidden - REFER Outside a Dialog");
                 self.reply(now, inc, reply)
@@ -238,6 +242,9 @@ impl Endpoint {
             .unwrap_or_default();
         let call_id = dialog.id().call_id.clone();
         self.dialogs.insert((call_id.clone(), local_tag), leg);
+        let prack = Reliability::of(request)
+            .applies(self.config.prack)
+            .then(|| Box::new(ReliableLeg::new(self.rng.gen_range(1..(1u32 << 31)))));
         self.legs.insert(
             leg,
             Leg {
@@ -254,6 +261,7 @@ impl Endpoint {
                 bye_tx: None,
                 uac: None,
                 refer: None,
+                prack,
             },
         );
         tracing::info!(%leg, transport = ?inc.transport, "incoming call");
@@ -405,6 +413,7 @@ impl Endpoint {
             Method::Options => self.reply(now, inc, options_reply()),
             Method::Info | Method::Notify => self.reply(now, inc, Reply::new(200)),
             Method::Refer => self.handle_refer(now, inc, request, leg),
+            Method::PRack => self.handle_prack(now, inc, request, leg),
             _ => self.reply(now, inc, Reply::new(405).header("Allow", ALLOW)),
         }
     }
@@ -575,7 +584,6 @@ impl Endpoint {
     }
 
     fn rng_retry_after(&mut self) -> String {
-        use rand::Rng;
         // §14.2: a random value between 0 and 10 seconds.
         self.rng.gen_range(0..=10u32).to_string()
     }
@@ -585,7 +593,7 @@ fn options_reply() -> Reply<'static> {
     Reply::new(200)
         .header("Allow", ALLOW)
         .header("Accept", "application/sdp")
-        .header("Supported", "")
+        .header("Supported", crate::prack::TAG)
 }
 
 /// The top Via's branch and sent-by.
@@ -602,7 +610,7 @@ fn merge_key(request: &Request) -> Option<MergeKey> {
     Some((call_id, from_tag, cseq))
 }
 
-/// Option tags in Require: we support no extension, so any is unsupported (§8.2.2.3).
+/// Option tags in Require that we do not support (§8.2.2.3); 100rel is the only one we do.
 fn required_extensions(request: &Request) -> Option<String> {
     let tags: Vec<String> = request
         .headers
@@ -616,7 +624,7 @@ fn required_extensions(request: &Request) -> Option<String> {
                 .map(|t| t.trim().to_owned())
                 .collect::<Vec<_>>()
         })
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case(crate::prack::TAG))
         .collect();
     (!tags.is_empty()).then(|| tags.join(", "))
 }

@@ -52,7 +52,7 @@ impl Secret {
         Secret(value.into())
     }
 
-    fn generate(prefix: &str) -> Secret {
+    pub(crate) fn generate(prefix: &str) -> Secret {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         Secret(format!("{prefix}{}", hex::encode(bytes)))

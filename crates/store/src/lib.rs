@@ -21,6 +21,7 @@
 //! - [`classification`]: what operators file for each call, one per call, with history.
 //! - [`complaints`]: the complaints filed since an instant, for the manager's board.
 //! - [`counter`]: the counter support log, in-person cases by kind, corrected the same day.
+//! - [`devices`]: the counter's devices, their heartbeats and silences.
 //! - [`faq`]: the FAQ with substring search in Japanese text (trigram indexes).
 //! - [`faq_edition`]: published, immutable FAQ editions (初版, 第N版) and their changes.
 //! - [`recording`]: which WAV file holds a call's recording, and how it ended.
@@ -50,6 +51,9 @@ pub mod counter;
 mod counter_postgres;
 mod counter_sqlite;
 pub mod counts;
+pub mod devices;
+mod devices_postgres;
+mod devices_sqlite;
 mod error;
 pub mod faq;
 pub mod faq_edition;
@@ -98,6 +102,11 @@ pub use counter::{
     MAX_COUNTER_NOTE_CHARS, MAX_COUNTER_PAGE, MAX_SEAT_CHARS,
 };
 pub use counts::DispositionCounts;
+pub use devices::{
+    Beat, BeatOutcome, Device, DeviceBeatsHour, DeviceError, DeviceEvent, DeviceEventKind,
+    DeviceFigures, DeviceStatus, NewDevice, UnknownDeviceStatus, DEFAULT_DEVICE_KIND,
+    DEFAULT_SILENT_AFTER_S, DEVICE_TOKEN_PREFIX, MAX_DEVICE_DETAIL_CHARS,
+};
 pub use error::StoreError;
 pub use faq::{FaqEntry, FaqError, FaqUpdate, ImportSummary, NewFaq, MAX_FAQ_RESULTS};
 pub use faq_edition::{

@@ -39,7 +39,10 @@ impl Call {
         if !self.check_offer(now, out) {
             return;
         }
-        out.push(CallOutput::Provisional { status: 180 });
+        out.push(CallOutput::Provisional {
+            status: 180,
+            sdp: None,
+        });
         self.request_media(out);
     }
 

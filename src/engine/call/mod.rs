@@ -6,6 +6,8 @@
 //!        │ no entry: 404      │ no common codec: 488             │ no ACK: BYE     │ BYE either way
 //!        └────────────────────┴─────── CANCEL: 487 ──────────────┘                 └ record written
 //! ```
+//! In an `answer = "operator"` entry the 200 OK waits: `early.rs` runs the flow behind a 183
+//! with SDP (`Early`) until an operator, a transfer target or the cap answers.
 //! `setup.rs` takes the caller's leg to `Running`. While running, the [`Stage`] says who has
 //! the caller: the dialplan flow (here), a queue (`waiting.rs`), an operator (`peer.rs`) or a
 //! transfer target (`transfer.rs`); `record.rs` writes the record at the end. The second leg
@@ -13,6 +15,7 @@
 //! many legs it had. Every path ends in exactly one [`CallRecord`]: `finish` is the only place
 //! that writes it and it moves the call to `Finished`, after which the engine drops the call.
 
+mod early;
 mod intake;
 mod peer;
 mod record;
@@ -27,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use madoguchi_acd::{OfferId, OperatorId, QueueExit};
-use madoguchi_dialplan::{Dialplan, FlowAction, FlowRunner};
+use madoguchi_dialplan::{AnswerMode, Dialplan, FlowAction, FlowRunner};
 use madoguchi_media::sdp::{self, LocalMedia};
 use madoguchi_media::Codec;
 use madoguchi_prompts::PromptId;
@@ -272,8 +275,10 @@ pub(crate) enum AcdRequest {
 #[derive(Debug)]
 pub(crate) enum CallOutput {
     Media(MediaCommand),
+    /// An 18x; a 183 of an `answer = "operator"` call carries our SDP (early media).
     Provisional {
         status: u16,
+        sdp: Option<Vec<u8>>,
     },
     Accept {
         sdp: Vec<u8>,
@@ -339,6 +344,9 @@ enum Phase {
     Ringing,
     /// Routed; the RTP port is being bound before we answer.
     AwaitingMedia,
+    /// `answer = "operator"`: 183 with SDP sent, media and flow running, no 200 OK yet
+    /// (see `early.rs`).
+    Early,
     /// 200 OK sent; waiting for the ACK.
     Answered,
     /// ACK received: the flow is running.
@@ -430,7 +438,12 @@ pub(crate) struct Call {
     phase: Phase,
     stage: Stage,
     arrived_at: DateTime<Utc>,
+    arrived_mono: Instant,
     answered_at: Option<DateTime<Utc>>,
+    /// Who sends the 200 OK (the routed entry's `answer`).
+    answer_mode: AnswerMode,
+    /// The early dialog while `answer_mode` is operator.
+    early: Option<early::Early>,
     entry: Option<String>,
     branch: Option<String>,
     closed_disposition: Option<Disposition>,
@@ -472,7 +485,10 @@ impl Call {
             phase: Phase::AwaitingMedia,
             stage: Stage::Flow,
             arrived_at: now.wall,
+            arrived_mono: now.mono,
             answered_at: None,
+            answer_mode: AnswerMode::Engine,
+            early: None,
             entry: None,
             branch: None,
             closed_disposition: None,
@@ -520,7 +536,10 @@ impl Call {
     }
 
     pub fn timeout(&self) -> Option<Instant> {
-        self.timer
+        match (self.timer, self.early_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     pub fn is_finished(&self) -> bool {
@@ -573,6 +592,9 @@ impl Call {
             CallInput::MediaOpened { port } if self.is_peer_intake() => {
                 self.intake_media(now, port, &mut out)
             }
+            CallInput::MediaOpened { port } if self.answer_mode != AnswerMode::Engine => {
+                self.early(now, port, ctx, &mut out)
+            }
             CallInput::MediaOpened { port } => self.answer(now, port, &mut out),
             CallInput::MediaOpenFailed => {
                 out.push(CallOutput::Reject { status: 503 });
@@ -596,6 +618,10 @@ impl Call {
                 );
             }
             CallInput::Cancelled => {
+                if matches!(self.stage, Stage::Queued { .. }) {
+                    // Early media: the caller gave up waiting before anyone answered.
+                    self.note_abandoned(now);
+                }
                 self.finish(
                     now,
                     Disposition::Cancelled,
@@ -624,7 +650,8 @@ impl Call {
                     self.prompt_finished(now, ctx, &mut out);
                 }
             }
-            CallInput::Digit(_) if self.phase != Phase::Running => {}
+            // RFC 4733 digits flow in early media too: the menu works before the 200 OK.
+            CallInput::Digit(_) if !matches!(self.phase, Phase::Running | Phase::Early) => {}
             CallInput::Digit(digit) => {
                 if self.events.len() < MAX_EVENTS {
                     self.event(now, "dtmf", json!({ "digit": digit.to_string() }));
@@ -636,6 +663,7 @@ impl Call {
                     }
                 }
             }
+            CallInput::Timeout if self.early_due(now.mono) => self.early_timer(now, &mut out),
             CallInput::Timeout if self.phase == Phase::HangingUp => {
                 self.end_by_engine(now, &mut out)
             }
@@ -661,7 +689,7 @@ impl Call {
             }
             CallInput::Interrupt => {
                 match self.phase {
-                    Phase::Ringing | Phase::AwaitingMedia => {
+                    Phase::Ringing | Phase::AwaitingMedia | Phase::Early => {
                         out.push(CallOutput::Reject { status: 503 })
                     }
                     _ => out.push(CallOutput::Hangup),
@@ -843,7 +871,12 @@ impl Call {
     }
 
     fn end_by_engine(&mut self, now: Now, out: &mut Vec<CallOutput>) {
-        out.push(CallOutput::Hangup);
+        if self.early.is_some() && self.answered_at.is_none() {
+            // The flow hung up in early media: the call is refused, never answered.
+            out.push(CallOutput::Reject { status: 480 });
+        } else {
+            out.push(CallOutput::Hangup);
+        }
         let disposition = self.closed_disposition.unwrap_or(Disposition::Completed);
         self.finish(now, disposition, HangupSide::Engine, "bye", out);
     }
@@ -851,16 +884,7 @@ impl Call {
     /// The caller's BYE: whoever has the call lets go of it.
     fn caller_hung_up(&mut self, now: Now, out: &mut Vec<CallOutput>) {
         if let Stage::Queued { .. } = self.stage {
-            self.queue.outcome = Some(Disposition::Abandoned);
-            self.queue.waited = self
-                .queue
-                .joined
-                .map(|at| now.mono.saturating_duration_since(at));
-            self.event(
-                now,
-                "abandoned",
-                json!({ "waited_ms": self.queue.waited.map(|w| w.as_millis() as u64) }),
-            );
+            self.note_abandoned(now);
         }
         if matches!(self.stage, Stage::Transfer(_)) && self.queue.transfer_result.is_none() {
             // Hung up while the target was announced or rang: the transfer never completed.
@@ -872,6 +896,20 @@ impl Call {
             HangupSide::Caller,
             "bye",
             out,
+        );
+    }
+
+    /// The caller left the queue by hanging up (BYE, or CANCEL in early media).
+    fn note_abandoned(&mut self, now: Now) {
+        self.queue.outcome = Some(Disposition::Abandoned);
+        self.queue.waited = self
+            .queue
+            .joined
+            .map(|at| now.mono.saturating_duration_since(at));
+        self.event(
+            now,
+            "abandoned",
+            json!({ "waited_ms": self.queue.waited.map(|w| w.as_millis() as u64) }),
         );
     }
 

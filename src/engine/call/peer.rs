@@ -396,6 +396,8 @@ impl Call {
             held: false,
         };
         self.stop_waiting_audio();
+        // Operator mode: the caller's 200 OK waited for this moment.
+        self.answer_early(now, "operator", out);
         if !self.intake_connected(now, out) {
             return;
         }

@@ -1,6 +1,7 @@
 //! The caller's leg from INVITE to a running call: routing, the SDP offer check, the RTP
 //! port, the answer, the ACK, and re-INVITEs (hold) from the caller.
 
+use madoguchi_dialplan::AnswerMode;
 use madoguchi_media::sdp;
 use madoguchi_sip::ReInviteId;
 use madoguchi_store::HangupSide;
@@ -33,10 +34,15 @@ impl Call {
         if !self.check_offer(now, out) {
             return;
         }
-        if route.ring.is_zero() {
+        self.answer_mode = route.answer;
+        if route.ring.is_zero() || self.answer_mode != AnswerMode::Engine {
+            // In operator mode the 183 with SDP replaces the ringing.
             self.request_media(out);
         } else {
-            out.push(CallOutput::Provisional { status: 180 });
+            out.push(CallOutput::Provisional {
+                status: 180,
+                sdp: None,
+            });
             self.timer = Some(now.mono + route.ring);
             self.phase = Phase::Ringing;
         }

@@ -152,6 +152,8 @@ impl Call {
         self.timer = None;
         self.queue.transfer_result = Some("answered".to_owned());
         self.event(now, "transfer_result", json!({ "result": "answered" }));
+        // Operator mode: the target picking up answers the caller.
+        self.answer_early(now, "target", out);
         if self.queue.outcome != Some(Disposition::Overflowed) {
             self.queue.outcome = Some(Disposition::Transferred);
         }

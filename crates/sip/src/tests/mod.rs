@@ -3,12 +3,13 @@
 //! `call_flow` covers INVITE/CANCEL/BYE/re-INVITE flows of one leg, `requests` the
 //! out-of-dialog answers, malformed input, statistics and the randomised robustness tests,
 //! `uac` the calls we place, `refer` blind transfers by REFER and our NOTIFYs, `websocket`
-//! browser phones over RFC 7118.
+//! browser phones over RFC 7118, `prack` reliable provisionals (RFC 3262).
 //! The helpers below build requests the way sipp and softphones send them.
 
 mod call_flow;
 mod caps;
 mod lossy;
+mod prack;
 mod refer;
 mod register;
 mod requests;
@@ -37,6 +38,7 @@ pub(super) fn config() -> EndpointConfig {
         registrar: crate::RegistrarConfig::default(),
         nonce_secret: [3; 32],
         nonce_lifetime_secs: 300,
+        prack: crate::PrackPolicy::WhenRequired,
     }
 }
 

@@ -12,10 +12,10 @@ fn options_outside_a_dialog_gets_200_with_allow_accept_supported() {
     assert_eq!(status(&out[0]), 200);
     assert_eq!(
         header(&msg, "Allow"),
-        Some("INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY")
+        Some("INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, NOTIFY, PRACK")
     );
     assert_eq!(header(&msg, "Accept"), Some("application/sdp"));
-    assert!(header(&msg, "Supported").is_some());
+    assert_eq!(header(&msg, "Supported"), Some("100rel"));
     assert_eq!(header(&msg, "Server"), Some("madoguchi-test"));
     assert_eq!(header(&msg, "Content-Length"), Some("0"));
     assert!(header(&msg, "To").unwrap().contains(";tag="));
@@ -24,7 +24,7 @@ fn options_outside_a_dialog_gets_200_with_allow_accept_supported() {
 
 #[test]
 fn unsupported_known_methods_get_405_with_allow() {
-    for method in ["SUBSCRIBE", "PUBLISH", "MESSAGE", "PRACK", "UPDATE"] {
+    for method in ["SUBSCRIBE", "PUBLISH", "MESSAGE", "UPDATE"] {
         let mut h = Harness::new();
         let out = h.send(&out_of_dialog(method, "m1"));
         assert_eq!(status(&out[0]), 405, "{method}");
@@ -129,11 +129,20 @@ fn merged_request_with_another_branch_gets_482() {
 }
 
 #[test]
-fn unsupported_require_gets_420_naming_the_extension() {
+fn unsupported_require_gets_420_naming_only_the_unsupported_extension() {
+    // 100rel is supported (RFC 3262, tests/prack.rs); timer (RFC 4028) is not.
     let mut h = Harness::new();
     let out = h.send(&invite("rq", "Require: 100rel, timer\r\n"));
     assert_eq!(status(&out[0]), 420);
-    assert_eq!(header(&text(&out[0]), "Unsupported"), Some("100rel, timer"));
+    assert_eq!(header(&text(&out[0]), "Unsupported"), Some("timer"));
+    assert!(h.events().is_empty());
+}
+
+#[test]
+fn prack_outside_a_dialog_gets_481() {
+    let mut h = Harness::new();
+    let out = h.send(&out_of_dialog("PRACK", "p1"));
+    assert_eq!(status(&out[0]), 481);
 }
 
 #[test]
