@@ -125,7 +125,7 @@ impl SippProcess {
         dir: tempfile::TempDir,
         args: &[&str],
     ) -> SippProcess {
-        let media_port = free_udp_port();
+        let media_port = super::free_media_ports();
         let mut command = Command::new("sipp");
         if let Some(target) = target {
             command.arg(target.to_string());

@@ -440,12 +440,13 @@ pub fn sipp(scenario: &str, target: SocketAddr, args: &[&str]) -> (i32, String) 
 pub fn sipp_on(scenario: &str, target: SocketAddr, port: u16, args: &[&str]) -> (i32, String) {
     let scenario = repo_root().join("tests/sipp").join(scenario);
     let dir = tempfile::tempdir().expect("temp dir");
+    let media = free_media_ports();
     let output = Command::new("sipp")
         .arg(target.to_string())
         .arg("-sf")
         .arg(&scenario)
         .args(["-i", "127.0.0.1", "-nostdin", "-timeout", "60s"])
-        .args(["-p", &port.to_string(), "-mp", &free_udp_port().to_string()])
+        .args(["-p", &port.to_string(), "-mp", &media.to_string()])
         .args(["-trace_err", "-error_file"])
         .arg(dir.path().join("errors.log"))
         .args(args)
@@ -466,6 +467,25 @@ pub fn read(path: &Path) -> String {
 pub fn free_udp_port() -> u16 {
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
     socket.local_addr().expect("addr").port()
+}
+
+/// A base port for sipp's media (`-mp`): sipp binds audio RTP there and video RTP two above,
+/// so all four ports from it must be free right now, not only the first (a busy `+2` made
+/// sipp exit before sending anything).
+pub fn free_media_ports() -> u16 {
+    for _ in 0..100 {
+        let base = free_udp_port();
+        let Some(last) = base.checked_add(3) else {
+            continue;
+        };
+        let held: Vec<_> = (base..=last)
+            .map_while(|port| std::net::UdpSocket::bind(("127.0.0.1", port)).ok())
+            .collect();
+        if held.len() == 4 {
+            return base;
+        }
+    }
+    panic!("no four consecutive free UDP ports on 127.0.0.1 after 100 tries");
 }
 
 /// The multi-threaded libfaketime from Debian's package (the engine runs many threads).
