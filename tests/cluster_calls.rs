@@ -19,16 +19,14 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use madoguchi_store::{CallQuery, CallRecord, Disposition, HangupSide, Store};
 use serde_json::Value;
-use support::browser::{artifacts_dir, write_tone, Browser, Chromedriver, ENTER};
+use support::browser::{artifacts_dir, sign_in_console, write_tone, Chromedriver, ENTER};
 use support::center::{add_operator, operator, password, register, wait_for_state, SippProcess};
 use support::pg::Schema;
-use support::phone::Phone;
+use support::phone::{hear, Phone, HEARD};
 use support::sip_text::Message;
-use support::tone::{self, CALLER_HZ, FAR_END_HZ};
+use support::tone::{CALLER_HZ, FAR_END_HZ};
 use support::{create_token, eventually, repo_root, request, EngineProcess, Options};
 
-/// How much stronger than every other probe a tone must be to count as heard.
-const HEARD: f64 = 30.0;
 const LOGIN: &str = "op1";
 
 /// `login`'s operator history as (node_id, status), oldest first.
@@ -140,32 +138,6 @@ async fn answer(phone: &mut Phone, invite: &Message) {
             return;
         }
     }
-}
-
-/// Listens in half-second windows until one is dominated by `hz` (or 10 s pass); returns the
-/// strongest dominance heard and the dominance of `other` in that window.
-async fn hear(phone: &mut Phone, hz: f64, other: f64) -> (f64, f64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut best = (0.0, 0.0);
-    while Instant::now() < deadline {
-        phone.heard.clear();
-        phone.listen(25, Duration::from_secs(2)).await;
-        let samples = phone.heard_samples(0);
-        if samples.len() < 25 * tone::FRAME {
-            continue;
-        }
-        let window = (
-            tone::dominance(&samples, hz),
-            tone::dominance(&samples, other),
-        );
-        if window.0 > best.0 {
-            best = window;
-        }
-        if best.0 > HEARD {
-            break;
-        }
-    }
-    best
 }
 
 /// Every stored record, once `count` exist (records are written after the call ends).
@@ -408,29 +380,6 @@ fn epoch_ms() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-/// Signs `CONSOLE_LOGIN` in through the form; returns once the socket and audio are up.
-async fn sign_in(browser: &Browser) {
-    browser
-        .until(
-            "window.madoguchi.state().session === 'signed_out' \
-             && document.activeElement?.id === 'sign-in-login'",
-            "the sign-in form is shown",
-        )
-        .await;
-    browser.type_into("#sign-in-login", CONSOLE_LOGIN).await;
-    browser
-        .type_into("#sign-in-password", &password(CONSOLE_LOGIN))
-        .await;
-    browser.click("#sign-in-submit").await;
-    browser
-        .until(
-            "window.madoguchi.state().connection === 'open' \
-             && window.madoguchi.state().media === 'up'",
-            "the console's socket and audio come up",
-        )
-        .await;
-}
-
 /// A failed test leaves both engines' logs beside its screenshots.
 struct KeepLogs<'a>(&'a EngineProcess, &'a EngineProcess);
 
@@ -465,7 +414,7 @@ async fn a_console_on_b_answers_a_caller_queued_on_a_with_audio_both_ways() {
     let mut browser = chromedriver.open(&tone_file).await;
     browser.describe_with("JSON.stringify(window.madoguchi.state())");
     browser.goto(&format!("http://{}/agent", b.http)).await;
-    sign_in(&browser).await;
+    sign_in_console(&browser, CONSOLE_LOGIN).await;
     browser.click("#go-available").await;
     tokio::task::block_in_place(|| {
         wait_for_state(&b, CONSOLE_LOGIN, "available");

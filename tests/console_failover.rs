@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::browser::{artifacts_dir, write_tone, Browser, Chromedriver, ENTER};
+use support::browser::{artifacts_dir, sign_in_console, write_tone, Chromedriver, ENTER};
 use support::center::{add_operator, operator, password, wait_for_state};
 use support::pg::Schema;
 use support::phone::Phone;
@@ -110,7 +110,7 @@ async fn a_console_on_a_killed_node_moves_to_the_standby_and_answers_a_call_ther
     browser
         .goto(&format!("http://127.0.0.1:{http_a}/agent"))
         .await;
-    sign_in(&browser).await;
+    sign_in_console(&browser, LOGIN).await;
     browser.click("#go-available").await;
     tokio::task::block_in_place(|| wait_for_state(&a, LOGIN, "available"));
     browser
@@ -194,27 +194,4 @@ impl Drop for KeepLogs {
             }
         }
     }
-}
-
-/// Signs in through the form; returns once the console's socket and audio are up.
-async fn sign_in(browser: &Browser) {
-    browser
-        .until(
-            "window.madoguchi.state().session === 'signed_out' \
-             && document.activeElement?.id === 'sign-in-login'",
-            "the sign-in form is shown",
-        )
-        .await;
-    browser.type_into("#sign-in-login", LOGIN).await;
-    browser
-        .type_into("#sign-in-password", &password(LOGIN))
-        .await;
-    browser.click("#sign-in-submit").await;
-    browser
-        .until(
-            "window.madoguchi.state().connection === 'open' \
-             && window.madoguchi.state().media === 'up'",
-            "the console's socket and audio come up",
-        )
-        .await;
 }

@@ -19,44 +19,15 @@ use support::center::{
     operator, password, register, register_with, set_state, wait_for_operator, wait_for_state,
     Center, SippProcess,
 };
-use support::phone::Phone;
+use support::phone::{hear, Phone, HEARD};
 use support::tone::{self, CALLER_HZ, FAR_END_HZ};
 use support::{free_udp_port, pcap, sipp, sipp_on, EngineProcess};
-
-/// How much stronger than every other probe a tone must be to count as heard.
-const HEARD: f64 = 30.0;
 
 fn city_line(port: u16) -> Vec<String> {
     vec![
         "--city-line".to_owned(),
         format!("sip:city@127.0.0.1:{port}"),
     ]
-}
-
-/// Listens in half-second windows until one is dominated by `hz` (or 10 s pass); returns the
-/// strongest dominance heard and the dominance of `other` in that window.
-async fn hear(phone: &mut Phone, hz: f64, other: f64) -> (f64, f64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut best = (0.0, 0.0);
-    while Instant::now() < deadline {
-        phone.heard.clear();
-        phone.listen(25, Duration::from_secs(2)).await;
-        let samples = phone.heard_samples(0);
-        if samples.len() < 25 * tone::FRAME {
-            continue;
-        }
-        let window = (
-            tone::dominance(&samples, hz),
-            tone::dominance(&samples, other),
-        );
-        if window.0 > best.0 {
-            best = window;
-        }
-        if best.0 > HEARD {
-            break;
-        }
-    }
-    best
 }
 
 /// The record of the call whose inbound SIP Call-ID is `sip_call_id`.

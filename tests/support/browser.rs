@@ -324,3 +324,27 @@ fn truthy(value: &Value) -> bool {
         Value::Array(_) | Value::Object(_) => true,
     }
 }
+
+/// Signs `login` in on the console page shown in `browser` and waits until its socket and
+/// audio are up.
+pub async fn sign_in_console(browser: &Browser, login: &str) {
+    browser
+        .until(
+            "window.madoguchi.state().session === 'signed_out' \
+             && document.activeElement?.id === 'sign-in-login'",
+            "the sign-in form is shown",
+        )
+        .await;
+    browser.type_into("#sign-in-login", login).await;
+    browser
+        .type_into("#sign-in-password", &super::center::password(login))
+        .await;
+    browser.click("#sign-in-submit").await;
+    browser
+        .until(
+            "window.madoguchi.state().connection === 'open' \
+             && window.madoguchi.state().media === 'up'",
+            "the console's socket and audio come up",
+        )
+        .await;
+}

@@ -427,3 +427,32 @@ async fn recv_rtp(socket: &UdpSocket) -> Option<Rtp> {
     let (len, _) = socket.recv_from(&mut buf).await.ok()?;
     Rtp::parse(&buf[..len])
 }
+
+/// How much stronger than every other probe a tone must be to count as heard.
+pub const HEARD: f64 = 30.0;
+
+/// Listens in half-second windows for up to 10 s until `hz` dominates (over [`HEARD`]);
+/// returns the best window's dominance of `hz` and of `other`.
+pub async fn hear(phone: &mut Phone, hz: f64, other: f64) -> (f64, f64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut best = (0.0, 0.0);
+    while std::time::Instant::now() < deadline {
+        phone.heard.clear();
+        phone.listen(25, std::time::Duration::from_secs(2)).await;
+        let samples = phone.heard_samples(0);
+        if samples.len() < 25 * super::tone::FRAME {
+            continue;
+        }
+        let window = (
+            super::tone::dominance(&samples, hz),
+            super::tone::dominance(&samples, other),
+        );
+        if window.0 > best.0 {
+            best = window;
+        }
+        if best.0 > HEARD {
+            break;
+        }
+    }
+    best
+}
