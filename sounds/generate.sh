@@ -128,6 +128,8 @@ declare -A texts=(
     [city_closed]="申し訳ございません。市の担当窓口の受付時間は、平日の午前8時30分から午後5時15分までです。恐れ入りますが、受付時間内におかけ直しください。"
     [transfer_failed]="申し訳ございません。ただいま担当窓口におつなぎできませんでした。恐れ入りますが、しばらくしてからおかけ直しください。"
     [no_operator]="ただいま、オペレーターにおつなぎできません。"
+    # The callback step (on_early_limit): the number the caller used is kept on the record.
+    [callback_taken]="折り返しのお電話をご希望として承りました。おかけいただいた電話番号に、翌営業日に市からお電話いたします。お電話ありがとうございました。"
     # Answers to an operator's feature code (*50, *51, *52) on a desk phone.
     [feature_paused]="休憩に切り替えました。"
     [feature_available]="受付可能に切り替えました。"

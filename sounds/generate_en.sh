@@ -78,6 +78,8 @@ declare -A texts=(
     [city_closed]="We are sorry. The city office in charge is open on weekdays, from eight thirty in the morning to five fifteen in the afternoon. Please call again during those hours."
     [transfer_failed]="We are sorry. We could not connect you to the office in charge. Please try again later."
     [no_operator]="We are unable to connect you to an operator at the moment."
+    # The callback step (on_early_limit): the number the caller used is kept on the record.
+    [callback_taken]="We have taken your request for a call back. The city will call you back on the next business day, at the number you are calling from. Thank you for calling."
     # Answers to an operator's feature code (*50, *51, *52) on a desk phone.
     [feature_paused]="You are now on a break."
     [feature_available]="You are now available for calls."

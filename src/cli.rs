@@ -139,6 +139,20 @@ pub enum UserCommand {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
         database_url: String,
     },
+    /// Set the languages an operator speaks besides the default one: comma-separated codes
+    /// of 2 to 8 characters of a-z, 0-9 and - (e.g. en,zh); "" clears. Audited.
+    Languages {
+        login: String,
+        languages: String,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Print every user, tab-separated: login, role, sip or -, active or disabled, languages
+    /// (comma-separated, - for none).
+    List {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
 }
 
 #[derive(Debug, Args, Clone)]
@@ -200,6 +214,11 @@ pub struct ServeArgs {
     /// Digest realm phones register in (default "madoguchi"; must match `user add --realm`).
     #[arg(long, env = "MADOGUCHI_SIP_REALM")]
     pub sip_realm: Option<String>,
+    /// Reliable provisional responses (100rel, PRACK; RFC 3262) to callers: "required"
+    /// (default) only when the caller's INVITE requires them, "supported" whenever it
+    /// supports them.
+    #[arg(long, env = "MADOGUCHI_PRACK", value_parser = ["required", "supported"])]
+    pub prack: Option<String>,
     /// Networks (ADDRESS or ADDRESS/PREFIX, comma-separated) never rate-limited or blocked
     /// by the flood guard, e.g. the operators' office; the trunk is always trusted.
     #[arg(long, env = "MADOGUCHI_SIP_TRUSTED_NETWORKS", value_delimiter = ',')]

@@ -37,6 +37,8 @@ pub struct Settings {
     pub sip_realm: String,
     /// Challenge order of REGISTER digests.
     pub sip_digest: Vec<DigestAlgorithm>,
+    /// When callers get reliable provisional responses (`--prack`).
+    pub prack: madoguchi_sip::PrackPolicy,
     /// Rate limits, blocks and caps against floods and scanners (`sip_limits.rs`).
     pub sip_limits: crate::sip_limits::SipLimits,
     /// Worker threads of the media runtime.
@@ -81,6 +83,8 @@ pub enum ConfigError {
     RtpPorts(String),
     #[error("sip digest {0:?}: expected a comma-separated list of SHA-256 and MD5")]
     SipDigest(String),
+    #[error("prack {0:?}: expected required or supported")]
+    Prack(String),
     #[error(transparent)]
     Retention(#[from] madoguchi_store::RetentionPolicyError),
     #[error("sip trusted networks: {0}")]
@@ -113,6 +117,7 @@ struct FileSettings {
     trunk_password: Option<String>,
     sip_realm: Option<String>,
     sip_digest: Option<String>,
+    prack: Option<String>,
     sip_trusted_networks: Option<Vec<String>>,
     sip_limits: Option<crate::sip_limits::SipLimitsFile>,
     media_threads: Option<u16>,
@@ -246,6 +251,7 @@ impl Settings {
                     .or(file.sip_digest.as_deref())
                     .unwrap_or("SHA-256,MD5"),
             )?,
+            prack: parse_prack(args.prack.as_deref().or(file.prack.as_deref()))?,
             sip_limits,
             media_threads: args
                 .media_threads
@@ -282,6 +288,15 @@ impl Settings {
             tls,
             web_origins,
         })
+    }
+}
+
+/// `--prack`: the flag's values are checked by clap, the settings file's here.
+fn parse_prack(value: Option<&str>) -> Result<madoguchi_sip::PrackPolicy, ConfigError> {
+    match value {
+        None | Some("required") => Ok(madoguchi_sip::PrackPolicy::WhenRequired),
+        Some("supported") => Ok(madoguchi_sip::PrackPolicy::WhenSupported),
+        Some(other) => Err(ConfigError::Prack(other.to_owned())),
     }
 }
 
@@ -451,6 +466,20 @@ mod media_threads {
             settings(&["--media-threads", "3"]).map(|s| s.media_threads),
             Ok(3)
         );
+    }
+
+    #[test]
+    fn prack_is_used_when_required_by_default_and_when_supported_if_asked() {
+        use madoguchi_sip::PrackPolicy;
+        assert_eq!(
+            settings(&[]).map(|s| s.prack),
+            Ok(PrackPolicy::WhenRequired)
+        );
+        assert_eq!(
+            settings(&["--prack", "supported"]).map(|s| s.prack),
+            Ok(PrackPolicy::WhenSupported)
+        );
+        assert!(settings(&["--prack", "always"]).is_err());
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod serve;
 mod sip_limits;
 mod staffing;
 mod store_retry;
+mod user_cli;
 mod web;
 
 use std::process::ExitCode;
@@ -76,6 +77,12 @@ fn main() -> ExitCode {
             realm,
             database_url,
         }) => add_user(login, &role, sip, realm, &database_url),
+        Command::User(UserCommand::Languages {
+            login,
+            languages,
+            database_url,
+        }) => user_cli::set_languages(&login, &languages, &database_url),
+        Command::User(UserCommand::List { database_url }) => user_cli::list(&database_url),
         Command::Token(TokenCommand::Create {
             login,
             label,

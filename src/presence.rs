@@ -36,6 +36,7 @@ pub async fn load_directory(store: &Store) -> Result<Vec<DirectoryEntry>, StoreE
                 role: u.role.to_string(),
                 ha1_md5: secrets.and_then(|s| s.ha1_md5.clone()),
                 ha1_sha256: secrets.and_then(|s| s.ha1_sha256.clone()),
+                languages: u.languages,
                 login: u.login,
             }
         })

@@ -97,7 +97,7 @@ pub enum SeedCommand {
 }
 
 /// The report settings a dialplan implies: its name, time zone (first calendar), categories,
-/// target labels and queue wrap-ups; thresholds as given.
+/// target labels, queue wrap-ups and languages; thresholds as given.
 pub fn settings_from_dialplan(
     dialplan: &Dialplan,
     answered_within: Duration,
@@ -133,6 +133,15 @@ pub fn settings_from_dialplan(
         .queues()
         .iter()
         .map(|q| (q.name.clone(), q.wrap_up))
+        .collect();
+    let languages = dialplan.languages();
+    if let Some(default) = &languages.default {
+        settings.default_language = default.clone();
+    }
+    settings.languages = languages
+        .languages
+        .iter()
+        .map(|l| (l.code.clone(), l.label.clone()))
         .collect();
     settings.answered_within = answered_within;
     settings.short_abandon = short_abandon;
@@ -262,6 +271,12 @@ pub fn run_seed(command: SeedCommand) -> ExitCode {
     if let Some(queue) = dialplan.queues().first() {
         spec.wrap_up = queue.wrap_up;
     }
+    spec.languages = dialplan
+        .languages()
+        .languages
+        .iter()
+        .map(|l| (l.code.clone(), l.after))
+        .collect();
     let generated = generate(&spec);
     let result = block_on(async {
         let store = Store::connect(&database_url).await?;

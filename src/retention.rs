@@ -5,15 +5,16 @@
 //! One run, in this order: delete the due recordings' files and mark their rows purged
 //! (a file that cannot be deleted keeps its row unmarked and is tried again next run);
 //! anonymise the calls, notes and counter cases written before the cutoff; delete the audit
-//! entries past the audit retention; write one audit entry for the run (login `system`,
-//! action `retention.run`, the counts as detail); then compact the database so no old value
-//! stays in free pages, the WAL (SQLite) or dead tuples (PostgreSQL). Every step is
-//! idempotent, so a run cut short is finished by the next.
+//! entries past the audit retention; delete the counter devices' events and hourly beats
+//! past the personal-data cutoff (kept as long, for the monthly reports); write one audit
+//! entry for the run (login `system`, action `retention.run`, the counts as detail); then
+//! compact the database so no old value stays in free pages, the WAL (SQLite) or dead
+//! tuples (PostgreSQL). Every step is idempotent, so a run cut short is finished by the next.
 //!
 //! ```text
 //! $ madoguchi retention run --database-url sqlite:///srv/madoguchi/madoguchi.db
 //! retention at 2027-04-02T03:30:00Z: personal data before 2026-04-02T03:30:00Z, audit before 2022-04-01T03:30:00Z
-//! calls=412 events=2904 notes=388 counter_notes=97 recordings=12 recording_errors=0 audit_entries=0
+//! calls=412 events=2904 notes=388 counter_notes=97 recordings=12 recording_errors=0 audit_entries=0 device_events=31 device_hours=8760
 //! ```
 
 use std::path::{Component, Path, PathBuf};
@@ -23,7 +24,9 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Subcommand};
 use madoguchi_store::audit::actions;
 use madoguchi_store::retention_policy::{next_daily_run, DAILY_RUN_AT};
-use madoguchi_store::{AnonymisedCounts, AuditEntry, RetentionPolicy, Role, Store};
+use madoguchi_store::{
+    AnonymisedCounts, AuditEntry, DeviceHistoryPurged, RetentionPolicy, Role, Store,
+};
 
 use crate::cli::DEFAULT_DATABASE_URL;
 
@@ -71,6 +74,8 @@ pub struct RetentionReport {
     /// Recording files that could not be deleted; tried again next run.
     pub recording_errors: u64,
     pub audit_entries: u64,
+    /// The counter devices' events and hourly beat rows deleted.
+    pub devices: DeviceHistoryPurged,
 }
 
 impl std::fmt::Display for RetentionReport {
@@ -79,14 +84,16 @@ impl std::fmt::Display for RetentionReport {
         write!(
             f,
             "calls={} events={} notes={} counter_notes={} recordings={} recording_errors={} \
-             audit_entries={}",
+             audit_entries={} device_events={} device_hours={}",
             a.calls,
             a.events,
             a.notes,
             a.counter_notes,
             self.recordings,
             self.recording_errors,
-            self.audit_entries
+            self.audit_entries,
+            self.devices.events,
+            self.devices.hours
         )
     }
 }
@@ -123,6 +130,7 @@ pub async fn run_once(
     }
     report.anonymised = store.anonymise_before(due.personal_before, now).await?;
     report.audit_entries = store.purge_audit_log(due.audit_before).await?;
+    report.devices = store.purge_device_history(due.personal_before).await?;
     store
         .audit(&AuditEntry {
             at: now,

@@ -190,6 +190,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     tracing::info!(?trusted, "SIP sources trusted by the flood guard");
     let categories: Arc<[madoguchi_dialplan::Category]> = dialplan.categories().into();
     let counter_calendar = dialplan.calendar("counter").cloned();
+    let devices_calendar = dialplan.devices_calendar().cloned();
     let report_settings = Arc::new(crate::reports::settings_from_dialplan(
         &dialplan,
         settings.service_level.threshold,
@@ -214,7 +215,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
                 registrar: madoguchi_sip::RegistrarConfig::default(),
                 nonce_secret: rand::thread_rng().gen(),
                 nonce_lifetime_secs: 300,
-                prack: madoguchi_sip::PrackPolicy::default(),
+                prack: settings.prack,
             },
             media_ip,
             node_id: settings.node_id.clone(),
@@ -263,8 +264,9 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
     let (live_tx, live_rx) = watch::channel(Arc::new(engine.live(now())));
     let (console_tx, _) = broadcast::channel(CONSOLE_EVENTS);
     spawn_directory_refresh(store.clone(), requests_tx.clone());
-    // Devices not heard from are found silent (design §3).
-    crate::devices::spawn_watch(store.clone());
+    // Devices not heard from are found silent (design §3), alerted within their hours.
+    let device_watch = Arc::new(crate::devices::DeviceWatch::new(devices_calendar));
+    crate::devices::spawn_watch(store.clone(), Arc::clone(&device_watch));
 
     let guard = SharedGuard::new(sip_limits.guard);
     // The whole center's live state: the cluster task merges the other nodes in.
@@ -336,6 +338,7 @@ pub async fn serve(settings: Settings) -> Result<(), ServeError> {
             settings.node_id.clone(),
         )),
         recordings_dir: settings.recordings_dir.as_path().into(),
+        devices: device_watch,
     })
     // SIP over WebSocket (/ws/sip) hands its connections to the SIP transport.
     .layer(axum::Extension(transport.websockets()))

@@ -105,6 +105,7 @@ const MATRIX: &[Row] = &[
     row("GET", "/api/v1/cluster", SignedIn),
     row("POST", "/api/v1/devices/heartbeat", DeviceToken),
     row("GET", "/api/v1/devices", ManagerUp),
+    row("GET", "/api/v1/devices/stream", ManagerUp),
 ];
 
 /// The ways of calling the API that the matrix is checked with.
@@ -215,6 +216,12 @@ fn record(id: &str, operator: &str) -> CallRecord {
         transfer_target: None,
         transfer_result: None,
         menu_choice: Some("1".into()),
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node1".into(),
         events: vec![],
     }
@@ -526,6 +533,7 @@ fn pages_carry_a_strict_policy_and_the_api_says_nosniff() {
         "/manager/staffing.html",
         "/manager/faq.html",
         "/manager/call.html",
+        "/device",
     ] {
         let head = head_of(site.engine.http, "GET", page, &[], None);
         assert_eq!(head.status, 200, "{page}");

@@ -354,6 +354,12 @@ fn complaint_call(arrived: DateTime<Utc>) -> CallRecord {
         transfer_target: None,
         transfer_result: None,
         menu_choice: None,
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node1".into(),
         events,
     }

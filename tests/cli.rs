@@ -240,3 +240,80 @@ fn user_add_refuses_a_duplicate_login_and_an_unknown_role() {
     assert_eq!(code, 1);
     assert!(stderr.contains("boss"), "{stderr}");
 }
+
+#[tokio::test]
+async fn user_languages_sets_shows_audits_and_clears_an_operators_languages() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = format!("sqlite://{}", dir.path().join("users.db").display());
+    assert_eq!(add_user(&database, "yamada", "agent", "pw", true).0, 0);
+    let languages = |list: &str| {
+        madoguchi(&[
+            "user",
+            "languages",
+            "yamada",
+            list,
+            "--database-url",
+            &database,
+        ])
+    };
+
+    let (code, stdout, stderr) = languages("en, zh");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "yamada speaks en,zh\n");
+    let (code, stdout, stderr) = madoguchi(&["user", "list", "--database-url", &database]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "yamada\tagent\tsip\tactive\ten,zh\n");
+
+    let store = madoguchi_store::Store::connect(&database)
+        .await
+        .expect("store");
+    let audit = store
+        .audit_entries(&madoguchi_store::AuditQuery {
+            action: Some("user.languages".into()),
+            ..madoguchi_store::AuditQuery::default()
+        })
+        .await
+        .expect("audit log");
+    let entries: Vec<(Option<&str>, Option<&str>)> = audit
+        .items
+        .iter()
+        .map(|r| (r.entry.subject.as_deref(), r.entry.detail.as_deref()))
+        .collect();
+    assert_eq!(
+        entries,
+        [(Some("yamada"), Some("languages=en,zh (command line)"))]
+    );
+    store.close().await;
+
+    let (code, _, stderr) = languages("");
+    assert_eq!(code, 0, "{stderr}");
+    let (_, stdout, _) = madoguchi(&["user", "list", "--database-url", &database]);
+    assert_eq!(stdout, "yamada\tagent\tsip\tactive\t-\n");
+}
+
+#[test]
+fn user_languages_refuses_a_bad_code_and_an_unknown_login() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = format!("sqlite://{}", dir.path().join("users.db").display());
+    assert_eq!(add_user(&database, "yamada", "agent", "pw", false).0, 0);
+    let (code, _, stderr) = madoguchi(&[
+        "user",
+        "languages",
+        "yamada",
+        "en,EN_us",
+        "--database-url",
+        &database,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("EN_us"), "{stderr}");
+    let (code, _, stderr) = madoguchi(&[
+        "user",
+        "languages",
+        "nobody",
+        "en",
+        "--database-url",
+        &database,
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("nobody"), "{stderr}");
+}

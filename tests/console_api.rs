@@ -171,6 +171,12 @@ fn record(id: &str, operator: Option<&str>, arrived_at: DateTime<Utc>) -> CallRe
         transfer_target: None,
         transfer_result: None,
         menu_choice: Some("1".into()),
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node1".into(),
         events: vec![],
     }

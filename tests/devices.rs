@@ -1,11 +1,15 @@
 //! End to end: a counter device beats with its own token (design §3). The real engine on
 //! SQLite; the device is added with `madoguchi device add`, beats with
-//! examples/device/heartbeat.sh or a plain request, and shows in `GET /api/v1/devices`.
+//! examples/device/heartbeat.sh or a plain request, and shows in `GET /api/v1/devices`; a
+//! silence within the counter's hours reaches the managers' `GET /api/v1/devices/stream`.
 
 mod support;
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use support::{madoguchi_cli, request, EngineProcess, HttpResponse, Options};
@@ -20,22 +24,26 @@ struct Counter {
 const DEVICE: &str = "counter-1";
 
 fn counter() -> Counter {
-    let engine = EngineProcess::start(Options::default());
+    counter_with(Options::default(), &[])
+}
+
+/// [`counter`] with the engine's options and more `device add` arguments.
+fn counter_with(options: Options, add_args: &[&str]) -> Counter {
+    let engine = EngineProcess::start(options);
     let database = format!("sqlite://{}", engine.dir.path().join("calls.db").display());
-    let (code, stdout, stderr) = madoguchi_cli(
-        &[
-            "device",
-            "add",
-            DEVICE,
-            "--label",
-            "窓口1タブレット",
-            "--location",
-            "本庁舎1階",
-            "--database-url",
-            &database,
-        ],
-        "",
-    );
+    let mut args = vec![
+        "device",
+        "add",
+        DEVICE,
+        "--label",
+        "窓口1タブレット",
+        "--location",
+        "本庁舎1階",
+        "--database-url",
+        &database,
+    ];
+    args.extend_from_slice(add_args);
+    let (code, stdout, stderr) = madoguchi_cli(&args, "");
     assert_eq!(code, 0, "device add: {stderr}");
     Counter {
         engine,
@@ -199,4 +207,90 @@ fn a_second_beat_within_five_seconds_is_too_many() {
         "{:?}",
         response.headers
     );
+}
+
+/// The managers' device stream, read as a test admin.
+struct DeviceStream {
+    reader: BufReader<TcpStream>,
+}
+
+impl DeviceStream {
+    fn open(counter: &Counter) -> DeviceStream {
+        let mut stream = TcpStream::connect(counter.engine.http).expect("connect http");
+        // Longer than the stream's 15 s keep-alive comments.
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .expect("timeout");
+        write!(
+            stream,
+            "GET /api/v1/devices/stream HTTP/1.0\r\nAccept: text/event-stream\r\n\
+             Authorization: Bearer {}\r\n\r\n",
+            counter.engine.token
+        )
+        .expect("request");
+        let mut reader = BufReader::new(stream);
+        let mut status_line = String::new();
+        reader.read_line(&mut status_line).expect("status");
+        assert!(status_line.contains(" 200 "), "{status_line}");
+        DeviceStream { reader }
+    }
+
+    /// The data of the next `device` event of `kind`, within `limit`.
+    fn next(&mut self, kind: &str, limit: Duration) -> Value {
+        let deadline = Instant::now() + limit;
+        let mut event = String::new();
+        while Instant::now() < deadline {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) => panic!("the device stream ended"),
+                Ok(_) => {}
+                Err(e) => panic!("no device event {kind} yet: {e}"),
+            }
+            if let Some(name) = line.strip_prefix("event:") {
+                event = name.trim().to_owned();
+            } else if let Some(data) = line.strip_prefix("data:") {
+                let data: Value = serde_json::from_str(data.trim()).expect("json event data");
+                if event == "device" && data["kind"] == kind {
+                    return data;
+                }
+            }
+        }
+        panic!("no device event {kind} within {limit:?}");
+    }
+}
+
+/// Wednesday 2026-06-10 10:00 JST: the reference dialplan's counter calendar is open.
+const WEDNESDAY_10_JST: &str = "2026-06-10 01:00:00";
+
+#[test]
+fn a_silence_within_counter_hours_alerts_the_board_and_the_next_beat_is_back() {
+    let counter = counter_with(
+        Options {
+            faketime_utc: Some(WEDNESDAY_10_JST.to_owned()),
+            ..Options::default()
+        },
+        &["--silent-after", "30"],
+    );
+    let mut stream = DeviceStream::open(&counter);
+    assert_eq!(counter.beat(&json!({"status": "ok"})).status, 200);
+
+    // Silent after 30 s, found by the watcher within its 5 s round.
+    let silent = stream.next("silent", Duration::from_secs(60));
+    assert_eq!(silent["device"], DEVICE, "{silent}");
+    assert_eq!(silent["label"], "窓口1タブレット", "{silent}");
+    assert_eq!(silent["location"], "本庁舎1階", "{silent}");
+    assert_eq!(silent["alert"], true, "{silent}");
+    assert!(silent["last_seen_at"].is_string(), "{silent}");
+    assert!(silent["silent_since"].is_string(), "{silent}");
+    let listed = counter.on_the_board();
+    assert_eq!(listed["silent"], true, "{listed}");
+    assert_eq!(listed["alert"], true, "{listed}");
+
+    assert_eq!(counter.beat(&json!({"status": "ok"})).status, 200);
+    let back = stream.next("back", Duration::from_secs(10));
+    assert_eq!(back["device"], DEVICE, "{back}");
+    assert!(back["silent_ms"].as_u64().unwrap_or(0) >= 30_000, "{back}");
+    let listed = counter.on_the_board();
+    assert_eq!(listed["silent"], false, "{listed}");
+    assert_eq!(listed["alert"], false, "{listed}");
 }

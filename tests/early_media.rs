@@ -1,6 +1,7 @@
 //! End to end: free waiting (`answer = "operator"`, tests/dialplans/early.toml) with the real
 //! binary. The caller gets a 183 with SDP and hears the greeting and the music over RTP
-//! before any 200 OK; its 200 OK comes only once an operator (a sipp phone) answers.
+//! before any 200 OK; its 200 OK comes only once an operator (a sipp phone) answers, or at
+//! the entry's `early_limit` (tests/dialplans/early_limit.toml, early_callback.toml).
 
 mod support;
 
@@ -95,4 +96,127 @@ async fn the_caller_hears_audio_before_any_200_and_is_answered_by_the_operator()
     let record = record(&engine, &caller.call_id);
     assert_eq!(record["disposition"], "answered", "{record}");
     assert_eq!(record["answered_at"], record["connected_at"], "{record}");
+}
+
+/// Milliseconds of a record field.
+fn ms(record: &Value, field: &str) -> i64 {
+    record[field]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{field} in {record}"))
+}
+
+/// `to - from` in ms, from two RFC 3339 fields of a record.
+fn between(record: &Value, from: &str, to: &str) -> i64 {
+    let at = |field: &str| {
+        record[field]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .unwrap_or_else(|| panic!("{field} in {record}"))
+    };
+    (at(to) - at(from)).num_milliseconds()
+}
+
+#[test]
+fn a_caller_requiring_100rel_acknowledges_the_183_and_gets_its_200_once_the_operator_answers() {
+    let center = Center::with_operators(&["op1"]);
+    let engine = early_engine(&center);
+    let port = register(&engine, "op1");
+    wait_for_state(&engine, "op1", "available");
+    let mut desk_phone = SippProcess::phone("operator_answer.xml", port, &["-m", "1"]);
+
+    let (code, output) = sipp("early_caller_100rel.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "{output}\n{}", engine.log());
+    assert_eq!(
+        desk_phone.wait(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        desk_phone.output()
+    );
+
+    let calls = engine.wait_for_calls(1);
+    let call = &calls["calls"][0];
+    assert_eq!(call["disposition"], "answered", "{call}");
+    assert_eq!(call["answer_mode"], "operator", "{call}");
+    assert_eq!(call["answered_by"], "operator", "{call}");
+    assert_eq!(call["answered_at"], call["connected_at"], "{call}");
+    // The greeting plays in early media before the desk phone is rung at all.
+    assert!(ms(call, "unanswered_ms") >= 1000, "{call}");
+    // The instants are stored to the millisecond, the duration from the exact ones.
+    let from_instants = between(call, "arrived_at", "answered_at");
+    assert!(
+        (ms(call, "unanswered_ms") - from_instants).abs() <= 1,
+        "{call}"
+    );
+    assert!(ms(call, "answered_ms") >= 1000, "a second of talk: {call}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_operator_the_200_comes_at_the_early_limit() {
+    let center = Center::with_operators(&[]);
+    let engine = center.start_with(&repo_root().join("tests/dialplans/early_limit.toml"), &[]);
+
+    let mut caller = Phone::new(engine.sip).await;
+    let started = std::time::Instant::now();
+    let answer = tokio::time::timeout(Duration::from_secs(10), caller.call("0120000000"))
+        .await
+        .unwrap_or_else(|_| panic!("no answer within 10 s\n{}", engine.log()));
+    let waited = started.elapsed();
+    assert_eq!(answer.status(), Some(200));
+    assert!(
+        (Duration::from_secs(3)..=Duration::from_secs(5)).contains(&waited),
+        "the 200 came after {waited:?}, not at the 4 s limit"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await; // answered time, in the queue
+    assert_eq!(caller.hangup().await.status(), Some(200));
+
+    let record = record(&engine, &caller.call_id);
+    assert_eq!(record["answered_by"], "early_limit", "{record}");
+    assert_eq!(record["answer_mode"], "operator", "{record}");
+    let unanswered = ms(&record, "unanswered_ms");
+    assert!((4000..5000).contains(&unanswered), "{record}");
+    assert!(ms(&record, "answered_ms") >= 1000, "{record}");
+}
+
+#[test]
+fn at_the_early_limit_a_callback_step_answers_says_so_and_hangs_up() {
+    let center = Center::with_operators(&[]);
+    let engine = center.start_with(
+        &repo_root().join("tests/dialplans/early_callback.toml"),
+        &[],
+    );
+
+    let (code, output) = sipp("early_caller_callback.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "{output}\n{}", engine.log());
+
+    let calls = engine.wait_for_calls(1);
+    let call = &calls["calls"][0];
+    assert_eq!(call["disposition"], "callback_requested", "{call}");
+    assert_eq!(call["hangup_side"], "engine", "{call}");
+    assert_eq!(call["answered_by"], "early_limit", "{call}");
+    assert!(ms(call, "unanswered_ms") >= 4000, "{call}");
+    // The engine hung up once the prompt (about 12 s) had played.
+    assert!(ms(call, "answered_ms") >= 10_000, "{call}");
+}
+
+#[test]
+fn with_prack_supported_a_caller_merely_supporting_100rel_gets_a_reliable_183() {
+    let center = Center::with_operators(&["op1"]);
+    let engine = center.start_with(
+        &repo_root().join("tests/dialplans/early.toml"),
+        &["--prack".to_owned(), "supported".to_owned()],
+    );
+    let port = register(&engine, "op1");
+    wait_for_state(&engine, "op1", "available");
+    let mut desk_phone = SippProcess::phone("operator_answer.xml", port, &["-m", "1"]);
+
+    let (code, output) = sipp("early_caller_supports_100rel.xml", engine.sip, &["-m", "1"]);
+    assert_eq!(code, 0, "{output}\n{}", engine.log());
+    assert_eq!(
+        desk_phone.wait(Duration::from_secs(10)),
+        Some(0),
+        "{}",
+        desk_phone.output()
+    );
+    let calls = engine.wait_for_calls(1);
+    assert_eq!(calls["calls"][0]["answered_by"], "operator", "{calls}");
 }

@@ -40,6 +40,12 @@ fn call(id: &str) -> CallRecord {
         transfer_target: None,
         transfer_result: None,
         menu_choice: None,
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node1".into(),
         events: vec![],
     }

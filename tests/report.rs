@@ -14,7 +14,10 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use madoguchi_store::{CallQuery, CounterQuery, Disposition, PageStart, Store};
+use madoguchi_store::{
+    AnswerMode, AnsweredBy, Beat, CallQuery, CallRecord, CounterQuery, DeviceStatus, Disposition,
+    LanguageFallbackUsed, NewDevice, PageStart, Store,
+};
 use serde_json::Value;
 use support::{create_token, ensure_user, madoguchi_cli, repo_root, EngineProcess, Options};
 
@@ -322,6 +325,28 @@ async fn the_monthly_csv_matches_the_records_counted_one_by_one() {
         "a row per day of June, the headings and a total"
     );
     assert_eq!(calls_by_day, c.calls);
+    // Languages: every call of open hours once, the default's and English (a few choose it).
+    let languages = &parts
+        .iter()
+        .find(|(title, _)| title.starts_with("言語別"))
+        .expect("the language section")
+        .1;
+    let calls_of = |label: &str| -> i64 {
+        languages
+            .iter()
+            .find(|row| row[0] == label)
+            .map(|row| row[1].parse().expect("a count"))
+            .unwrap_or_else(|| panic!("no language row {label}"))
+    };
+    assert_eq!(calls_of("合計"), c.calls - c.closed);
+    assert_eq!(
+        calls_of("日本語（ja）") + calls_of("English（en）"),
+        c.calls - c.closed
+    );
+    assert!(
+        calls_of("English（en）") > 0,
+        "the generated month has English callers"
+    );
 }
 
 /// The venv's python with openpyxl, made on first use.
@@ -401,7 +426,10 @@ async fn the_monthly_xlsx_reads_in_openpyxl_with_headings_totals_era_and_charts(
             "曜日区分別",
             "問い合わせ内容内訳",
             "転送",
-            "窓口支援"
+            "窓口支援",
+            "言語別",
+            "応答前待ち",
+            "窓口機器"
         ])
     );
     let summary = &book["概要"];
@@ -452,6 +480,181 @@ async fn the_monthly_xlsx_reads_in_openpyxl_with_headings_totals_era_and_charts(
     assert_eq!(counter["values"][3][0], "種別");
     assert_eq!(row(counter, "紛失再交付").len(), 7);
     assert_eq!(row(counter, "合計")[5], c.counter_cases);
+}
+
+/// A queued June call in Tokyo on the 2nd at 10:MM, answered by op1 after `waited_s` when
+/// `waited_s` is some.
+fn june_call(id: &str, minute: u32, disposition: Disposition, waited_s: Option<i64>) -> CallRecord {
+    let arrived_at = chrono_tz::Asia::Tokyo
+        .with_ymd_and_hms(2025, 6, 2, 10, minute, 0)
+        .single()
+        .expect("a Tokyo instant")
+        .with_timezone(&Utc);
+    CallRecord {
+        id: id.into(),
+        sip_call_id: format!("{id}@trunk.example"),
+        caller: "anonymous".into(),
+        called: "hotline".into(),
+        arrived_at,
+        answered_at: None,
+        ended_at: arrived_at + chrono::Duration::seconds(300),
+        entry: Some("hotline".into()),
+        branch: Some("open".into()),
+        disposition,
+        dtmf: vec![],
+        hangup_side: None,
+        hangup_cause: None,
+        queue: Some("card".into()),
+        waited_ms: Some(waited_s.unwrap_or(20) * 1000),
+        operator: waited_s.map(|_| "op1".to_owned()),
+        connected_at: None,
+        talk_ms: waited_s.map(|_| 60_000),
+        transfer_target: None,
+        transfer_result: None,
+        menu_choice: None,
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
+        node_id: "node-a".into(),
+        events: vec![],
+    }
+}
+
+fn number(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("a number, not {v}"))
+}
+
+#[tokio::test]
+async fn the_monthly_xlsx_has_the_language_free_waiting_and_device_tables() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("residents.db").display());
+    let store = Store::connect(&url).await.expect("store");
+    let english = |record: CallRecord, fallback| CallRecord {
+        language: Some("en".into()),
+        language_fallback: fallback,
+        ..record
+    };
+    let free = |record: CallRecord, by, unanswered_s: i64, answered_s: i64| CallRecord {
+        answer_mode: Some(AnswerMode::Operator),
+        answered_by: Some(by),
+        unanswered_ms: Some(unanswered_s * 1000),
+        answered_ms: Some(answered_s * 1000),
+        ..record
+    };
+    let calls = vec![
+        june_call("ja1", 0, Disposition::Answered, Some(10)),
+        english(june_call("en1", 1, Disposition::Answered, Some(40)), None),
+        english(
+            june_call("en2", 2, Disposition::Answered, Some(130)),
+            Some(LanguageFallbackUsed::Any),
+        ),
+        english(
+            CallRecord {
+                transfer_target: Some("city_line".into()),
+                transfer_result: Some("answered".into()),
+                ..june_call("en3", 3, Disposition::Transferred, None)
+            },
+            Some(LanguageFallbackUsed::Target),
+        ),
+        free(
+            june_call("fw1", 4, Disposition::Answered, Some(30)),
+            AnsweredBy::Operator,
+            40,
+            100,
+        ),
+        free(
+            june_call("fw2", 5, Disposition::CallbackRequested, None),
+            AnsweredBy::EarlyLimit,
+            150,
+            12,
+        ),
+    ];
+    store.insert_calls(&calls).await.expect("calls");
+    let added = Utc.with_ymd_and_hms(2025, 5, 20, 0, 0, 0).unwrap();
+    store
+        .device_add(&NewDevice::new("counter-1", "窓口1", "本庁舎1階"), added)
+        .await
+        .expect("device");
+    let beat_at = Utc.with_ymd_and_hms(2025, 6, 2, 1, 0, 0).unwrap();
+    for (second, rtt_ms) in [(0, None), (30, Some(90))] {
+        let beat = Beat {
+            status: DeviceStatus::Ok,
+            detail: None,
+            rtt_ms,
+        };
+        store
+            .device_beat(
+                "counter-1",
+                beat_at + chrono::Duration::seconds(second),
+                &beat,
+            )
+            .await
+            .expect("beat");
+    }
+    store.close().await;
+
+    let path = dir.path().join("june.xlsx");
+    report(
+        &url,
+        &["monthly", "--month", "2025-06", "--format", "xlsx"],
+        &path,
+    );
+    let book = read_xlsx(&path);
+
+    assert_eq!(row(&book["概要"], "コールバック受付 (件)")[1], 1);
+
+    let languages = &book["言語別"];
+    assert_eq!(languages["values"][3][0], "言語");
+    // calls, offered, answered, abandoned, mean answered wait, fell back, to a target
+    let ja = row(languages, "日本語（ja）");
+    assert_eq!(ja[1..5], [3, 3, 2, 0]);
+    assert_eq!(number(&ja[5]), 20.0); // ja1 10 s, fw1 30 s
+    let en = row(languages, "English（en）");
+    assert_eq!(en[1..5], [3, 3, 2, 0]);
+    assert_eq!(number(&en[5]), 85.0); // (40 + 130) / 2
+    assert_eq!(en[6..8], [1, 1]);
+    assert_eq!(row(languages, "合計")[1], 6);
+    assert_eq!(languages["formats"][5][5], "#,##0.0");
+
+    let free_waiting = &book["応答前待ち"];
+    assert_eq!(row(free_waiting, "応答前待ちの着信 (件)")[1], 2);
+    assert_eq!(row(free_waiting, "　うちオペレーター応答 (件)")[1], 1);
+    assert_eq!(row(free_waiting, "　うち待ち上限による応答 (件)")[1], 1);
+    assert_eq!(
+        number(&row(free_waiting, "応答前の時間 合計 (秒)")[1]),
+        190.0
+    );
+    assert_eq!(
+        number(&row(free_waiting, "応答前の時間 平均 (秒)")[1]),
+        95.0
+    );
+    assert_eq!(
+        number(&row(free_waiting, "応答後の時間 平均 (秒)")[1]),
+        56.0
+    );
+    assert_eq!(row(free_waiting, "コールバック受付 (件、全着信)")[1], 1);
+
+    let devices = &book["窓口機器"];
+    let counter_1 = row(devices, "counter-1");
+    assert_eq!(counter_1[1..3], ["窓口1", "本庁舎1階"]);
+    assert_eq!(counter_1[3], 2, "beats");
+    assert_eq!(counter_1[4], 0, "outages");
+    assert_eq!(
+        number(&counter_1[7]),
+        1.0,
+        "never silent: available all month"
+    );
+    assert_eq!(counter_1[8], 90, "mean RTT");
+    let rows = devices["values"].as_array().expect("rows");
+    assert!(
+        rows.iter()
+            .filter_map(|r| r[0].as_str())
+            .any(|text| text.contains("開庁時間外を含む")),
+        "the note on opening hours"
+    );
 }
 
 #[test]
@@ -611,6 +814,9 @@ fn managers_download_the_reports_over_http_and_agents_may_not() {
         "日別",
         "時間帯別",
         "曜日区分別（平日・土曜日・日曜日・祝日）",
+        "言語別（受付時間内の着信、言語を選ばなかった着信は既定の言語）",
+        "応答前待ち（オペレーター応答まで発信者に通話料がかからない着信）",
+        "窓口機器の稼働状況（ハートビート）",
     ] {
         assert_eq!(http_sections[section], cli_sections[section], "{section}");
     }

@@ -433,7 +433,7 @@ fn the_monthly_xlsx_prints_in_libreoffice_with_its_japanese_headings_era_totals_
         printed.pages.len()
     );
     let sections = sections(&printed.csv);
-    assert_eq!(sections.len(), 7, "the report's seven tables");
+    assert_eq!(sections.len(), 10, "the report's ten tables");
     let pages = &printed.pages;
     assert!(pages.len() >= sections.len(), "at least a page per sheet");
 

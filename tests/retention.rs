@@ -74,6 +74,12 @@ fn call(id: &str, arrived: DateTime<Utc>, caller: &str) -> CallRecord {
         transfer_target: None,
         transfer_result: None,
         menu_choice: Some("1".into()),
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node1".into(),
         events: vec![
             CallEvent {

@@ -119,6 +119,12 @@ fn queued(id: &str, arrived_at: DateTime<Utc>, talk_s: Option<i64>) -> CallRecor
         transfer_target: None,
         transfer_result: None,
         menu_choice: None,
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node1".into(),
         events: vec![],
     }

@@ -61,6 +61,12 @@ fn queued(id: String, arrived_at: DateTime<Utc>, talk_s: Option<i64>) -> CallRec
         transfer_target: None,
         transfer_result: None,
         menu_choice: None,
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node1".into(),
         events: vec![],
     }

@@ -56,6 +56,8 @@ pub struct NodeWaiter {
     pub since: DateTime<Utc>,
     #[serde(default)]
     pub menu_choice: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -112,6 +114,7 @@ impl NodeLive {
                             call_id: w.call_id.clone(),
                             since: w.since,
                             menu_choice: w.menu_choice.clone(),
+                            language: w.language.clone(),
                         })
                         .collect(),
                     operators_available: q.operators_available,
@@ -224,6 +227,7 @@ fn merge_queues(merged: &mut LiveState, fresh: &[&Remote<'_>]) {
                     since: w.since,
                     waited_s: (at - w.since).num_seconds().max(0),
                     menu_choice: w.menu_choice.clone(),
+                    language: w.language.clone(),
                     node: remote.node_id.to_owned(),
                 }));
         }

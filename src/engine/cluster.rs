@@ -34,7 +34,10 @@ use madoguchi_acd::{CallerId, OperatorId, OperatorState, OperatorStatus, PauseRe
 use madoguchi_sip::LegId;
 use madoguchi_store::CallRecord;
 
-use super::call::{self, CallInput, CALL_ID_HEADER, MENU_HEADER, PEER_HEADER, QUEUE_HEADER};
+use super::call::{
+    self, language_from_header, CallInput, CALL_ID_HEADER, LANGUAGE_HEADER, MENU_HEADER,
+    PEER_HEADER, QUEUE_HEADER,
+};
 use super::{live, Engine, Now, RETRY_AFTER_SECONDS};
 
 /// The pause reason of a mirror whose node says it is busy (ringing, on a call, wrap-up), or
@@ -281,6 +284,7 @@ impl Engine {
             .map(str::to_owned)
             .unwrap_or_else(|| self.new_call_id());
         let menu = header(&invite.headers, MENU_HEADER).map(str::to_owned);
+        let language = header(&invite.headers, LANGUAGE_HEADER).and_then(language_from_header);
         let call = call::Call::new(
             now,
             call::Setup {
@@ -293,7 +297,11 @@ impl Engine {
                 node_id: self.node_id.clone(),
                 media_ip: self.media_ip,
                 session_id: rand::Rng::gen_range(&mut self.rng, 1..u32::MAX as u64),
-                peer: Some(call::PeerIntake { node, sip }),
+                peer: Some(call::PeerIntake {
+                    node,
+                    sip,
+                    language,
+                }),
             },
         );
         self.calls.insert(leg, call);

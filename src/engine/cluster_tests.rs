@@ -596,3 +596,37 @@ fn a_peer_offer_rings_the_operators_desk_phone_on_b() {
         .iter()
         .any(|m| matches!(m, MediaCommand::Bridge { .. })));
 }
+
+#[test]
+fn the_callers_language_from_the_peer_header_reaches_the_console_on_b() {
+    let mut p = Pair::new();
+    let invite = peer_invite("op1", A_SIP).replacen(
+        "X-Madoguchi-Queue: desk\r\n",
+        "X-Madoguchi-Queue: desk\r\nX-Madoguchi-Language: en\r\n",
+        1,
+    );
+    p.b.sip_from(addr(A_SIP), &invite);
+
+    let language = p.b.console.iter().find_map(|e| match e {
+        ConsoleEvent::Offered { offer, .. } => Some(offer.language.clone()),
+        _ => None,
+    });
+    assert_eq!(language, Some(Some("en".to_owned())));
+}
+
+#[test]
+fn a_peer_header_that_is_no_language_code_is_ignored() {
+    let mut p = Pair::new();
+    let invite = peer_invite("op1", A_SIP).replacen(
+        "X-Madoguchi-Queue: desk\r\n",
+        "X-Madoguchi-Queue: desk\r\nX-Madoguchi-Language: <b>en</b>\r\n",
+        1,
+    );
+    p.b.sip_from(addr(A_SIP), &invite);
+
+    let language = p.b.console.iter().find_map(|e| match e {
+        ConsoleEvent::Offered { offer, .. } => Some(offer.language.clone()),
+        _ => None,
+    });
+    assert_eq!(language, Some(None));
+}

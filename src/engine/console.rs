@@ -85,6 +85,8 @@ pub struct OfferedCall {
     pub queue: String,
     pub waited: Duration,
     pub menu_choice: Option<String>,
+    /// The language the caller chose; `None` for the default one.
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use madoguchi_dialplan::Dialplan;
-use madoguchi_store::Disposition;
+use madoguchi_store::{AnswerMode as StoredAnswerMode, AnsweredBy, Disposition};
 
 use super::media::{MediaCommand, MediaEvent};
 use super::test_harness::*;
@@ -295,4 +295,162 @@ fn a_transfer_target_answering_answers_the_caller() {
     assert_eq!(count(&h, 200), 0, "no 200 while the city line rings");
     city.respond(&mut h, &dialled, "200 OK", &city.sdp(""));
     assert_eq!(count(&h, 200), 1, "the target's answer answers the caller");
+}
+
+/// early.toml whose cap runs a callback step instead of only answering.
+fn callback_at_the_limit() -> Dialplan {
+    early_variant(
+        "early_limit = 150\n",
+        "early_limit = 150\non_early_limit = [{ callback = { prompt = \"callback_taken\" } }]\n",
+    )
+}
+
+/// Requests with `method` the engine sent to the caller.
+fn requests_to_caller(h: &Harness, method: &str) -> usize {
+    h.sent_to_starting(CALLER.parse().expect("addr"), &format!("{method} "))
+        .len()
+}
+
+#[test]
+fn at_the_early_limit_steps_run_answered_after_the_caller_leaves_the_queue() {
+    let mut h = desk(callback_at_the_limit(), &mut []);
+    queued(&mut h, 1);
+    h.advance(Duration::from_secs(150));
+
+    assert_eq!(count(&h, 200), 1, "answered at the limit");
+    let live = h.engine.live(h.now);
+    assert!(live.queues[0].waiting.is_empty(), "out of the queue");
+    assert_eq!(
+        h.played().last().map(String::as_str),
+        Some("callback_taken"),
+        "the limit's steps play instead of the music"
+    );
+}
+
+#[test]
+fn a_callback_step_plays_its_prompt_then_the_engine_hangs_up_callback_requested() {
+    let mut h = desk(callback_at_the_limit(), &mut []);
+    let (mut caller, _) = queued(&mut h, 1);
+    h.advance(Duration::from_secs(150));
+    let ok = h.last_response(200).to_owned();
+    h.sip(&caller.ack(&ok));
+    assert_eq!(
+        requests_to_caller(&h, "BYE"),
+        0,
+        "not before the prompt ends"
+    );
+
+    let leg = h.leg();
+    h.finish_prompt(leg);
+    h.advance(Duration::from_millis(300)); // the playout tail, before any retransmission
+    assert_eq!(requests_to_caller(&h, "BYE"), 1);
+    let record = &h.records[0];
+    assert_eq!(record.disposition, Disposition::CallbackRequested);
+    assert_eq!(record.caller, CALLER_NUMBER, "the number to call back");
+    assert_eq!(record.answered_by, Some(AnsweredBy::EarlyLimit));
+    assert_eq!(record.waited_ms, Some(150_000), "waited until the limit");
+}
+
+#[test]
+fn a_caller_hanging_up_during_the_callback_prompt_still_requested_it() {
+    let mut h = desk(callback_at_the_limit(), &mut []);
+    let (mut caller, _) = queued(&mut h, 1);
+    h.advance(Duration::from_secs(150));
+    let ok = h.last_response(200).to_owned();
+    h.sip(&caller.ack(&ok));
+    h.advance(Duration::from_secs(3));
+    h.sip(&caller.request("BYE", 2, "", false));
+    assert_eq!(h.records[0].disposition, Disposition::CallbackRequested);
+}
+
+#[test]
+fn an_operator_answer_records_the_unanswered_and_answered_times() {
+    let mut phone = op1();
+    let mut h = desk(early_dialplan(), &mut [&mut phone]);
+    let (mut caller, _) = queued(&mut h, 1);
+    let ringing = phone.last_invite(&h);
+    h.advance(Duration::from_secs(5));
+    phone.respond(&mut h, &ringing, "200 OK", &phone.sdp(""));
+    let ok = h.last_response(200).to_owned();
+    h.sip(&caller.ack(&ok));
+    h.advance(Duration::from_secs(20));
+    h.sip(&caller.request("BYE", 2, "", false));
+
+    let record = &h.records[0];
+    assert_eq!(record.answer_mode, Some(StoredAnswerMode::Operator));
+    assert_eq!(record.answered_by, Some(AnsweredBy::Operator));
+    assert_eq!(record.unanswered_ms, Some(5_000));
+    assert_eq!(record.answered_ms, Some(20_000));
+}
+
+#[test]
+fn the_cap_answering_is_recorded_as_answered_by_the_early_limit() {
+    let mut h = desk(early_dialplan(), &mut []);
+    let (mut caller, _) = queued(&mut h, 1);
+    h.advance(Duration::from_secs(150));
+    let ok = h.last_response(200).to_owned();
+    h.sip(&caller.ack(&ok));
+    h.advance(Duration::from_secs(30));
+    h.sip(&caller.request("BYE", 2, "", false));
+
+    let record = &h.records[0];
+    assert_eq!(record.answered_by, Some(AnsweredBy::EarlyLimit));
+    assert_eq!(record.unanswered_ms, Some(150_000));
+    assert_eq!(record.answered_ms, Some(30_000));
+}
+
+#[test]
+fn a_call_never_answered_was_all_unanswered_time() {
+    let mut h = desk(early_dialplan(), &mut []);
+    let (_, invite) = queued(&mut h, 1);
+    h.advance(Duration::from_secs(30));
+    h.sip(&cancel_of(&invite));
+
+    let record = &h.records[0];
+    assert_eq!(record.answer_mode, Some(StoredAnswerMode::Operator));
+    assert_eq!(record.answered_by, None);
+    assert_eq!(record.unanswered_ms, Some(30_000));
+    assert_eq!(record.answered_ms, None);
+}
+
+#[test]
+fn an_engine_mode_call_is_answered_by_the_engine_after_its_ring() {
+    let dialplan = early_variants(&[
+        (
+            "answer = \"operator\"\n",
+            "answer = \"engine\"\nring = 2000\n",
+        ),
+        ("early_limit = 150\n", ""),
+    ]);
+    let mut h = desk(dialplan, &mut []);
+    let (mut caller, _) = invite(&mut h, 1);
+    h.advance(Duration::from_secs(2));
+    let ok = h.last_response(200).to_owned();
+    h.sip(&caller.ack(&ok));
+    h.advance(Duration::from_secs(10));
+    h.sip(&caller.request("BYE", 2, "", false));
+
+    let record = &h.records[0];
+    assert_eq!(record.answer_mode, Some(StoredAnswerMode::Engine));
+    assert_eq!(record.answered_by, Some(AnsweredBy::Engine));
+    assert_eq!(record.unanswered_ms, Some(2_000));
+    assert_eq!(record.answered_ms, Some(10_000));
+}
+
+#[test]
+fn a_reliable_183_never_acknowledged_fails_the_call_prack_timeout() {
+    let mut h = desk(early_dialplan(), &mut []);
+    let invite = Caller::new(1).invite(&offer("0 8")).replacen(
+        "Max-Forwards: 70\r\n",
+        "Max-Forwards: 70\r\nRequire: 100rel\r\nSupported: 100rel\r\n",
+        1,
+    );
+    h.sip(&invite);
+    assert!(h.last_response(183).contains("RSeq:"), "a reliable 183");
+    h.advance(Duration::from_secs(33)); // 64·T1 = 32 s without PRACK
+
+    assert_eq!(h.records.len(), 1);
+    let record = &h.records[0];
+    assert_eq!(record.disposition, Disposition::Failed);
+    assert_eq!(record.hangup_cause.as_deref(), Some("prack_timeout"));
 }

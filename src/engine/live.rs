@@ -65,6 +65,8 @@ pub struct WaitingView {
     pub since: DateTime<Utc>,
     pub waited_s: i64,
     pub menu_choice: Option<String>,
+    /// The language the caller chose; null for the default one.
+    pub language: Option<String>,
     /// The node the caller is on (its `--node-id`).
     pub node: String,
 }
@@ -156,6 +158,7 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
                         since,
                         waited_s: (now.wall - since).num_seconds().max(0),
                         menu_choice: menu.map(str::to_owned),
+                        language: call.language().map(str::to_owned),
                         node: engine.node_id.clone(),
                     })
                 })

@@ -66,6 +66,25 @@ use queues::Queues;
 pub use reload::ReloadSummary;
 pub use targets::Targets;
 
+/// An operator's skills from the languages they speak: each language's `skill` (its code
+/// unless the dialplan names another), or the code itself for a language the dialplan does
+/// not declare. The default language is no skill: its callers wait for no one in particular.
+fn operator_skills(
+    dialplan: &Dialplan,
+    languages: &[String],
+) -> std::collections::BTreeSet<String> {
+    let declared = dialplan.languages();
+    languages
+        .iter()
+        .filter(|code| declared.default.as_deref() != Some(code.as_str()))
+        .map(|code| {
+            declared
+                .get(code)
+                .map_or_else(|| code.clone(), |l| l.skill.clone())
+        })
+        .collect()
+}
+
 /// What a draining engine asks callers' trunks to wait before trying again.
 const RETRY_AFTER_SECONDS: &str = "30";
 
@@ -492,6 +511,9 @@ impl Engine {
                     &entry.role,
                 );
             }
+            let skills = operator_skills(&self.dialplan, &entry.languages);
+            // The id is the one `ensure` just gave: the ACD knows it.
+            let _ = self.acd.set_skills(now.mono, id, skills);
             if entry.ha1_md5.is_some() || entry.ha1_sha256.is_some() {
                 credentials.insert(
                     entry.login.clone(),
@@ -710,9 +732,8 @@ impl Engine {
                 self.drive(now, leg, CallInput::Confirmed { sdp })
             }
             SipEvent::AckTimedOut { leg } => self.drive(now, leg, CallInput::AckTimedOut),
-            // No PRACK for a reliable 18x: the SIP layer already answered 504. Ends the call
-            // as failed like a lost ACK until the call layer gets its own `prack_timeout`.
-            SipEvent::ProvisionalNotAcked { leg } => self.drive(now, leg, CallInput::AckTimedOut),
+            // No PRACK for a reliable 18x: the SIP layer already answered 504.
+            SipEvent::ProvisionalNotAcked { leg } => self.drive(now, leg, CallInput::PrackTimedOut),
             SipEvent::ReInvite { leg, request, sdp } => self.drive_leg(
                 now,
                 leg,
@@ -978,6 +999,9 @@ impl Engine {
                     wait: estimated_wait,
                 },
             ),
+            AcdEvent::SkillRelaxed { caller, .. } => {
+                self.drive(now, caller_leg(caller), CallInput::SkillRelaxed)
+            }
             AcdEvent::Exit {
                 caller,
                 exit,
@@ -1201,6 +1225,7 @@ impl Engine {
                 queue,
                 priority,
                 menu,
+                skill,
             } => {
                 let Some(id) = self.queues.id(&queue) else {
                     return;
@@ -1209,9 +1234,16 @@ impl Engine {
                 if let Some(menu) = menu {
                     data.insert("menu".to_owned(), menu);
                 }
-                let joined = self
-                    .acd
-                    .join_with_data(now.mono, id, caller, priority, data);
+                let mut options = madoguchi_acd::JoinOptions {
+                    data,
+                    ..Default::default()
+                };
+                if let Some(wait) = skill {
+                    options.skill = Some(wait.skill);
+                    options.relax_after = Some(wait.after);
+                    options.relax = wait.relax;
+                }
+                let joined = self.acd.join_with(now.mono, id, caller, priority, options);
                 if joined.is_ok() {
                     if let Some(position) = self.acd.position(caller) {
                         // The first announcement right away; the ACD repeats it on its timer.

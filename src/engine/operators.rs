@@ -79,6 +79,8 @@ pub struct DirectoryEntry {
     /// Digest HA1 values when the user may register a SIP phone.
     pub ha1_md5: Option<String>,
     pub ha1_sha256: Option<String>,
+    /// Languages the person speaks besides the default one (dialplan codes): their skills.
+    pub languages: Vec<String>,
 }
 
 #[derive(Debug)]

@@ -16,6 +16,7 @@ use super::test_harness::*;
 use super::*;
 
 mod browser_phones;
+mod languages;
 mod reload;
 mod transfers;
 mod variants;

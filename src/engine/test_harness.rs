@@ -515,6 +515,7 @@ impl Phone {
                 REALM,
                 &self.password,
             )),
+            languages: Vec::new(),
         }
     }
 

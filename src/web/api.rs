@@ -61,7 +61,8 @@ use super::AppState;
         super::reload::reload,
         super::cluster::cluster,
         super::devices::heartbeat,
-        super::devices::list
+        super::devices::list,
+        super::devices::stream
     ),
     modifiers(&SecuritySchemes),
     security(("bearer" = []), ("session_cookie" = []))
@@ -145,6 +146,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/reload", post(super::reload::reload))
         .route("/cluster", get(super::cluster::cluster))
         .route("/devices", get(super::devices::list))
+        .route("/devices/stream", get(super::devices::stream))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::auth::require_auth,

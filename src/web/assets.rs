@@ -11,7 +11,9 @@
 //!
 //! The counter support log's page is served the same way from `/counter`
 //! (src/web/assets/counter/), and the manager's live board from `/manager`
-//! (src/web/assets/manager/; the page is public, its data needs a manager's session).
+//! (src/web/assets/manager/; the page is public, its data needs a manager's session), and
+//! the counter devices' heartbeat page from `/device` (src/web/assets/device/; it beats with
+//! the device token of its URL fragment).
 
 use axum::extract::Path;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -50,6 +52,15 @@ macro_rules! manager_asset {
         Asset {
             name: $name,
             body: include_str!(concat!("assets/manager/", $name)),
+        }
+    };
+}
+
+macro_rules! device_asset {
+    ($name:literal) => {
+        Asset {
+            name: $name,
+            body: include_str!(concat!("assets/device/", $name)),
         }
     };
 }
@@ -116,6 +127,14 @@ const MANAGER_ASSETS: &[Asset] = &[
     manager_asset!("call.mjs"),
     manager_asset!("call-model.mjs"),
     manager_asset!("call-i18n.mjs"),
+    manager_asset!("devices.mjs"),
+];
+
+/// Every file of the device page. A test checks this list against the folder.
+const DEVICE_ASSETS: &[Asset] = &[
+    device_asset!("index.html"),
+    device_asset!("device.css"),
+    device_asset!("device.mjs"),
 ];
 
 /// Same-origin everything; the audio needs no network permission from CSP (WebRTC is not
@@ -136,6 +155,9 @@ pub fn router() -> Router<AppState> {
         .route("/manager", get(manager_index))
         .route("/manager/", get(manager_index))
         .route("/manager/{file}", get(manager_file))
+        .route("/device", get(device_index))
+        .route("/device/", get(device_index))
+        .route("/device/{file}", get(device_file))
 }
 
 async fn index(trusted: Option<Extension<TrustedOrigins>>) -> Response {
@@ -195,6 +217,14 @@ async fn manager_index() -> Response {
 
 async fn manager_file(Path(name): Path<String>) -> Response {
     respond_from(MANAGER_ASSETS, &name)
+}
+
+async fn device_index() -> Response {
+    respond_from(DEVICE_ASSETS, INDEX)
+}
+
+async fn device_file(Path(name): Path<String>) -> Response {
+    respond_from(DEVICE_ASSETS, &name)
 }
 
 /// The response for the console file `name`: the file, or 404 for any other name.
@@ -442,6 +472,29 @@ mod tests {
             respond_from(MANAGER_ASSETS, "console.mjs").status(),
             StatusCode::NOT_FOUND
         );
+    }
+
+    #[test]
+    fn every_file_of_the_device_folder_is_served_and_referenced() {
+        let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src/web/assets/device");
+        let on_disk: BTreeSet<String> = std::fs::read_dir(folder)
+            .expect("the device page's folder is part of the source tree")
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .collect();
+        let served: BTreeSet<String> = DEVICE_ASSETS.iter().map(|a| a.name.to_owned()).collect();
+        assert_eq!(on_disk, served);
+        for asset in DEVICE_ASSETS {
+            for reference in references_under(asset.body, "\"/device/") {
+                assert!(
+                    served.contains(&reference),
+                    "{} refers to {reference}, which is not served",
+                    asset.name
+                );
+            }
+        }
+        let page = respond_from(DEVICE_ASSETS, INDEX);
+        assert!(header_of(&page, header::CONTENT_SECURITY_POLICY).is_some());
     }
 
     /// Every `/manager/…` file the page loads and every module a module imports is served.

@@ -9,7 +9,12 @@
 //!   400 (not a JSON object) or a 422 naming the field; beats of one device less than
 //!   [`MIN_BEAT_GAP`] apart are 429 with `Retry-After`.
 //! - `GET /api/v1/devices` (managers, admins): every device not revoked, with its last
-//!   beat's age, RTT, status and whether it is silent (and since when).
+//!   beat's age, RTT, status, whether it is silent (and since when) and whether that silence
+//!   is alerted now (`alert`: within the dialplan's `[devices] calendar`).
+//! - `GET /api/v1/devices/stream` (managers, admins): Server-Sent Events, one `device` event
+//!   per silence this node found and per device back ([`crate::devices::DeviceAlert`]). With
+//!   two nodes each silence is sent by the node that found it only; a board on the other
+//!   node sees it in the list, which it reads again every 30 s.
 //!
 //! A device token is looked up only among devices: `super::auth` looks bearer tokens up
 //! among API tokens, where a device token's hash is not, so it opens nothing else.
@@ -17,27 +22,32 @@
 //! Tokens are never logged; a beat is logged at debug with the device id only.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, Utc};
+use futures_util::stream::{self, Stream};
 use madoguchi_store::{
     Beat, Device, DeviceError, DeviceStatus, Secret, DEVICE_TOKEN_PREFIX, MAX_DEVICE_DETAIL_CHARS,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
+use tokio::sync::broadcast;
 use tokio::time::Instant;
 use utoipa::ToSchema;
 
 use super::api::{error, ApiError};
 use super::auth::ManagerOrAdmin;
 use super::AppState;
+use crate::devices::DeviceAlert;
 
 /// How often a device is asked to beat.
 pub const EVERY_S: u32 = 30;
@@ -222,6 +232,13 @@ pub async fn heartbeat(
             tracing::debug!(device = %device.id, status = %beat.status, "device beat");
             if let Some(gap) = outcome.was_silent {
                 tracing::info!(device = %device.id, silent_s = gap.num_seconds(), "device back");
+                state.devices.send(DeviceAlert::Back {
+                    device: outcome.device.id.clone(),
+                    label: outcome.device.label.clone(),
+                    location: outcome.device.location.clone(),
+                    at: now,
+                    silent_ms: u64::try_from(gap.num_milliseconds()).unwrap_or(0),
+                });
             }
             Json(BeatReply {
                 server_time: now,
@@ -263,11 +280,14 @@ pub struct DeviceView {
     /// Found silent and not heard from since.
     silent: bool,
     silent_since: Option<DateTime<Utc>>,
+    /// Silent while the devices' calendar is open: the board raises its banner.
+    alert: bool,
 }
 
 impl DeviceView {
-    fn of(device: Device, now: DateTime<Utc>) -> DeviceView {
+    fn of(device: Device, now: DateTime<Utc>, within_hours: bool) -> DeviceView {
         DeviceView {
+            alert: device.silent_since.is_some() && within_hours,
             last_beat_age_s: device
                 .last_seen_at
                 .map(|at| (now - at).num_seconds().max(0)),
@@ -302,11 +322,12 @@ pub async fn list(_manager: ManagerOrAdmin, State(state): State<AppState>) -> Re
     match state.store.devices().await {
         Ok(devices) => {
             let now = Utc::now();
+            let within_hours = state.devices.alerts_at(now);
             Json(DeviceList {
                 devices: devices
                     .into_iter()
                     .filter(|d| d.revoked_at.is_none())
-                    .map(|d| DeviceView::of(d, now))
+                    .map(|d| DeviceView::of(d, now, within_hours))
                     .collect(),
                 server_time: now,
             })
@@ -314,6 +335,34 @@ pub async fn list(_manager: ManagerOrAdmin, State(state): State<AppState>) -> Re
         }
         Err(e) => store_unavailable(&e),
     }
+}
+
+/// Devices found silent and back from now on, one `device` event each (managers, admins).
+#[utoipa::path(get, path = "/api/v1/devices/stream",
+    responses((status = 200, description = "text/event-stream of `device` events: {kind: silent, device, label, location, last_seen_at, silent_since, alert} or {kind: back, device, label, location, at, silent_ms}"),
+        (status = 401, body = ApiError), (status = 403, body = ApiError)))]
+pub async fn stream(
+    _manager: ManagerOrAdmin,
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let alerts = state.devices.subscribe();
+    let events = stream::unfold(alerts, |mut alerts| async move {
+        loop {
+            match alerts.recv().await {
+                Ok(alert) => {
+                    let event = Event::default()
+                        .event("device")
+                        .json_data(&alert)
+                        .unwrap_or_else(|_| Event::default().event("error"));
+                    return Some((Ok(event), alerts));
+                }
+                // A board this far behind reads the list again anyway.
+                Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Sse::new(events).keep_alive(KeepAlive::default())
 }
 
 #[cfg(test)]

@@ -65,6 +65,8 @@ pub struct AppState {
     pub counter: Arc<CounterDesk>,
     /// The folder the recordings table's file names are relative to (`--recordings-dir`).
     pub recordings_dir: Arc<Path>,
+    /// The counter's devices: their hours and the silent/back alerts for managers.
+    pub devices: Arc<crate::devices::DeviceWatch>,
 }
 
 pub fn router(state: AppState) -> Router {

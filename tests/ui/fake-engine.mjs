@@ -3,7 +3,9 @@
 // makes with fixed data, and speaks the console protocol on /ws/agent from a script.
 //
 //   node tests/ui/fake-engine.mjs [--port 8090] [--scenario idle|offered|connected|wrapup|signin]
-//   (signin: no session until one signs in with the password `secret`)
+//     [--language en]
+//   (signin: no session until one signs in with the password `secret`; --language: the
+//   scenario's caller chose that language in the menu)
 //   chromium --headless --screenshot=/tmp/agent.png --window-size=1280,720 http://127.0.0.1:8090/agent
 //
 // Not a model of the engine: it only lets the page reach each of its states. node:http and
@@ -62,7 +64,9 @@ const RECORDING_POLICY = { 'call-42': 'all', 'call-44': 'on_demand' };
  *   push(message) → sends an engine message to every open console socket,
  *   close().
  */
-export async function startFakeEngine({ port = 0, scenario = 'offered', log = false } = {}) {
+export async function startFakeEngine({
+  port = 0, scenario = 'offered', log = false, language = null,
+} = {}) {
   const received = [];
   const arrivals = new EventEmitter();
   const sockets = new Set();
@@ -82,7 +86,7 @@ export async function startFakeEngine({ port = 0, scenario = 'offered', log = fa
       socket.end('HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    upgrade(req, socket, scenario, record, sockets, recordings);
+    upgrade(req, socket, { scenario, language }, record, sockets, recordings);
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   const { port: bound } = server.address();
@@ -197,7 +201,7 @@ function readBody(req) {
   });
 }
 
-function upgrade(req, socket, scenario, record, sockets, recordings) {
+function upgrade(req, socket, { scenario, language }, record, sockets, recordings) {
   if (new URL(req.url, 'http://x').pathname !== '/ws/agent') return socket.destroy();
   const accept = createHash('sha1').update(req.headers['sec-websocket-key'] + WS_GUID).digest('base64');
   socket.write(['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade',
@@ -237,7 +241,8 @@ function upgrade(req, socket, scenario, record, sockets, recordings) {
 
   const opening = { idle: 'available', offered: 'ringing', connected: 'on_call', wrapup: 'wrap_up' };
   send({ type: 'welcome', login: 'suzuki', state: opening[scenario] ?? 'available', reason: null, media: false });
-  if (scenario === 'offered' || scenario === 'connected' || scenario === 'wrapup') send(OFFER);
+  const offer = language ? { ...OFFER, menu_choice: '9', language } : OFFER;
+  if (scenario === 'offered' || scenario === 'connected' || scenario === 'wrapup') send(offer);
   if (scenario === 'connected' || scenario === 'wrapup') bridged(OFFER.call_id);
   if (scenario === 'wrapup') ended(OFFER.call_id, 'ended');
 
@@ -322,6 +327,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const i = process.argv.indexOf(`--${name}`);
     return i === -1 ? fallback : process.argv[i + 1];
   };
-  const fake = await startFakeEngine({ port: Number(arg('port', '8090')), scenario: arg('scenario', 'offered'), log: true });
+  const fake = await startFakeEngine({
+    port: Number(arg('port', '8090')), scenario: arg('scenario', 'offered'), log: true,
+    language: arg('language', null),
+  });
   console.log(`listening ${fake.url}/agent`);
 }

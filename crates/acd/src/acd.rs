@@ -9,8 +9,8 @@ use tracing::debug;
 
 use crate::id::{CallerId, OfferId, OperatorId, QueueId};
 use crate::types::{
-    AcdError, AcdEvent, CallerData, Membership, OperatorChange, OperatorState, OperatorStatus,
-    PauseReason, QueueConfig, QueueExit,
+    AcdError, AcdEvent, CallerData, JoinOptions, Membership, OperatorChange, OperatorState,
+    OperatorStatus, PauseReason, QueueConfig, QueueExit, Relax,
 };
 
 /// How many recent handling times feed the estimated wait.
@@ -29,6 +29,8 @@ pub struct Operator {
     pub(crate) consecutive_ring_outs: u32,
     /// Start of the current call and the queue it came from, for the handling time.
     pub(crate) current_call: Option<(Instant, QueueId)>,
+    /// What skilled callers it may be offered (languages, …).
+    pub(crate) skills: BTreeSet<String>,
 }
 
 impl Operator {
@@ -56,6 +58,10 @@ impl Operator {
     pub fn membership(&self, queue: QueueId) -> Option<Membership> {
         self.memberships.get(&queue).copied()
     }
+    /// Its skills.
+    pub fn skills(&self) -> &BTreeSet<String> {
+        &self.skills
+    }
     pub(crate) fn is_free(&self) -> bool {
         self.status == OperatorStatus::Available && self.state == OperatorState::Idle
     }
@@ -82,6 +88,20 @@ pub(crate) struct Caller {
     pub(crate) tried: BTreeSet<OperatorId>,
     pub(crate) max_wait_at: Option<Instant>,
     pub(crate) next_announce: Option<Instant>,
+    /// Only operators with this skill are offered the caller; `None` once relaxed.
+    pub(crate) skill: Option<String>,
+    /// When the skill filter ends, and how.
+    pub(crate) relax_at: Option<Instant>,
+    pub(crate) relax: Relax,
+}
+
+impl Caller {
+    /// Whether `operator` may be offered this caller now.
+    pub(crate) fn accepts(&self, operator: &Operator) -> bool {
+        self.skill
+            .as_ref()
+            .is_none_or(|skill| operator.skills.contains(skill))
+    }
 }
 
 #[derive(Debug)]
@@ -165,6 +185,7 @@ impl Acd {
                 idle_since: None,
                 consecutive_ring_outs: 0,
                 current_call: None,
+                skills: BTreeSet::new(),
             },
         );
         Ok(())
@@ -301,6 +322,23 @@ impl Acd {
         Ok(())
     }
 
+    /// Replaces the operator's skills. Waiting skilled callers it now has the skill for may
+    /// be offered to it at once; a ring in progress goes on.
+    pub fn set_skills(
+        &mut self,
+        now: Instant,
+        operator: OperatorId,
+        skills: BTreeSet<String>,
+    ) -> Result<(), AcdError> {
+        let op = self.operator_mut(operator)?;
+        if op.skills == skills {
+            return Ok(());
+        }
+        op.skills = skills;
+        self.dispatch(now);
+        Ok(())
+    }
+
     /// A caller joins `queue` with no data. See [`Acd::join_with_data`].
     pub fn join(
         &mut self,
@@ -312,9 +350,7 @@ impl Acd {
         self.join_with_data(now, queue, caller, priority, CallerData::new())
     }
 
-    /// A caller joins `queue`: behind every caller of equal or higher priority. It may exit at
-    /// once ([`QueueExit::JoinEmpty`], [`QueueExit::Overflow`]); either way exactly one
-    /// [`AcdEvent::Exit`] will follow for it.
+    /// A caller joins `queue` with data and no skill. See [`Acd::join_with`].
     pub fn join_with_data(
         &mut self,
         now: Instant,
@@ -322,6 +358,25 @@ impl Acd {
         caller: CallerId,
         priority: i32,
         data: CallerData,
+    ) -> Result<(), AcdError> {
+        let options = JoinOptions {
+            data,
+            ..JoinOptions::default()
+        };
+        self.join_with(now, queue, caller, priority, options)
+    }
+
+    /// A caller joins `queue`: behind every caller of equal or higher priority. It may exit at
+    /// once ([`QueueExit::JoinEmpty`], [`QueueExit::Overflow`]); either way exactly one
+    /// [`AcdEvent::Exit`] will follow for it. With a skill it is offered only to operators
+    /// having it until `relax_after`; the callers behind it are served meanwhile.
+    pub fn join_with(
+        &mut self,
+        now: Instant,
+        queue: QueueId,
+        caller: CallerId,
+        priority: i32,
+        options: JoinOptions,
     ) -> Result<(), AcdError> {
         if self.callers.contains_key(&caller) {
             return Err(AcdError::DuplicateCaller(caller));
@@ -355,6 +410,12 @@ impl Acd {
             .iter()
             .position(|c| self.callers.get(c).is_some_and(|c| c.priority < priority))
             .unwrap_or(q.waiting.len());
+        let JoinOptions {
+            data,
+            skill,
+            relax_after,
+            relax,
+        } = options;
         let entry = Caller {
             queue,
             priority,
@@ -364,6 +425,9 @@ impl Acd {
             tried: BTreeSet::new(),
             max_wait_at: q.config.max_wait.map(|d| now + d),
             next_announce: q.config.announce_every.map(|d| now + d),
+            relax_at: skill.as_ref().and(relax_after).map(|d| now + d),
+            skill,
+            relax,
         };
         if let Some(q) = self.queues.get_mut(&queue) {
             q.waiting.insert(index, caller);
@@ -474,6 +538,9 @@ impl Acd {
                 tried: BTreeSet::new(),
                 max_wait_at: None,
                 next_announce: None,
+                skill: None,
+                relax_at: None,
+                relax: Relax::Any,
             },
         );
         debug!(%caller, %operator, "direct offer");
@@ -546,6 +613,11 @@ impl Acd {
     /// Priority a waiting caller joined with.
     pub fn priority(&self, caller: CallerId) -> Option<i32> {
         self.callers.get(&caller).map(|c| c.priority)
+    }
+
+    /// The skill a waiting caller is still waiting for (`None` without one or once relaxed).
+    pub fn caller_skill(&self, caller: CallerId) -> Option<&str> {
+        self.callers.get(&caller).and_then(|c| c.skill.as_deref())
     }
 
     /// Data a waiting caller carries.

@@ -4,7 +4,9 @@
 //! waiting callers in position order and rings, for every caller that is not ringing yet, the
 //! operator(s) its strategy picks among the free members of the best tier. A caller does not
 //! get an operator it already tried in the current round (ring-out or decline); when every
-//! free member has been tried, a new round starts. Queues are served in id order, so an
+//! free member has been tried, a new round starts. A caller that joined with a skill is
+//! offered only to operators having it until its relax time; when none of them is free it is
+//! passed over and the callers behind it are served. Queues are served in id order, so an
 //! operator free for two queues goes to the lower queue id's caller first.
 
 use std::time::{Duration, Instant};
@@ -14,7 +16,7 @@ use tracing::{debug, info};
 use crate::acd::{Acd, Offer, HANDLE_TIME_SAMPLES};
 use crate::id::{CallerId, OfferId, OperatorId, QueueId};
 use crate::types::{
-    AcdEvent, AcdTimer, OperatorState, OperatorStatus, PauseReason, QueueExit, Strategy,
+    AcdEvent, AcdTimer, OperatorState, OperatorStatus, PauseReason, QueueExit, Relax, Strategy,
 };
 
 impl Acd {
@@ -33,11 +35,13 @@ impl Acd {
                 .map(|t| (t, AcdTimer::MaxWait))
                 .into_iter()
                 .chain(c.next_announce.map(|t| (t, AcdTimer::Announce)))
+                .chain(c.relax_at.map(|t| (t, AcdTimer::SkillRelax)))
         });
         rings.chain(wrap_ups).chain(callers).min_by_key(|(t, _)| *t)
     }
 
-    /// Fires every timer due at `now`: ring-outs, wrap-up ends, max waits, announcements.
+    /// Fires every timer due at `now`: ring-outs, wrap-up ends, max waits, skill relax times,
+    /// announcements.
     pub fn handle_timeout(&mut self, now: Instant) {
         let rung_out: Vec<OfferId> = self
             .offers
@@ -66,8 +70,36 @@ impl Acd {
         for caller in timed_out {
             self.remove_caller(now, caller, QueueExit::Timeout);
         }
+        self.relax_due(now);
         self.announce_due(now);
         self.dispatch(now);
+    }
+
+    /// Skilled callers whose relax time came: the filter drops, or they leave.
+    fn relax_due(&mut self, now: Instant) {
+        let due: Vec<CallerId> = self
+            .callers
+            .iter()
+            .filter(|(_, c)| c.relax_at.is_some_and(|t| t <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for caller in due {
+            let Some(c) = self.callers.get_mut(&caller) else {
+                continue;
+            };
+            c.relax_at = None;
+            match c.relax {
+                Relax::Any => {
+                    let Some(skill) = c.skill.take() else {
+                        continue;
+                    };
+                    debug!(%caller, skill, "skill relaxed");
+                    self.events
+                        .push_back(AcdEvent::SkillRelaxed { caller, skill });
+                }
+                Relax::Exit => self.remove_caller(now, caller, QueueExit::SkillTimeout),
+            }
+        }
     }
 
     fn announce_due(&mut self, now: Instant) {
@@ -243,10 +275,13 @@ impl Acd {
         };
         let strategy = q.config.strategy;
         let rr_last = q.rr_last;
+        let Some(c) = self.callers.get(&caller) else {
+            return Vec::new();
+        };
         let free: Vec<_> = self
             .operators
             .iter()
-            .filter(|(_, o)| o.is_free())
+            .filter(|(_, o)| o.is_free() && c.accepts(o))
             .filter_map(|(id, o)| o.memberships.get(&queue).map(|m| (*id, o, *m)))
             .collect();
         let Some(c) = self.callers.get_mut(&caller) else {

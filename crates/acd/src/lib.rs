@@ -12,6 +12,10 @@
 //!   events: ring an operator, cancel a ring, bridge a call, play an announcement, record an
 //!   exit or an operator state change.
 //!
+//! Skills: an operator has a set of skills ([`Acd::set_skills`]); a caller may join with one
+//! ([`Acd::join_with`]) and is then offered only to operators who have it, until its relax
+//! time ([`Relax`]). Callers behind an unservable skilled caller are served meanwhile.
+//!
 //! Vocabulary: an operator's *status* ([`OperatorStatus`]) is set by the person, its *state*
 //! ([`OperatorState`]) by the engine. Operators belong to queues with a [`Tier`]; tier 2 is
 //! offered a caller only when no tier-1 operator is free.
@@ -53,6 +57,6 @@ mod types;
 pub use acd::{Acd, Operator};
 pub use id::{CallerId, OfferId, OperatorId, QueueId};
 pub use types::{
-    AcdError, AcdEvent, AcdTimer, CallerData, Membership, OperatorChange, OperatorState,
-    OperatorStatus, PauseReason, QueueConfig, QueueExit, Strategy, Tier,
+    AcdError, AcdEvent, AcdTimer, CallerData, JoinOptions, Membership, OperatorChange,
+    OperatorState, OperatorStatus, PauseReason, QueueConfig, QueueExit, Relax, Strategy, Tier,
 };

@@ -10,6 +10,30 @@ use crate::id::{CallerId, OfferId, OperatorId, QueueId};
 /// it); the engine stores it and never interprets it.
 pub type CallerData = BTreeMap<String, String>;
 
+/// What happens to a caller who joined with a skill once its `relax_after` has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Relax {
+    /// Any member of the queue may be offered it; it keeps its place.
+    #[default]
+    Any,
+    /// It leaves the queue with [`QueueExit::SkillTimeout`].
+    Exit,
+}
+
+/// How a caller joins a queue besides its priority: see [`crate::Acd::join_with`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JoinOptions {
+    /// Opaque data the caller carries.
+    pub data: CallerData,
+    /// Only operators with this skill are offered the caller (until `relax_after`); `None`:
+    /// any member.
+    pub skill: Option<String>,
+    /// How long the skill filter holds; `None`: for the whole wait.
+    pub relax_after: Option<Duration>,
+    /// What `relax_after` leads to.
+    pub relax: Relax,
+}
+
 /// How a queue picks among the free operators of the best tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Strategy {
@@ -156,6 +180,9 @@ pub enum QueueExit {
     Abandoned,
     /// Refused on join: `max_callers` reached.
     Overflow,
+    /// No operator with the caller's skill answered before its relax time, and the caller
+    /// joined with [`Relax::Exit`].
+    SkillTimeout,
 }
 
 /// The engine's timers; [`crate::Acd::poll_timeout`] names the next one.
@@ -169,6 +196,8 @@ pub enum AcdTimer {
     MaxWait,
     /// A caller is due a position announcement.
     Announce,
+    /// A skilled caller reaches its relax time (see [`JoinOptions::relax_after`]).
+    SkillRelax,
 }
 
 /// Outputs drained with [`crate::Acd::poll_event`].
@@ -205,6 +234,14 @@ pub enum AcdEvent {
         position: usize,
         /// See [`crate::Acd::estimated_wait`]; `None` when unknown.
         estimated_wait: Option<Duration>,
+    },
+    /// A skilled caller waited `relax_after` with [`Relax::Any`]: from now on any member of
+    /// the queue may be offered it (for example a language fallback).
+    SkillRelaxed {
+        /// Who.
+        caller: CallerId,
+        /// The skill it no longer waits for.
+        skill: String,
     },
     /// The caller left the queue; emitted exactly once per joined caller.
     Exit {

@@ -107,6 +107,8 @@ impl Model {
                 let index = self.waiting[&q].iter().position(|(c, _, _)| c == caller);
                 assert_eq!(index.map(|i| i + 1), Some(*position), "announced position");
             }
+            // This model joins no skilled caller (tests/skills.rs covers skills).
+            AcdEvent::SkillRelaxed { .. } => panic!("skill relaxed without a skilled caller"),
             AcdEvent::Exit { caller, exit, .. } => {
                 assert!(
                     self.joined.contains(caller),
@@ -120,6 +122,7 @@ impl Model {
                     QueueExit::LeaveEmpty => "leave-empty",
                     QueueExit::Abandoned => "abandoned",
                     QueueExit::Overflow => "overflow",
+                    QueueExit::SkillTimeout => "skill-timeout",
                 });
                 if let Some(q) = self.queue_of(*caller) {
                     self.waiting

@@ -20,7 +20,8 @@
 //!   driving the runner.
 //!
 //! A branch that runs out of steps ends with `Hangup`; after `Hangup` the runner is finished
-//! and ignores every input.
+//! and ignores every input. A `Callback` ends the call: `Hangup` follows its prompt,
+//! whatever steps come after it.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -64,6 +65,9 @@ pub enum FlowAction {
     Queue { queue: String, priority: i32 },
     /// Transfer the call to this target (its URI is the deployment setting the target names).
     Transfer { target: String },
+    /// The caller asked for a callback: mark the call (`callback_requested`) and play
+    /// `prompt`; report `handle_prompt_finished` when it ends, and the runner hangs up.
+    Callback { prompt: String },
     /// End the call (BYE).
     Hangup,
 }
@@ -71,8 +75,8 @@ pub enum FlowAction {
 /// Where a running menu is.
 #[derive(Debug, Clone, PartialEq)]
 enum MenuPhase {
-    /// The menu prompt is playing; digits barge in.
-    Prompt,
+    /// The menu's `n`th prompt is playing; digits barge in.
+    Prompt(usize),
     /// The prompt ended; the digit timeout runs.
     Waiting,
     /// The invalid-choice prompt is playing; digits barge in.
@@ -96,6 +100,8 @@ enum State {
     },
     /// A queue or transfer has the call.
     Handoff,
+    /// A `callback` step's prompt is playing; the call ends after it.
+    Callback,
     /// Hung up.
     Done,
 }
@@ -197,10 +203,25 @@ impl FlowRunner {
     pub fn handle_prompt_finished(&mut self) {
         match std::mem::replace(&mut self.state, State::Next) {
             State::Playing => self.advance(),
+            State::Callback => self.hang_up(),
             State::Menu {
                 menu,
                 attempt,
-                phase: MenuPhase::Prompt,
+                phase: MenuPhase::Prompt(n),
+            } if n + 1 < menu.prompts.len() => {
+                self.actions.push_back(FlowAction::Play {
+                    prompt: menu.prompts[n + 1].clone(),
+                });
+                self.state = State::Menu {
+                    menu,
+                    attempt,
+                    phase: MenuPhase::Prompt(n + 1),
+                };
+            }
+            State::Menu {
+                menu,
+                attempt,
+                phase: MenuPhase::Prompt(_),
             } => {
                 self.actions.push_back(FlowAction::StartTimer {
                     duration: menu.timeout,
@@ -245,7 +266,7 @@ impl FlowRunner {
             return; // checked just above
         };
         match phase {
-            MenuPhase::Prompt | MenuPhase::Invalid => {
+            MenuPhase::Prompt(_) | MenuPhase::Invalid => {
                 self.actions.push_back(FlowAction::StopPlayback)
             }
             MenuPhase::Waiting => self.actions.push_back(FlowAction::CancelTimer),
@@ -299,14 +320,26 @@ impl FlowRunner {
     }
 
     fn offer_menu(&mut self, menu: Arc<Menu>, attempt: u32) {
-        self.actions.push_back(FlowAction::Play {
-            prompt: menu.prompt.clone(),
-        });
+        // Parsing never yields an empty list; an empty one would go straight to the wait.
+        if let Some(first) = menu.prompts.first() {
+            self.actions.push_back(FlowAction::Play {
+                prompt: first.clone(),
+            });
+        } else {
+            self.actions.push_back(FlowAction::StartTimer {
+                duration: menu.timeout,
+            });
+        }
         self.actions.push_back(FlowAction::CollectDigits);
+        let phase = if menu.prompts.is_empty() {
+            MenuPhase::Waiting
+        } else {
+            MenuPhase::Prompt(0)
+        };
         self.state = State::Menu {
             menu,
             attempt,
-            phase: MenuPhase::Prompt,
+            phase,
         };
     }
 
@@ -360,6 +393,11 @@ impl FlowRunner {
                 }
                 // Nothing to carry out: the choice is kept and the flow goes on.
                 Step::Language(language) => self.language = Some(language),
+                Step::Callback { prompt } => {
+                    self.actions.push_back(FlowAction::Callback { prompt });
+                    self.state = State::Callback;
+                    return;
+                }
             }
         }
     }

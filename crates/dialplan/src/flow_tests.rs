@@ -13,7 +13,7 @@ fn steps(v: Vec<Step>) -> Steps {
 
 fn menu(retries: u32, invalid: Option<&str>, default: Option<Vec<Step>>) -> Step {
     Step::Menu(Arc::new(Menu {
-        prompt: "menu".into(),
+        prompts: vec!["menu".into()],
         timeout: Duration::from_secs(5),
         retries,
         invalid: invalid.map(str::to_string),
@@ -320,7 +320,7 @@ fn choice_steps_return_to_the_steps_after_the_menu() {
 #[test]
 fn nested_menus_record_every_digit_in_order() {
     let inner = Step::Menu(Arc::new(Menu {
-        prompt: "inner".into(),
+        prompts: vec!["inner".into()],
         timeout: Duration::from_secs(3),
         retries: 0,
         invalid: None,
@@ -328,7 +328,7 @@ fn nested_menus_record_every_digit_in_order() {
         default: None,
     }));
     let outer = Step::Menu(Arc::new(Menu {
-        prompt: "outer".into(),
+        prompts: vec!["outer".into()],
         timeout: Duration::from_secs(3),
         retries: 0,
         invalid: None,
@@ -369,4 +369,68 @@ fn finished_runner_ignores_every_input() {
 fn branch_label_names_the_branch_key() {
     let run = FlowRunner::new(Branch::ClosedYearEnd, steps(vec![Step::Hangup]));
     assert_eq!(run.branch_label(), Some("closed_year_end"));
+}
+
+#[test]
+fn a_callback_plays_its_prompt_then_hangs_up_whatever_follows() {
+    let mut run = FlowRunner::new(
+        Branch::Open,
+        steps(vec![
+            Step::Callback {
+                prompt: "callback_taken".into(),
+            },
+            play("never"),
+        ]),
+    );
+    assert_eq!(
+        drain(&mut run),
+        vec![FlowAction::Callback {
+            prompt: "callback_taken".into()
+        }]
+    );
+    run.handle_digit('1');
+    run.handle_timer_expired();
+    assert_eq!(drain(&mut run), vec![], "the prompt is not cut short");
+    run.handle_prompt_finished();
+    assert_eq!(drain(&mut run), vec![FlowAction::Hangup]);
+    assert!(run.is_finished());
+}
+
+fn chained_menu_runner() -> FlowRunner {
+    let Step::Menu(one) = menu(0, None, None) else {
+        unreachable!("menu() makes a menu step")
+    };
+    let chained = Menu {
+        prompts: vec!["menu".into(), "offer".into()],
+        ..(*one).clone()
+    };
+    let mut run = FlowRunner::new(Branch::Open, steps(vec![Step::Menu(Arc::new(chained))]));
+    assert_eq!(drain(&mut run), vec![p("menu"), FlowAction::CollectDigits]);
+    run
+}
+
+#[test]
+fn a_menus_prompts_play_in_turn_before_the_digit_timeout_starts() {
+    let mut run = chained_menu_runner();
+    run.handle_prompt_finished();
+    assert_eq!(drain(&mut run), vec![p("offer")]);
+    run.handle_prompt_finished();
+    assert_eq!(drain(&mut run), vec![timer5()]);
+}
+
+#[test]
+fn a_digit_during_a_menus_second_prompt_cuts_it_and_chooses() {
+    let mut run = chained_menu_runner();
+    run.handle_prompt_finished();
+    assert_eq!(drain(&mut run), vec![p("offer")]);
+    run.handle_digit('2');
+    assert_eq!(
+        drain(&mut run),
+        vec![
+            FlowAction::StopPlayback,
+            FlowAction::Transfer {
+                target: "city_line".into()
+            }
+        ]
+    );
 }

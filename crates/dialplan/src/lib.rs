@@ -46,6 +46,7 @@
 pub mod announce;
 mod calendars;
 mod date_rule;
+pub mod devices;
 pub mod error;
 pub mod features;
 pub mod flow;
@@ -68,6 +69,7 @@ use chrono::{DateTime, Utc};
 use madoguchi_calendar::Calendar;
 
 pub use date_rule::parse_date_rule;
+pub use devices::Devices;
 pub use error::{CheckError, CheckErrors};
 pub use features::{FeatureCode, Features};
 pub use flow::{FlowAction, FlowRunner};
@@ -95,6 +97,7 @@ pub struct Dialplan {
     categories: Vec<Category>,
     features: Features,
     languages: Languages,
+    devices: Devices,
 }
 
 impl Dialplan {
@@ -130,6 +133,7 @@ impl Dialplan {
             categories: parts.categories,
             features: parts.features,
             languages: parts.languages,
+            devices: parts.devices,
         })
     }
 
@@ -150,6 +154,19 @@ impl Dialplan {
     /// The `[languages]` section (empty when the file has none).
     pub fn languages(&self) -> &Languages {
         &self.languages
+    }
+
+    /// The `[devices]` section (no calendar when the file has none).
+    pub fn devices(&self) -> &Devices {
+        &self.devices
+    }
+
+    /// The calendar a device's silence is alerted within; `None`: alert at any hour.
+    pub fn devices_calendar(&self) -> Option<&Calendar> {
+        self.devices
+            .calendar
+            .as_deref()
+            .and_then(|name| self.calendar(name))
     }
 
     /// The prompt a call in `language` plays for `name`: `"<language>/<name>"` when that

@@ -43,12 +43,17 @@ pub enum Step {
     /// From here on the call speaks this language: prompts are looked up as
     /// `"<language>/<name>"` first (see [`crate::Dialplan::prompt_for`]).
     Language(String),
+    /// The caller asks to be called back: play `prompt`, then end the call (disposition
+    /// `callback_requested`; the caller's number is on the record as for every call).
+    Callback { prompt: String },
 }
 
 /// A DTMF menu: play `prompt`, wait `timeout` for a digit, retry on silence or a wrong digit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Menu {
-    pub prompt: String,
+    /// Played one after the other (`prompt = "menu"` or `prompt = ["menu", "offer"]`);
+    /// never empty. A digit cuts whichever is playing.
+    pub prompts: Vec<String>,
     /// How long to wait for a digit after the prompt ends.
     pub timeout: Duration,
     /// How many more times the menu is offered after the first attempt.
@@ -331,7 +336,7 @@ pub struct Entry {
 }
 
 /// When the caller's 200 OK is sent (`answer` of an entry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum AnswerMode {
     /// The engine answers before the flow runs (after `ring`).
     #[default]
@@ -345,11 +350,14 @@ pub enum AnswerMode {
 }
 
 /// What happens when an `answer = "operator"` call reaches its `early_limit` unanswered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub enum OnEarlyLimit {
     /// The engine answers; the caller keeps its place in the queue.
     #[default]
     Answer,
+    /// The engine answers, the caller leaves the queue and these steps run (answered), e.g.
+    /// a menu offering a callback.
+    Steps(Steps),
 }
 
 /// An announcement played at the start of the open branch on the days its rule matches
@@ -411,4 +419,5 @@ pub(crate) struct Parts {
     pub categories: Vec<Category>,
     pub features: crate::features::Features,
     pub languages: crate::languages::Languages,
+    pub devices: crate::devices::Devices,
 }

@@ -15,6 +15,7 @@ use toml::de::DeTable;
 
 use crate::announce::{position_prompts, wait_prompts, NUMBERS_DIR};
 use crate::calendars::{date_rule_value, parse_calendar, reachable_closures};
+use crate::devices::parse_devices;
 use crate::error::{CheckError, CheckErrors};
 use crate::features::{parse_features, Features};
 use crate::languages::{check_fallbacks, parse_languages, register_language_prompts};
@@ -40,6 +41,7 @@ const TOP_KEYS: &[&str] = &[
     "categories",
     "features",
     "languages",
+    "devices",
 ];
 const ENTRY_KEYS: &[&str] = &[
     "name",
@@ -114,6 +116,7 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
         .filter_map(|(n, v, p)| parse_calendar(&mut w, &n, v, &p))
         .collect::<Vec<_>>();
     let declared_calendars: HashSet<String> = table_names(t, "calendars");
+    let devices = parse_devices(&mut w, t, &declared_calendars);
     names.targets = table_names(t, "targets");
     names.queues = table_names(t, "queues");
     let queues = named_tables(&mut w, t, "queues")
@@ -217,6 +220,7 @@ pub(crate) fn parse_parts(file: &str, text: &str, base_dir: &Path) -> Result<Par
         categories,
         features,
         languages: languages.languages,
+        devices,
     })
 }
 
@@ -454,7 +458,7 @@ fn parse_entry(
     let ring = get(t, "ring")
         .and_then(|r| w.uint(r, &key_path(path, "ring"), MAX_RING_MS))
         .map_or(Duration::ZERO, Duration::from_millis);
-    let answer = answer_mode(w, t, path);
+    let answer = answer_mode(w, t, path, names);
 
     let branch = |w: &mut Walker<'_>, key: &str| -> Option<Steps> {
         let b = get(t, key)?;
@@ -515,7 +519,12 @@ fn parse_entry(
 }
 
 /// `answer`, `early_limit` and `on_early_limit` of an entry; `None` after an error.
-fn answer_mode(w: &mut Walker<'_>, t: &DeTable<'_>, path: &str) -> Option<AnswerMode> {
+fn answer_mode(
+    w: &mut Walker<'_>,
+    t: &DeTable<'_>,
+    path: &str,
+    names: &Names,
+) -> Option<AnswerMode> {
     let operator = match get(t, "answer") {
         None => false,
         Some(v) => {
@@ -559,15 +568,20 @@ fn answer_mode(w: &mut Walker<'_>, t: &DeTable<'_>, path: &str) -> Option<Answer
         None => Some(OnEarlyLimit::Answer),
         Some(v) => {
             let p = key_path(path, "on_early_limit");
-            match w.str(v, &p)? {
-                "answer" => Some(OnEarlyLimit::Answer),
-                other => {
-                    w.error(
-                        v.span(),
-                        &p,
-                        format!("bad on_early_limit \"{other}\" (expected \"answer\")"),
-                    );
-                    None
+            if v.get_ref().as_array().is_some() {
+                // Steps run answered, once the caller has left the queue.
+                parse_steps(w, v, &p, names, 0).map(OnEarlyLimit::Steps)
+            } else {
+                match w.str(v, &p)? {
+                    "answer" => Some(OnEarlyLimit::Answer),
+                    other => {
+                        w.error(
+                            v.span(),
+                            &p,
+                            format!("bad on_early_limit \"{other}\" (expected \"answer\" or a list of steps)"),
+                        );
+                        None
+                    }
                 }
             }
         }

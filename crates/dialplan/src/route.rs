@@ -151,6 +151,6 @@ pub(crate) fn route(
         recording,
         steps,
         ring: entry.ring,
-        answer: entry.answer,
+        answer: entry.answer.clone(),
     })
 }

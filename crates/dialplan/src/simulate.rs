@@ -16,7 +16,8 @@ use madoguchi_calendar::CalendarStatus;
 use serde::Serialize;
 
 use crate::model::{
-    Branch, CallerIdPolicy, OnFailure, Queue, QueueMember, QueueStrategy, Step, Target,
+    AnswerMode, Branch, CallerIdPolicy, OnEarlyLimit, OnFailure, Queue, QueueMember, QueueStrategy,
+    Step, Target,
 };
 use crate::recording::RecordingPolicy;
 use crate::Dialplan;
@@ -40,6 +41,9 @@ pub struct Simulation {
     pub notices: Vec<String>,
     /// The entry's recording policy on the open branch; `off` on a closed one.
     pub recording: RecordingPolicy,
+    /// Who answers: `engine`, or `operator` with the early-media limit and what happens then
+    /// (the limit's steps follow the branch's as an `early_limit` step).
+    pub answer: Option<String>,
     pub steps: Vec<SimStep>,
     /// Queues the call may reach, in step order, without duplicates.
     pub queues: Vec<SimQueue>,
@@ -54,7 +58,8 @@ pub struct SimStep {
     /// 0 for branch steps, +1 inside each menu choice or default.
     pub depth: usize,
     /// `play`, `pause`, `menu`, `choice`, `default`, `hangup`, `queue`, `transfer`, `language`,
-    /// `closed`
+    /// `callback`, `early_limit` (an `answer = "operator"` call unanswered at its limit: its
+    /// `on_early_limit` steps follow), `closed`
     /// (a transfer target closed at that instant: its steps follow), or `end` (the implicit
     /// hang-up when a branch runs out of steps).
     pub kind: String,
@@ -123,6 +128,7 @@ impl Dialplan {
             holiday: None,
             notices: Vec::new(),
             recording: RecordingPolicy::Off,
+            answer: None,
             steps: Vec::new(),
             queues: Vec::new(),
             transfers: Vec::new(),
@@ -153,7 +159,36 @@ impl Dialplan {
                 detail: "hang up".into(),
             });
         }
+        self.simulate_answer(&route.answer, &mut sim);
         sim
+    }
+
+    /// The answer mode, and what an operator-mode call unanswered at its limit runs.
+    fn simulate_answer(&self, answer: &AnswerMode, sim: &mut Simulation) {
+        let AnswerMode::Operator {
+            early_limit,
+            on_early_limit,
+        } = answer
+        else {
+            sim.answer = Some("engine".into());
+            return;
+        };
+        let limit = early_limit.as_secs();
+        sim.answer = Some(format!("operator (early media, at most {limit} s)"));
+        let detail = match on_early_limit {
+            OnEarlyLimit::Answer => format!("after {limit} s unanswered: answer, keep waiting"),
+            OnEarlyLimit::Steps(_) => {
+                format!("after {limit} s unanswered: answer, leave the queue, then")
+            }
+        };
+        sim.steps.push(SimStep {
+            depth: 0,
+            kind: "early_limit".into(),
+            detail,
+        });
+        if let OnEarlyLimit::Steps(steps) = on_early_limit {
+            self.flatten(steps, 1, None, sim);
+        }
     }
 
     /// `language`: chosen by an earlier `{ language = … }` step; it holds for the rest of
@@ -173,6 +208,13 @@ impl Dialplan {
                 }
                 Step::Pause { duration } => ("pause", format!("{} ms", duration.as_millis())),
                 Step::Hangup => ("hangup", String::new()),
+                Step::Callback { prompt } => (
+                    "callback",
+                    format!(
+                        "{} (then hang up: callback requested)",
+                        self.describe_prompt(language, prompt)
+                    ),
+                ),
                 Step::Queue { queue, priority } => {
                     let q = self.queue(queue);
                     if let Some(q) = q.filter(|_| !sim.queues.iter().any(|s| &s.name == queue)) {
@@ -218,7 +260,11 @@ impl Dialplan {
                         kind: "menu".into(),
                         detail: format!(
                             "{} (timeout {} s, retries {}{invalid})",
-                            self.describe_prompt(language, &menu.prompt),
+                            menu.prompts
+                                .iter()
+                                .map(|p| self.describe_prompt(language, p))
+                                .collect::<Vec<_>>()
+                                .join(" + "),
                             menu.timeout.as_secs(),
                             menu.retries
                         ),
@@ -406,6 +452,9 @@ impl fmt::Display for Simulation {
                 self.recording
             )?,
             policy => writeln!(f, "recording:  {policy}")?,
+        }
+        if let Some(answer) = &self.answer {
+            writeln!(f, "answer:     {answer}")?;
         }
         writeln!(f, "steps:")?;
         for s in &self.steps {

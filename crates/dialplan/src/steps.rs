@@ -9,6 +9,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use toml::de::DeValue;
+
 use crate::model::{Menu, Step, Steps};
 use crate::parse::{opt_ref, reference, Names};
 use crate::toml_walk::{get, index_path, key_path, Value, Walker};
@@ -17,8 +19,9 @@ const MENU_KEYS: &[&str] = &[
     "prompt", "timeout", "retries", "invalid", "choices", "default",
 ];
 const QUEUE_STEP_KEYS: &[&str] = &["name", "priority"];
+const CALLBACK_STEP_KEYS: &[&str] = &["prompt"];
 const STEP_KINDS: &[&str] = &[
-    "play", "pause", "menu", "hangup", "queue", "transfer", "language",
+    "play", "pause", "menu", "hangup", "queue", "transfer", "language", "callback",
 ];
 const MAX_PAUSE_MS: u64 = 60_000;
 const MAX_MENU_TIMEOUT_S: u64 = 60;
@@ -107,6 +110,7 @@ fn parse_step(
             reference(w, val, &p, &names.targets, "target").map(|target| Step::Transfer { target })
         }
         "language" => reference(w, val, &p, &names.languages, "language").map(Step::Language),
+        "callback" => parse_callback_step(w, val, &p, names),
         "menu" => parse_menu(w, val, &p, names, depth).map(|m| Step::Menu(Arc::new(m))),
         other => {
             // the key's own span points at the typo
@@ -151,6 +155,22 @@ fn parse_queue_step(w: &mut Walker<'_>, v: &Value<'_>, path: &str, names: &Names
     })
 }
 
+/// `{ callback = { prompt = "callback_taken" } }`: a table, so that later keys (e.g. a queue
+/// of callbacks) need no new syntax.
+fn parse_callback_step(
+    w: &mut Walker<'_>,
+    v: &Value<'_>,
+    path: &str,
+    names: &Names,
+) -> Option<Step> {
+    let t = w.table(v, path)?;
+    w.deny_unknown(t, CALLBACK_STEP_KEYS, path);
+    let prompt = w
+        .required(t, v.span(), "prompt", path)
+        .and_then(|pv| reference(w, pv, &key_path(path, "prompt"), &names.prompts, "prompt"))?;
+    Some(Step::Callback { prompt })
+}
+
 fn parse_menu(
     w: &mut Walker<'_>,
     v: &Value<'_>,
@@ -169,9 +189,9 @@ fn parse_menu(
         return None;
     }
     let before = w.errors.len();
-    let prompt = w
+    let prompts = w
         .required(t, v.span(), "prompt", path)
-        .and_then(|pv| reference(w, pv, &key_path(path, "prompt"), &names.prompts, "prompt"));
+        .and_then(|pv| menu_prompts(w, pv, &key_path(path, "prompt"), names));
     let timeout = match get(t, "timeout") {
         Some(tv) => {
             let p = key_path(path, "timeout");
@@ -236,7 +256,7 @@ fn parse_menu(
         return None;
     }
     Some(Menu {
-        prompt: prompt?,
+        prompts: prompts?,
         timeout: timeout?,
         retries: retries?,
         invalid,
@@ -247,4 +267,36 @@ fn parse_menu(
 
 fn is_dtmf(c: char) -> bool {
     c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D' | 'a'..='d')
+}
+
+/// Most prompts one menu offer may chain (`prompt = ["menu", "language_offer"]`): a menu
+/// that talks longer than this loses its callers before the choices.
+const MAX_MENU_PROMPTS: usize = 4;
+
+/// A menu's `prompt`: one name, or a list played in turn (e.g. the menu, then an offer
+/// spoken in another language) so that a second prompt needs no second, nested menu.
+fn menu_prompts(
+    w: &mut Walker<'_>,
+    v: &Value<'_>,
+    path: &str,
+    names: &Names,
+) -> Option<Vec<String>> {
+    let DeValue::Array(items) = v.get_ref() else {
+        return reference(w, v, path, &names.prompts, "prompt").map(|p| vec![p]);
+    };
+    if items.is_empty() || items.len() > MAX_MENU_PROMPTS {
+        w.error(
+            v.span(),
+            path,
+            format!("a menu plays 1 to {MAX_MENU_PROMPTS} prompts"),
+        );
+        return None;
+    }
+    let before = w.errors.len();
+    let prompts: Vec<String> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| reference(w, item, &index_path(path, i), &names.prompts, "prompt"))
+        .collect();
+    (w.errors.len() == before).then_some(prompts)
 }

@@ -694,3 +694,28 @@ fn unknown_feature_key_is_named() {
     let e = only_error(&text);
     assert_eq!(e.key, "features.break");
 }
+
+#[test]
+fn a_menu_may_chain_several_prompts() {
+    let text = broken(
+        "{ prompt = \"menu\",",
+        "{ prompt = [\"menu\", \"greeting\"],",
+    );
+    assert!(check(&text).is_ok(), "{:?}", check(&text).err());
+}
+
+#[test]
+fn an_unknown_prompt_in_a_menus_list_is_named_by_its_index() {
+    let text = broken("{ prompt = \"menu\",", "{ prompt = [\"menu\", \"offer\"],");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[1].menu.prompt[1]");
+    assert_eq!(e.message, "unknown prompt \"offer\"");
+}
+
+#[test]
+fn a_menu_with_an_empty_prompt_list_is_rejected() {
+    let text = broken("{ prompt = \"menu\",", "{ prompt = [],");
+    let e = only_error(&text);
+    assert_eq!(e.key, "entries[0].open[1].menu.prompt");
+    assert!(e.message.contains("1 to 4 prompts"), "{}", e.message);
+}

@@ -185,11 +185,14 @@ fn open_branch_starts_with_greeting_then_recording_notice_then_menu() {
         .iter()
         .map(|s| match s {
             Step::Play { prompt } => prompt.clone(),
-            Step::Menu(m) => format!("menu:{}", m.prompt),
+            Step::Menu(m) => format!("menu:{}", m.prompts.join("+")),
             other => format!("{other:?}"),
         })
         .collect();
-    assert_eq!(prompts, ["greeting", "recording_notice", "menu:menu"]);
+    assert_eq!(
+        prompts,
+        ["greeting", "recording_notice", "menu:menu+language_offer"]
+    );
 }
 
 #[test]
@@ -465,5 +468,173 @@ fn simulation_in_the_evening_shows_the_city_line_closed() {
     assert!(
         shown.contains("city_line (setting city_line): closed at this instant"),
         "{shown}"
+    );
+}
+
+/// The open branch up to the first menu prompt (greeting and recording notice played).
+fn at_the_menu() -> FlowRunner {
+    let mut run = zama()
+        .route("x", jst(2026, 6, 10, 10, 0, 0), 0.0)
+        .unwrap()
+        .start();
+    for _ in 0..2 {
+        assert!(matches!(run.poll_action(), Some(FlowAction::Play { .. })));
+        run.handle_prompt_finished();
+    }
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Play {
+            prompt: "menu".into()
+        })
+    );
+    assert_eq!(run.poll_action(), Some(FlowAction::CollectDigits));
+    run
+}
+
+/// The menu prompt ends and the English offer plays.
+fn at_the_offer() -> FlowRunner {
+    let mut run = at_the_menu();
+    run.handle_prompt_finished();
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Play {
+            prompt: "language_offer".into()
+        })
+    );
+    run
+}
+
+/// The offer ends and `seconds` of silence follow.
+fn silence_after_offer(run: &mut FlowRunner, seconds: u64) {
+    run.handle_prompt_finished();
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::StartTimer {
+            duration: std::time::Duration::from_secs(seconds)
+        })
+    );
+    run.handle_timer_expired();
+}
+
+#[test]
+fn the_japanese_menu_is_followed_by_the_english_offer_before_the_wait() {
+    let mut run = at_the_offer();
+    silence_after_offer(&mut run, 5);
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Play {
+            prompt: "menu".into()
+        }),
+        "silence offers the menu again"
+    );
+}
+
+#[test]
+fn nine_during_the_english_offer_continues_in_english_to_the_general_queue() {
+    let mut run = at_the_offer();
+    run.handle_digit('9');
+    assert_eq!(run.poll_action(), Some(FlowAction::StopPlayback));
+    assert_eq!(run.language(), Some("en"));
+    for prompt in ["greeting", "recording_notice"] {
+        assert_eq!(
+            run.poll_action(),
+            Some(FlowAction::Play {
+                prompt: prompt.into()
+            })
+        );
+        run.handle_prompt_finished();
+    }
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Queue {
+            queue: "general".into(),
+            priority: 0
+        })
+    );
+    assert_eq!(run.choices(), ["9"]);
+}
+
+#[test]
+fn nine_during_the_japanese_menu_is_english_too() {
+    let mut run = at_the_menu();
+    run.handle_digit('9');
+    assert_eq!(run.poll_action(), Some(FlowAction::StopPlayback));
+    assert_eq!(run.language(), Some("en"));
+}
+
+#[test]
+fn a_choice_during_the_english_offer_still_reaches_the_card_queue_in_japanese() {
+    let mut run = at_the_offer();
+    run.handle_digit('1');
+    assert_eq!(run.poll_action(), Some(FlowAction::StopPlayback));
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Queue {
+            queue: "card".into(),
+            priority: 0
+        })
+    );
+    assert_eq!(run.language(), None);
+    assert_eq!(run.choices(), ["1"]);
+}
+
+#[test]
+fn silence_through_three_offers_waits_in_the_general_queue_in_japanese() {
+    let mut run = at_the_offer();
+    silence_after_offer(&mut run, 5);
+    for _ in 0..2 {
+        assert!(matches!(run.poll_action(), Some(FlowAction::Play { .. })));
+        assert_eq!(run.poll_action(), Some(FlowAction::CollectDigits));
+        run.handle_prompt_finished();
+        assert!(matches!(run.poll_action(), Some(FlowAction::Play { .. })));
+        silence_after_offer(&mut run, 5);
+    }
+    assert_eq!(
+        run.poll_action(),
+        Some(FlowAction::Queue {
+            queue: "general".into(),
+            priority: 0
+        })
+    );
+    assert_eq!(run.language(), None);
+    assert!(run.choices().is_empty());
+}
+
+#[test]
+fn english_waits_for_the_en_skill_two_minutes_then_for_anyone() {
+    let d = zama();
+    let en = d.languages().get("en").expect("[languages.en]");
+    assert_eq!(en.label, "English");
+    assert_eq!(en.skill, "en");
+    assert_eq!(en.after, std::time::Duration::from_secs(120));
+    assert_eq!(en.fallback, madoguchi_dialplan::LanguageFallback::Any);
+}
+
+#[test]
+fn simulation_follows_nine_into_the_english_prompts() {
+    let sim = zama().simulate("0120000000", jst(2026, 6, 10, 10, 0, 0));
+    let steps: Vec<String> = sim
+        .steps
+        .iter()
+        .map(|s| format!("{} {}", s.kind, s.detail))
+        .collect();
+    let english = steps
+        .iter()
+        .position(|s| s == "language en (English)")
+        .unwrap_or_else(|| panic!("{steps:?}"));
+    assert!(
+        steps[english + 1].starts_with("play en/greeting "),
+        "{steps:?}"
+    );
+    assert!(
+        steps[english + 2].starts_with("play en/recording_notice "),
+        "{steps:?}"
+    );
+    assert!(steps[english + 3].starts_with("queue general"), "{steps:?}");
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("menu menu") && s.contains("+ language_offer")),
+        "{steps:?}"
     );
 }

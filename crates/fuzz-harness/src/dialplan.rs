@@ -69,7 +69,7 @@ fn run_flow(dialplan: &Dialplan, mut flow: FlowRunner) {
             return;
         };
         match action {
-            FlowAction::Play { prompt } => {
+            FlowAction::Play { prompt } | FlowAction::Callback { prompt } => {
                 let name = dialplan.prompt_for(flow.language(), &prompt);
                 assert!(dialplan.prompt_file(&name).is_some(), "no file for {name}");
                 flow.handle_prompt_finished()

@@ -2,7 +2,8 @@
 //! reads UTF-8 as Shift_JIS and the Japanese turns to mojibake), CRLF line ends, and one
 //! section per table — a `■ title` row, the headings, the rows — separated by a blank line.
 //! One file rather than one per table or a zip: a person opens it with a double click and
-//! sees everything, and a script splits it at the blank lines.
+//! sees everything, and a script splits it at the blank lines. A table's notes follow its
+//! rows as one-field `※ …` records.
 //!
 //! Percentages are written as numbers of percent (85.3) and durations in seconds (42.5),
 //! one decimal each; the headings carry the units. Undefined rates are empty cells.
@@ -28,6 +29,7 @@ pub fn write_csv(report: &Report) -> Result<Vec<u8>, ReportError> {
         out.extend_from_slice(b"\r\n");
         let mut records = vec![vec![format!("■ {}", table.title)], table.headings.clone()];
         records.extend(table.rows.iter().map(|row| row.iter().map(text).collect()));
+        records.extend(table.notes.iter().map(|note| vec![format!("※ {note}")]));
         write_records(&mut out, &records)?;
     }
     Ok(out)
@@ -91,6 +93,9 @@ mod tests {
             "■ 時間帯別",
             "■ 問い合わせ内容内訳",
             "■ 窓口",
+            "■ 言語別",
+            "■ 応答前待ち",
+            "■ 窓口機器",
         ] {
             assert!(
                 csv.lines()

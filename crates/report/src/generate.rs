@@ -16,7 +16,9 @@
 //!   connects only while the city office's calendar is open — and a classification (a few are
 //!   left unclassified, as in real life) and, for most, a measured wrap-up: the operator's
 //!   queue limit when the timer ran out, shorter when the classification was filed first;
-//! - counter cases fall in the counter's opening hours with the usual mix of kinds.
+//! - counter cases fall in the counter's opening hours with the usual mix of kinds;
+//! - when the dialplan declares other languages, a few callers choose one, and those who
+//!   waited past the language's wait were served by any operator (its fallback).
 //!
 //! The same spec and seed give the same month, byte for byte, with this version of `rand`.
 //!
@@ -101,6 +103,9 @@ pub struct MonthSpec<'a> {
     pub node_id: String,
     /// The queues' wrap-up limit: the longest a measured wrap-up lasts.
     pub wrap_up: std::time::Duration,
+    /// Languages callers may choose besides the default (e.g. "en"), with how long such a
+    /// caller waits for an operator who speaks it before any operator may answer.
+    pub languages: Vec<(String, std::time::Duration)>,
 }
 
 impl<'a> MonthSpec<'a> {
@@ -122,6 +127,7 @@ impl<'a> MonthSpec<'a> {
             counter_staff: vec!["counter1".into(), "counter2".into()],
             node_id: "seed".into(),
             wrap_up: crate::model::DEFAULT_WRAP_UP,
+            languages: Vec::new(),
         }
     }
 }
@@ -230,7 +236,36 @@ pub fn generate(spec: &MonthSpec<'_>) -> GeneratedMonth {
     }
     month.counter_cases = counter_cases(spec, &mut rng);
     month.wrap_ups = wrap_ups(spec, &month.calls);
+    choose_languages(spec, &mut month.calls);
     month
+}
+
+/// Share of queued callers who choose another language (the first declared one mostly).
+const OTHER_LANGUAGE: f64 = 0.04;
+
+/// Gives a few queued calls another language. Its own random stream, like the wrap-ups', so
+/// the calls of a seed stay what they were.
+fn choose_languages(spec: &MonthSpec<'_>, calls: &mut [CallRecord]) {
+    if spec.languages.is_empty() {
+        return;
+    }
+    let mut rng = StdRng::seed_from_u64(spec.seed ^ 0x4c41_4e47);
+    for call in calls.iter_mut().filter(|c| c.queue.is_some()) {
+        if !rng.gen_bool(OTHER_LANGUAGE) {
+            continue;
+        }
+        let index = if rng.gen_bool(0.8) {
+            0
+        } else {
+            rng.gen_range(0..spec.languages.len())
+        };
+        let (code, after) = &spec.languages[index];
+        call.language = Some(code.clone());
+        let after_ms = i64::try_from(after.as_millis()).unwrap_or(i64::MAX);
+        if call.operator.is_some() && call.waited_ms.is_some_and(|w| w > after_ms) {
+            call.language_fallback = Some(madoguchi_store::LanguageFallbackUsed::Any);
+        }
+    }
 }
 
 /// Share of answered calls whose wrap-up was measured (the rest lost to restarts).
@@ -510,6 +545,12 @@ fn blank(id: &str, at: DateTime<Utc>, caller: String, node_id: &str) -> CallReco
         transfer_target: None,
         transfer_result: None,
         menu_choice: None,
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: node_id.to_owned(),
         events: vec![],
     }

@@ -292,3 +292,48 @@ fn wrap_ups_leave_the_calls_of_a_seed_unchanged() {
     assert_eq!(a.calls, b.calls);
     assert_ne!(a.wrap_ups, b.wrap_ups);
 }
+
+#[test]
+fn a_few_queued_callers_choose_a_declared_language_and_long_waiters_fall_back() {
+    let cals = calendars();
+    let spec = MonthSpec {
+        calls: 3_000,
+        languages: vec![("en".into(), std::time::Duration::from_secs(60))],
+        ..MonthSpec::new(Period::parse_month("2025-06").expect("month"), &cals.0)
+    };
+    let month = generate(&spec);
+    let english: Vec<&CallRecord> = month
+        .calls
+        .iter()
+        .filter(|c| c.language.as_deref() == Some("en"))
+        .collect();
+    assert!(
+        (40..=200).contains(&english.len()),
+        "about 4 % of queued calls: {}",
+        english.len()
+    );
+    assert!(
+        english.iter().all(|c| c.queue.is_some()),
+        "only queued callers choose"
+    );
+    for c in &english {
+        let waited_long = c.operator.is_some() && c.waited_ms.is_some_and(|w| w > 60_000);
+        assert_eq!(c.language_fallback.is_some(), waited_long, "{}", c.id);
+    }
+    assert!(english.iter().any(|c| c.language_fallback.is_some()));
+    // The rest of the month is the month without languages.
+    let plain = generate(&MonthSpec {
+        languages: Vec::new(),
+        ..spec.clone()
+    });
+    let strip = |c: &CallRecord| CallRecord {
+        language: None,
+        language_fallback: None,
+        ..c.clone()
+    };
+    assert!(month
+        .calls
+        .iter()
+        .map(strip)
+        .eq(plain.calls.iter().cloned()));
+}

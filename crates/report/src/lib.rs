@@ -6,7 +6,8 @@
 //! - [`era`]: the Japanese era of a date (令和7年6月).
 //! - [`tally`]: [`Tally`], the counts of a group of calls and the rates derived from them.
 //! - [`model`]: [`Report`], the store's quarter-hour figures grouped by day, hour band, day
-//!   type, category, transfer and counter-case kind, with [`ReportSettings`].
+//!   type, category, transfer and counter-case kind, the caller languages, free waiting and
+//!   the counter devices, with [`ReportSettings`].
 //! - [`tables`]: the report as typed tables, shared by the two file formats.
 //! - [`csv_file`] and [`xlsx`]: the two files.
 //! - [`generate`]: a deterministic, realistic month of calls, classifications and counter

@@ -1,5 +1,6 @@
 //! [`Report`]: the store's figures grouped into the tables the city receives — the period's
-//! totals, by day, by hour band, by day type, by inquiry category, transfers, counter cases.
+//! totals, by day, by hour band, by day type, by inquiry category, transfers, counter cases,
+//! caller languages, free waiting and the counter devices.
 //!
 //! The store sums calls per quarter-hour in SQL ([`madoguchi_store::SlotFigures`]); grouping
 //! those into local days and hours happens here, in Rust, because the day type needs the
@@ -24,7 +25,7 @@ use std::time::Duration;
 use chrono::{Datelike, NaiveDate, Timelike, Weekday};
 use chrono_tz::Tz;
 use madoguchi_store::{
-    CounterKind, CounterOutcome, ReportFigures, ReportQuery, TransferOrigin,
+    CounterKind, CounterOutcome, FreeWaitingFigures, ReportFigures, ReportQuery, TransferOrigin,
     DEFAULT_ANSWERED_WITHIN, DEFAULT_SHORT_ABANDON,
 };
 
@@ -33,6 +34,9 @@ use crate::tally::Tally;
 
 /// The wrap-up a queue gets when the settings do not name it: the dialplan's default.
 pub const DEFAULT_WRAP_UP: Duration = Duration::from_secs(10);
+
+/// The language of callers who chose none, when the settings do not say.
+pub const DEFAULT_LANGUAGE: &str = "ja";
 
 /// Hour bands always shown, even without calls: the hotline's day, 08:00 to 20:00.
 const CORE_HOURS: std::ops::RangeInclusive<u32> = 8..=19;
@@ -63,6 +67,10 @@ pub struct ReportSettings {
     pub default_wrap_up: Duration,
     pub answered_within: Duration,
     pub short_abandon: Duration,
+    /// The language of callers who chose none (the dialplan's `[languages] default`).
+    pub default_language: String,
+    /// Declared languages in report order: code → label (the default one included or not).
+    pub languages: Vec<(String, String)>,
 }
 
 impl ReportSettings {
@@ -77,6 +85,18 @@ impl ReportSettings {
             default_wrap_up: DEFAULT_WRAP_UP,
             answered_within: DEFAULT_ANSWERED_WITHIN,
             short_abandon: DEFAULT_SHORT_ABANDON,
+            default_language: DEFAULT_LANGUAGE.to_owned(),
+            languages: Vec::new(),
+        }
+    }
+
+    /// What a language is called in the report: its configured label, "日本語" for "ja",
+    /// else its code.
+    pub fn language_label(&self, code: &str) -> String {
+        match self.languages.iter().find(|(c, _)| c == code) {
+            Some((_, label)) => label.clone(),
+            None if code == "ja" => "日本語".to_owned(),
+            None => code.to_owned(),
         }
     }
 
@@ -213,6 +233,54 @@ impl CounterRow {
     }
 }
 
+/// The calls of open hours in one caller language.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LanguageRow {
+    pub code: String,
+    pub label: String,
+    pub calls: i64,
+    pub offered: i64,
+    pub answered: i64,
+    pub abandoned: i64,
+    pub answered_wait_ms: i64,
+    pub fell_back_to_any: i64,
+    pub sent_to_target: i64,
+}
+
+impl LanguageRow {
+    fn add(&mut self, f: &madoguchi_store::LanguageFigures) {
+        self.calls += f.calls;
+        self.offered += f.offered;
+        self.answered += f.answered;
+        self.abandoned += f.abandoned;
+        self.answered_wait_ms += f.answered_wait_ms;
+        self.fell_back_to_any += f.fell_back_to_any;
+        self.sent_to_target += f.sent_to_target;
+    }
+
+    /// The mean wait of answered calls, in seconds.
+    pub fn asa_s(&self) -> Option<f64> {
+        (self.answered > 0).then(|| self.answered_wait_ms as f64 / self.answered as f64 / 1000.0)
+    }
+}
+
+/// One counter device over the period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceRow {
+    pub id: String,
+    pub label: String,
+    pub location: String,
+    pub beats: u64,
+    pub outages: u64,
+    /// The silences that ended in the period, all hours (the store cannot tell opening hours).
+    pub outage_ms: u64,
+    pub longest_outage_ms: Option<u64>,
+    /// 1 − silent time ÷ the period's length; `None` when the period has no length.
+    pub availability: Option<f64>,
+    pub mean_rtt_ms: Option<u64>,
+    pub max_rtt_ms: Option<u64>,
+}
+
 /// Everything the monthly or final report shows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
@@ -230,6 +298,11 @@ pub struct Report {
     pub transfers: Vec<TransferRow>,
     /// The seven kinds in the city's order, then kinds this program does not know.
     pub counter: Vec<CounterRow>,
+    /// The default language, the declared ones in order, then codes no longer declared.
+    pub languages: Vec<LanguageRow>,
+    pub free_waiting: FreeWaitingFigures,
+    /// By device id.
+    pub devices: Vec<DeviceRow>,
 }
 
 impl Report {
@@ -286,6 +359,9 @@ impl Report {
             categories: categories(settings, figures),
             transfers: transfers(settings, figures),
             counter: counter(figures),
+            languages: languages(settings, figures),
+            free_waiting: figures.free_waiting,
+            devices: devices(&period, settings, figures),
         }
     }
 
@@ -336,6 +412,59 @@ fn categories(settings: &ReportSettings, figures: &ReportFigures) -> Vec<Categor
         });
     }
     rows
+}
+
+fn languages(settings: &ReportSettings, figures: &ReportFigures) -> Vec<LanguageRow> {
+    let row = |code: &str| LanguageRow {
+        code: code.to_owned(),
+        label: settings.language_label(code),
+        ..LanguageRow::default()
+    };
+    let mut rows = vec![row(&settings.default_language)];
+    rows.extend(
+        settings
+            .languages
+            .iter()
+            .filter(|(code, _)| *code != settings.default_language)
+            .map(|(code, _)| row(code)),
+    );
+    for f in &figures.languages {
+        // A record naming the default language explicitly is a default-language call.
+        let code = f.language.as_deref().unwrap_or(&settings.default_language);
+        match rows.iter_mut().find(|r| r.code == code) {
+            Some(r) => r.add(f),
+            None => {
+                let mut r = row(code);
+                r.add(f);
+                rows.push(r);
+            }
+        }
+    }
+    rows
+}
+
+fn devices(period: &Period, settings: &ReportSettings, figures: &ReportFigures) -> Vec<DeviceRow> {
+    let period_ms = period
+        .bounds(settings.tz)
+        .ok()
+        .map(|(from, to)| (to - from).num_milliseconds())
+        .filter(|ms| *ms > 0);
+    figures
+        .devices
+        .iter()
+        .map(|d| DeviceRow {
+            id: d.device.clone(),
+            label: d.label.clone(),
+            location: d.location.clone(),
+            beats: d.beats,
+            outages: d.outages,
+            outage_ms: d.outage_ms,
+            longest_outage_ms: d.longest_outage_ms,
+            availability: period_ms.map(|p| (1.0 - d.outage_ms as f64 / p as f64).clamp(0.0, 1.0)),
+            mean_rtt_ms: d.mean_rtt_ms(),
+            max_rtt_ms: d.rtt_max_ms,
+        })
+        .collect()
 }
 
 fn transfers(settings: &ReportSettings, figures: &ReportFigures) -> Vec<TransferRow> {
@@ -423,7 +552,9 @@ mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
     use chrono_tz::Asia::Tokyo;
-    use madoguchi_store::{CategoryFigures, CounterFigures, SlotFigures};
+    use madoguchi_store::{
+        CategoryFigures, CounterFigures, DeviceFigures, LanguageFigures, SlotFigures,
+    };
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
@@ -607,6 +738,80 @@ mod tests {
                 ("未分類", 2, 0)
             ]
         );
+    }
+
+    fn language(code: Option<&str>, calls: i64, answered: i64, wait_ms: i64) -> LanguageFigures {
+        LanguageFigures {
+            language: code.map(str::to_owned),
+            calls,
+            offered: calls,
+            answered,
+            answered_wait_ms: wait_ms,
+            ..LanguageFigures::default()
+        }
+    }
+
+    #[test]
+    fn languages_list_the_default_then_the_declared_then_unknown_codes() {
+        let mut settings = ReportSettings::new(Tokyo);
+        settings.languages = vec![
+            ("en".into(), "English".into()),
+            ("zh".into(), "中文".into()),
+        ];
+        let figures = ReportFigures {
+            languages: vec![
+                language(None, 10, 8, 80_000),
+                language(Some("en"), 3, 2, 30_000),
+                language(Some("ja"), 2, 2, 0),
+                language(Some("pt"), 1, 0, 0),
+            ],
+            ..ReportFigures::default()
+        };
+        let r = Report::build(
+            Period::parse_month("2025-06").expect("month"),
+            &settings,
+            &figures,
+        );
+        let got: Vec<(&str, &str, i64, i64)> = r
+            .languages
+            .iter()
+            .map(|l| (l.code.as_str(), l.label.as_str(), l.calls, l.answered))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("ja", "日本語", 12, 10),
+                ("en", "English", 3, 2),
+                ("zh", "中文", 0, 0),
+                ("pt", "pt", 1, 0),
+            ]
+        );
+        assert_eq!(r.languages[0].asa_s(), Some(8.0));
+        assert_eq!(r.languages[2].asa_s(), None);
+    }
+
+    #[test]
+    fn a_device_silent_for_a_day_of_june_was_available_29_of_30_days() {
+        let figures = ReportFigures {
+            devices: vec![DeviceFigures {
+                device: "counter-1".into(),
+                label: "窓口1".into(),
+                location: "本庁舎1階".into(),
+                beats: 100,
+                rtt_beats: 4,
+                rtt_sum_ms: 400,
+                rtt_max_ms: Some(250),
+                outages: 2,
+                outage_ms: 86_400_000,
+                longest_outage_ms: Some(80_000_000),
+            }],
+            ..ReportFigures::default()
+        };
+        let r = build(Period::parse_month("2025-06").expect("month"), figures);
+        let d = &r.devices[0];
+        assert_eq!((d.beats, d.outages, d.mean_rtt_ms), (100, 2, Some(100)));
+        let availability = d.availability.expect("June has a length");
+        assert!((availability - 29.0 / 30.0).abs() < 1e-9, "{availability}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::model::{origin_label, result_label, Report};
+use crate::model::{origin_label, result_label, LanguageRow, Report};
 use crate::period::PeriodKind;
 use crate::tally::Tally;
 use madoguchi_store::CounterOutcome;
@@ -47,6 +47,8 @@ pub struct Table {
     pub rows: Vec<Vec<Cell>>,
     /// The last row is a total (written bold, left out of charts).
     pub total_row: bool,
+    /// Lines written under the table: what a figure does and does not include.
+    pub notes: Vec<String>,
     pub chart: Option<ChartSpec>,
 }
 
@@ -86,6 +88,9 @@ pub fn tables(report: &Report) -> Vec<Table> {
         categories(report),
         transfers(report),
         counter(report),
+        languages(report),
+        free_waiting(report),
+        devices(report),
     ]
 }
 
@@ -123,6 +128,7 @@ fn summary(report: &Report) -> Table {
             t.short_abandoned,
         ),
         count_row("あふれ件数 (件)", t.overflowed),
+        count_row("コールバック受付 (件)", t.callbacks_requested),
         count_row("その他の終了 (件)", t.other_offered()),
         count_row("転送先への接続 (件、全経路)", t.transfers_answered),
         vec![
@@ -175,6 +181,7 @@ fn summary(report: &Report) -> Table {
         headings: vec!["項目".into(), "値".into()],
         rows,
         total_row: false,
+        notes: Vec::new(),
         chart: None,
     }
 }
@@ -249,6 +256,7 @@ fn by_day(report: &Report) -> Table {
         headings,
         rows,
         total_row: true,
+        notes: Vec::new(),
         chart: Some(ChartSpec {
             title: "日別の受付件数・応答件数".into(),
             horizontal: false,
@@ -284,6 +292,7 @@ fn by_hour(report: &Report) -> Table {
         headings,
         rows,
         total_row: true,
+        notes: Vec::new(),
         chart: None,
     }
 }
@@ -316,6 +325,7 @@ fn by_day_type(report: &Report) -> Table {
         headings,
         rows,
         total_row: true,
+        notes: Vec::new(),
         chart: None,
     }
 }
@@ -369,6 +379,7 @@ fn categories(report: &Report) -> Table {
         .collect(),
         rows,
         total_row: true,
+        notes: Vec::new(),
         chart: Some(ChartSpec {
             title: "問い合わせ内容別の件数".into(),
             horizontal: true,
@@ -407,6 +418,7 @@ fn transfers(report: &Report) -> Table {
             .collect(),
         rows,
         total_row: true,
+        notes: Vec::new(),
         chart: None,
     }
 }
@@ -464,6 +476,174 @@ fn counter(report: &Report) -> Table {
         headings,
         rows,
         total_row: true,
+        notes: Vec::new(),
+        chart: None,
+    }
+}
+
+fn languages(report: &Report) -> Table {
+    let cells = |label: &str, r: &LanguageRow| {
+        vec![
+            Cell::Text(label.to_owned()),
+            Cell::Count(r.calls),
+            Cell::Count(r.offered),
+            Cell::Count(r.answered),
+            Cell::Count(r.abandoned),
+            Cell::Seconds(r.asa_s()),
+            Cell::Count(r.fell_back_to_any),
+            Cell::Count(r.sent_to_target),
+        ]
+    };
+    let mut rows: Vec<Vec<Cell>> = report
+        .languages
+        .iter()
+        .map(|r| cells(&format!("{}（{}）", r.label, r.code), r))
+        .collect();
+    let mut total = LanguageRow::default();
+    for r in &report.languages {
+        total.calls += r.calls;
+        total.offered += r.offered;
+        total.answered += r.answered;
+        total.abandoned += r.abandoned;
+        total.answered_wait_ms += r.answered_wait_ms;
+        total.fell_back_to_any += r.fell_back_to_any;
+        total.sent_to_target += r.sent_to_target;
+    }
+    rows.push(cells("合計", &total));
+    Table {
+        sheet: "言語別",
+        title: "言語別（受付時間内の着信、言語を選ばなかった着信は既定の言語）",
+        headings: [
+            "言語",
+            "着信 (件)",
+            "受付 (件)",
+            "応答 (件)",
+            "放棄 (件)",
+            "平均応答時間 ASA (秒)",
+            "うち全オペレーターへ切替 (件)",
+            "うち通訳窓口等へ転送 (件)",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect(),
+        rows,
+        total_row: true,
+        notes: Vec::new(),
+        chart: None,
+    }
+}
+
+fn free_waiting(report: &Report) -> Table {
+    let f = &report.free_waiting;
+    let mean = |sum_ms: i64, calls: i64| {
+        Cell::Seconds((calls > 0).then(|| sum_ms as f64 / calls as f64 / 1000.0))
+    };
+    let rows = vec![
+        count_row("応答前待ちの着信 (件)", f.operator_mode_calls),
+        count_row("　うちオペレーター応答 (件)", f.answered_by_operator),
+        count_row("　うち転送先の応答 (件)", f.answered_by_target),
+        count_row("　うち待ち上限による応答 (件)", f.answered_at_early_limit),
+        count_row("　うち応答せず終了 (件)", f.never_answered),
+        vec![
+            Cell::Text("応答前の時間 合計 (秒)".into()),
+            Cell::Seconds(Some(f.unanswered_ms as f64 / 1000.0)),
+        ],
+        vec![
+            Cell::Text("応答前の時間 平均 (秒)".into()),
+            mean(f.unanswered_ms, f.unanswered_calls),
+        ],
+        vec![
+            Cell::Text("応答後の時間 合計 (秒)".into()),
+            Cell::Seconds(Some(f.answered_ms as f64 / 1000.0)),
+        ],
+        vec![
+            Cell::Text("応答後の時間 平均 (秒)".into()),
+            mean(f.answered_ms, f.answered_calls),
+        ],
+        count_row("コールバック受付 (件、全着信)", f.callbacks_requested),
+    ];
+    Table {
+        sheet: "応答前待ち",
+        title: "応答前待ち（オペレーター応答まで発信者に通話料がかからない着信）",
+        headings: vec!["項目".into(), "値".into()],
+        rows,
+        total_row: false,
+        notes: vec![
+            "応答前の時間: 着信から応答（200 OK）まで。応答後の時間: 応答から終了まで（通話料の対象）。"
+                .into(),
+        ],
+        chart: None,
+    }
+}
+
+fn devices(report: &Report) -> Table {
+    let minutes = |ms: u64| Cell::Number(ms as f64 / 60_000.0);
+    let count = |n: u64| Cell::Count(i64::try_from(n).unwrap_or(i64::MAX));
+    let mut rows: Vec<Vec<Cell>> = report
+        .devices
+        .iter()
+        .map(|d| {
+            vec![
+                Cell::Text(d.id.clone()),
+                Cell::Text(d.label.clone()),
+                Cell::Text(d.location.clone()),
+                count(d.beats),
+                count(d.outages),
+                minutes(d.outage_ms),
+                d.longest_outage_ms.map_or(Cell::Empty, minutes),
+                Cell::Ratio(d.availability),
+                d.mean_rtt_ms.map_or(Cell::Empty, count),
+                d.max_rtt_ms.map_or(Cell::Empty, count),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        Cell::Text("合計".into()),
+        Cell::Empty,
+        Cell::Empty,
+        count(report.devices.iter().map(|d| d.beats).sum()),
+        count(report.devices.iter().map(|d| d.outages).sum()),
+        minutes(report.devices.iter().map(|d| d.outage_ms).sum()),
+        report
+            .devices
+            .iter()
+            .filter_map(|d| d.longest_outage_ms)
+            .max()
+            .map_or(Cell::Empty, minutes),
+        Cell::Empty,
+        Cell::Empty,
+        report
+            .devices
+            .iter()
+            .filter_map(|d| d.max_rtt_ms)
+            .max()
+            .map_or(Cell::Empty, count),
+    ]);
+    Table {
+        sheet: "窓口機器",
+        title: "窓口機器の稼働状況（ハートビート）",
+        headings: [
+            "機器ID",
+            "名称",
+            "設置場所",
+            "受信 (回)",
+            "途絶 (回)",
+            "途絶時間 (分)",
+            "最長途絶 (分)",
+            "稼働率 (%)",
+            "平均RTT (ミリ秒)",
+            "最大RTT (ミリ秒)",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect(),
+        rows,
+        total_row: true,
+        notes: vec![
+            "途絶時間・最長途絶は期間内に復旧した途絶の時間で、開庁時間外を含む（開庁時間内に限った集計は未対応）。稼働率 = 1 − 途絶時間 ÷ 期間の長さ。"
+                .into(),
+            "RTT は機器が測った前回のハートビートの往復時間（HTTP、サーバー処理を含む）。".into(),
+        ],
         chart: None,
     }
 }
@@ -512,6 +692,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn table<'a>(tables: &'a [Table], sheet: &str) -> &'a Table {
+        tables
+            .iter()
+            .find(|t| t.sheet == sheet)
+            .unwrap_or_else(|| panic!("no sheet {sheet}"))
+    }
+
+    #[test]
+    fn free_waiting_shows_the_answered_by_split_and_mean_times() {
+        let mut report = empty_june();
+        report.free_waiting = madoguchi_store::FreeWaitingFigures {
+            operator_mode_calls: 4,
+            answered_by_operator: 2,
+            answered_by_target: 0,
+            answered_at_early_limit: 1,
+            never_answered: 1,
+            unanswered_calls: 4,
+            unanswered_ms: 400_000,
+            answered_calls: 3,
+            answered_ms: 600_000,
+            callbacks_requested: 1,
+        };
+        let tables = tables(&report);
+        let rows = &table(&tables, "応答前待ち").rows;
+        let value = |label: &str| {
+            rows.iter()
+                .find(|r| r[0] == Cell::Text(label.into()))
+                .map(|r| r[1].clone())
+                .unwrap_or_else(|| panic!("no row {label}"))
+        };
+        assert_eq!(value("　うち待ち上限による応答 (件)"), Cell::Count(1));
+        assert_eq!(value("応答前の時間 平均 (秒)"), Cell::Seconds(Some(100.0)));
+        assert_eq!(value("応答後の時間 平均 (秒)"), Cell::Seconds(Some(200.0)));
+        assert_eq!(value("コールバック受付 (件、全着信)"), Cell::Count(1));
+    }
+
+    #[test]
+    fn the_device_table_says_its_silence_includes_closed_hours() {
+        let tables = tables(&empty_june());
+        let devices = table(&tables, "窓口機器");
+        assert!(devices.notes.iter().any(|n| n.contains("開庁時間外を含む")));
+        // Only the total row when no device was registered.
+        assert_eq!(devices.rows.len(), 1);
     }
 
     #[test]

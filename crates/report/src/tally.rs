@@ -22,6 +22,7 @@ pub struct Tally {
     pub abandoned: i64,
     pub short_abandoned: i64,
     pub overflowed: i64,
+    pub callbacks_requested: i64,
     pub answered_in_time: i64,
     pub answered_wait_ms: i64,
     /// Talk plus wrap-up (measured, or else the queue's configured one), summed over
@@ -46,6 +47,7 @@ impl Tally {
         self.abandoned += s.abandoned;
         self.short_abandoned += s.short_abandoned;
         self.overflowed += s.overflowed;
+        self.callbacks_requested += s.callbacks_requested;
         self.answered_in_time += s.answered_in_time;
         self.answered_wait_ms += s.answered_wait_ms;
         let unmeasured = (s.answered - s.wrap_ups).max(0);
@@ -66,6 +68,7 @@ impl Tally {
         self.abandoned += o.abandoned;
         self.short_abandoned += o.short_abandoned;
         self.overflowed += o.overflowed;
+        self.callbacks_requested += o.callbacks_requested;
         self.answered_in_time += o.answered_in_time;
         self.answered_wait_ms += o.answered_wait_ms;
         self.handling_ms += o.handling_ms;
@@ -77,9 +80,10 @@ impl Tally {
         self.closed_hours + self.closed_holiday + self.closed_year_end + self.closed_special
     }
 
-    /// Offered calls that were neither answered, abandoned nor overflowed.
+    /// Offered calls that were neither answered, abandoned, overflowed nor left with a
+    /// callback request.
     pub fn other_offered(&self) -> i64 {
-        self.offered - self.answered - self.abandoned - self.overflowed
+        self.offered - self.answered - self.abandoned - self.overflowed - self.callbacks_requested
     }
 
     /// Answered in time over offered calls less short abandons; `None` without such calls.
@@ -156,6 +160,23 @@ mod tests {
         t.add_slot(&s, 10_000);
         // 200 s talk each; three measured 4 s wrap-ups and one configured 10 s.
         assert_eq!(t.aht_s(), Some(200.0 + (3.0 * 4.0 + 10.0) / 4.0));
+    }
+
+    #[test]
+    fn a_callback_request_is_not_an_other_ending() {
+        let mut t = Tally::default();
+        t.add_slot(
+            &SlotFigures {
+                calls: 3,
+                offered: 3,
+                answered: 1,
+                callbacks_requested: 2,
+                ..SlotFigures::default()
+            },
+            0,
+        );
+        assert_eq!(t.callbacks_requested, 2);
+        assert_eq!(t.other_offered(), 0);
     }
 
     #[test]

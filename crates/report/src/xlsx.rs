@@ -4,7 +4,8 @@
 //! a column chart of the daily volume and a bar chart of the inquiry categories.
 //!
 //! Layout of every sheet: row 1 the report's heading line, row 2 the table's title, row 4
-//! the column headings (frozen), the rows from row 5, a bold total row last.
+//! the column headings (frozen), the rows from row 5, a bold total row last, then after a
+//! blank row the table's notes, one a row.
 
 use rust_xlsxwriter::{
     Chart, ChartType, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook,
@@ -124,6 +125,10 @@ fn write_table(
             };
         }
     }
+    let first_note = FIRST_ROW + rows_u32(table.rows.len())? + 1;
+    for (index, note) in table.notes.iter().enumerate() {
+        sheet.write_string(first_note + rows_u32(index)?, 0, note)?;
+    }
     sheet.set_freeze_panes(FIRST_ROW, 0)?;
     Ok(())
 }
@@ -174,8 +179,9 @@ fn insert_chart(sheet: &mut Worksheet, table: &Table, spec: &ChartSpec) -> Resul
         chart.x_axis().set_num_format("m/d");
     }
     chart.set_width(900).set_height(420);
-    // Below the table (after its total row), so a page one table wide holds the chart too.
-    sheet.insert_chart(last + 3, 0, &chart)?;
+    // Below the table (after its total row and notes), so a page one table wide holds the
+    // chart too.
+    sheet.insert_chart(last + 3 + rows_u32(table.notes.len())?, 0, &chart)?;
     Ok(())
 }
 
@@ -188,6 +194,10 @@ fn excel_date(d: chrono::NaiveDate) -> Result<ExcelDateTime, ReportError> {
         d.month() as u8,
         d.day() as u8,
     )?)
+}
+
+fn rows_u32(rows: usize) -> Result<u32, ReportError> {
+    u32::try_from(rows).map_err(|_| ReportError::TooLarge)
 }
 
 fn col_num(col: usize) -> Result<u16, ReportError> {

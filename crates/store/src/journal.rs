@@ -123,6 +123,12 @@ impl OpenCall {
             transfer_target: None,
             transfer_result: None,
             menu_choice: None,
+            answer_mode: None,
+            answered_by: None,
+            unanswered_ms: None,
+            answered_ms: None,
+            language: None,
+            language_fallback: None,
             node_id: self.node_id.clone(),
             events: vec![CallEvent {
                 seq: 0,

@@ -115,15 +115,19 @@ pub use faq_edition::{
 };
 pub use journal::{Entry, OpenCall, NODE_LOST_CAUSE};
 pub use query::{BadCursor, CallQuery, Cursor, Page, PageStart, MAX_PAGE_SIZE};
-pub use record::{CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord, UnknownVariant};
+pub use record::{
+    AnswerMode, AnsweredBy, CallEvent, CallRecord, Disposition, HangupSide, InvalidRecord,
+    LanguageFallbackUsed, UnknownVariant,
+};
 pub use recording::{
     FinishedRecording, NewRecording, PausedSpan, Recording, RecordingError, RecordingStatus,
 };
 pub use report::{
-    CategoryFigures, CounterFigures, ReportFigures, ReportQuery, SlotFigures, TransferFigures,
-    TransferOrigin, DEFAULT_ANSWERED_WITHIN, DEFAULT_SHORT_ABANDON, SLOT_SECONDS,
+    CategoryFigures, CounterFigures, FreeWaitingFigures, LanguageFigures, ReportFigures,
+    ReportQuery, SlotFigures, TransferFigures, TransferOrigin, DEFAULT_ANSWERED_WITHIN,
+    DEFAULT_SHORT_ABANDON, SLOT_SECONDS,
 };
-pub use retention::{AnonymisedCounts, DueRecording};
+pub use retention::{AnonymisedCounts, DeviceHistoryPurged, DueRecording};
 pub use retention_policy::{RetentionCutoffs, RetentionPolicy, RetentionPolicyError};
 pub use seed::SeededClassification;
 pub use spool::{Spool, SpoolContents, SPOOL_FILE};

@@ -46,9 +46,12 @@ const INSERT_CALL: &str = "\
 INSERT INTO calls (id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
                    entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id,
                    queue, waited_ms, operator, connected_at, talk_ms,
-                   transfer_target, transfer_result, menu_choice)
+                   transfer_target, transfer_result, menu_choice,
+                   answer_mode, answered_by, unanswered_ms, answered_ms, language,
+                   language_fallback)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-        $15, $16, $17, $18, $19, $20, $21, $22)
+        $15, $16, $17, $18, $19, $20, $21, $22,
+        $23, $24, $25, $26, $27, $28)
 ON CONFLICT (id) DO NOTHING";
 
 /// A real record beats a presumed one (design §3 rule 1): a node cut off from the database
@@ -60,7 +63,9 @@ UPDATE calls SET
     ended_at = $7, entry = $8, branch = $9, disposition = $10, dtmf = $11,
     hangup_side = $12, hangup_cause = $13, node_id = $14, queue = $15, waited_ms = $16,
     operator = $17, connected_at = $18, talk_ms = $19, transfer_target = $20,
-    transfer_result = $21, menu_choice = $22, anonymised_at = NULL
+    transfer_result = $21, menu_choice = $22, answer_mode = $23,
+    answered_by = $24, unanswered_ms = $25, answered_ms = $26, language = $27,
+    language_fallback = $28, anonymised_at = NULL
 WHERE id = $1 AND hangup_cause = 'node_lost'";
 
 const DELETE_EVENTS: &str = "DELETE FROM call_events WHERE call_id = $1";
@@ -162,6 +167,12 @@ fn bind_columns<'q>(
         .bind(&call.transfer_target)
         .bind(&call.transfer_result)
         .bind(&call.menu_choice)
+        .bind(call.answer_mode.map(|m| m.as_str()))
+        .bind(call.answered_by.map(|b| b.as_str()))
+        .bind(call.unanswered_ms)
+        .bind(call.answered_ms)
+        .bind(&call.language)
+        .bind(call.language_fallback.map(|f| f.as_str()))
 }
 
 #[derive(sqlx::FromRow)]
@@ -188,6 +199,12 @@ struct CallRow {
     transfer_target: Option<String>,
     transfer_result: Option<String>,
     menu_choice: Option<String>,
+    answer_mode: Option<String>,
+    answered_by: Option<String>,
+    unanswered_ms: Option<i64>,
+    answered_ms: Option<i64>,
+    language: Option<String>,
+    language_fallback: Option<String>,
 }
 
 impl CallRow {
@@ -215,6 +232,12 @@ impl CallRow {
             transfer_target: self.transfer_target,
             transfer_result: self.transfer_result,
             menu_choice: self.menu_choice,
+            answer_mode: self.answer_mode,
+            answered_by: self.answered_by,
+            unanswered_ms: self.unanswered_ms,
+            answered_ms: self.answered_ms,
+            language: self.language,
+            language_fallback: self.language_fallback,
         }
     }
 }
@@ -246,7 +269,8 @@ macro_rules! call_columns {
         "SELECT id, sip_call_id, caller, called, arrived_at, answered_at, ended_at,
        entry, branch, disposition, dtmf, hangup_side, hangup_cause, node_id,
        queue, waited_ms, operator, connected_at, talk_ms,
-       transfer_target, transfer_result, menu_choice
+       transfer_target, transfer_result, menu_choice, answer_mode, answered_by,
+       unanswered_ms, answered_ms, language, language_fallback
 FROM calls
 "
     };

@@ -61,6 +61,26 @@ pub struct CallRecord {
     /// The DTMF menu choice that routed the call, e.g. "1".
     #[serde(default)]
     pub menu_choice: Option<String>,
+    // Residents first (issue 9): absent from older records, hence `serde(default)`.
+    /// The dialplan entry's answer mode: answered at once, or only when a person picks up.
+    #[serde(default)]
+    pub answer_mode: Option<AnswerMode>,
+    /// What caused our 200 OK; `None` when the call was never answered.
+    #[serde(default)]
+    pub answered_by: Option<AnsweredBy>,
+    /// From arrival to our 200 OK (to the end when never answered): time the caller did not
+    /// pay for.
+    #[serde(default)]
+    pub unanswered_ms: Option<i64>,
+    /// From our 200 OK to the end: the part a carrier bills.
+    #[serde(default)]
+    pub answered_ms: Option<i64>,
+    /// The language the caller chose, e.g. "en"; `None` for the dialplan's default language.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// How a caller of a language was served without that language, if they were.
+    #[serde(default)]
+    pub language_fallback: Option<LanguageFallbackUsed>,
     /// The engine node that handled the call (multi-node deployments share one database).
     pub node_id: String,
     /// In `seq` order when read back from the store.
@@ -151,6 +171,42 @@ text_enum!(
         Overflowed => "overflowed",
         /// Transferred to a target, by an operator or by the dialplan.
         Transferred => "transferred",
+        /// The caller asked to be called back (the dialplan's `callback` step).
+        CallbackRequested => "callback_requested",
+    }
+);
+
+text_enum!(
+    /// A dialplan entry's answer mode (`answer = "engine" | "operator"`).
+    AnswerMode, "answer mode" {
+        /// The engine answers at once; announcements and the queue are paid time.
+        Engine => "engine",
+        /// Announcements and the queue run in early media; answered when a person picks up.
+        Operator => "operator",
+    }
+);
+
+text_enum!(
+    /// What caused the engine's 200 OK to the caller.
+    AnsweredBy, "answered by" {
+        /// The engine itself (`answer = "engine"`).
+        Engine => "engine",
+        /// An operator picked up (`answer = "operator"`).
+        Operator => "operator",
+        /// A transfer target picked up (`answer = "operator"`).
+        Target => "target",
+        /// The early-media limit was reached (`early_limit`).
+        EarlyLimit => "early_limit",
+    }
+);
+
+text_enum!(
+    /// How a caller of a language was served without that language.
+    LanguageFallbackUsed, "language fallback" {
+        /// Offered to any operator once the language's wait (`after`) passed.
+        Any => "any",
+        /// Sent to the language's fallback target (an interpretation line).
+        Target => "target",
     }
 );
 
@@ -192,7 +248,7 @@ impl CallRecord {
         if self.id.is_empty() {
             return Err(InvalidRecord::EmptyId);
         }
-        let texts: [(&'static str, Option<&str>); 13] = [
+        let texts: [(&'static str, Option<&str>); 14] = [
             ("id", Some(&self.id)),
             ("sip_call_id", Some(&self.sip_call_id)),
             ("caller", Some(&self.caller)),
@@ -206,6 +262,7 @@ impl CallRecord {
             ("transfer_target", self.transfer_target.as_deref()),
             ("transfer_result", self.transfer_result.as_deref()),
             ("menu_choice", self.menu_choice.as_deref()),
+            ("language", self.language.as_deref()),
         ];
         for (field, text) in texts {
             if text.is_some_and(|t| t.contains('\0')) {
@@ -297,6 +354,12 @@ mod tests {
             transfer_target: None,
             transfer_result: None,
             menu_choice: None,
+            answer_mode: None,
+            answered_by: None,
+            unanswered_ms: None,
+            answered_ms: None,
+            language: None,
+            language_fallback: None,
             node_id: "n1".into(),
             events: vec![],
         }

@@ -11,13 +11,16 @@
 //! - [`CategoryFigures`] per inquiry category of the calls operators answered.
 //! - [`TransferFigures`] per transfer target, result and origin.
 //! - [`CounterFigures`] per counter-case kind and outcome.
+//! - [`LanguageFigures`] per caller language (issue 9), [`FreeWaitingFigures`] for the calls
+//!   that waited unanswered (free for the caller), and the counter devices'
+//!   [`DeviceFigures`] (read by [`Store::device_figures`], after the transaction).
 //!
 //! # What counts as what
 //! A call is *offered* when it reached a queue. An offered call is exactly one of:
 //! *answered* (an operator took it) — then *transferred* when a transfer from it was answered
 //! by the target, *handled* otherwise —, *abandoned* (the caller hung up waiting),
 //! *overflowed* (sent to the overflow target), or none of these (the engine stopped, the
-//! caller left during a transfer step …). Calls that arrived while closed are those whose
+//! caller left during a transfer step, asked to be called back …). Calls that arrived while closed are those whose
 //! disposition is one of the four `closed_*`.
 //!
 //! ```no_run
@@ -38,6 +41,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::devices::DeviceFigures;
 use crate::error::StoreError;
 use crate::store::{Pool, Store};
 use crate::{report_postgres, report_sqlite};
@@ -98,6 +102,11 @@ pub struct ReportFigures {
     pub transfers: Vec<TransferFigures>,
     /// Ordered by kind, then outcome.
     pub counter: Vec<CounterFigures>,
+    /// Calls of open hours by language; `None` (the dialplan's default language) first.
+    pub languages: Vec<LanguageFigures>,
+    pub free_waiting: FreeWaitingFigures,
+    /// Every device registered during the period, by id.
+    pub devices: Vec<DeviceFigures>,
 }
 
 /// The calls that arrived in one quarter-hour, for one queue (or none).
@@ -125,6 +134,8 @@ pub struct SlotFigures {
     pub short_abandoned: i64,
     /// Offered calls sent to the overflow target.
     pub overflowed: i64,
+    /// Offered calls that left the queue with a callback request (free waiting's limit).
+    pub callbacks_requested: i64,
     /// Answered calls that waited at most the service-level threshold.
     pub answered_in_time: i64,
     /// Sum of the waits of answered calls, in milliseconds.
@@ -155,6 +166,48 @@ pub struct CategoryFigures {
     pub handled: i64,
     /// Answered, then transferred (the target answered).
     pub transferred: i64,
+}
+
+/// The calls of open hours in one caller language (closed-branch calls choose none).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LanguageFigures {
+    /// The chosen language's code; `None` for callers who chose none (the default language).
+    pub language: Option<String>,
+    pub calls: i64,
+    /// Calls that reached a queue.
+    pub offered: i64,
+    pub answered: i64,
+    pub abandoned: i64,
+    /// Sum of the waits of answered calls, in milliseconds.
+    pub answered_wait_ms: i64,
+    /// Calls served by any operator after waiting for one who speaks the language.
+    pub fell_back_to_any: i64,
+    /// Calls sent to the interpretation target instead.
+    pub sent_to_target: i64,
+}
+
+/// Free waiting (issue 9 §1): calls of entries with `answer = "operator"`, whose caller
+/// waits in early media and pays only from our 200 OK.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FreeWaitingFigures {
+    /// Calls of an entry with `answer = "operator"`.
+    pub operator_mode_calls: i64,
+    /// Of those, answered when an operator picked up.
+    pub answered_by_operator: i64,
+    /// Of those, answered when a transfer target picked up.
+    pub answered_by_target: i64,
+    /// Of those, answered by the engine because the early-media limit was reached.
+    pub answered_at_early_limit: i64,
+    /// Of those, never answered (the caller left, or a refusal while waiting).
+    pub never_answered: i64,
+    /// Of those, the calls with a measured unanswered time and its sum, in milliseconds.
+    pub unanswered_calls: i64,
+    pub unanswered_ms: i64,
+    /// Of those, the calls with a measured answered time and its sum, in milliseconds.
+    pub answered_calls: i64,
+    pub answered_ms: i64,
+    /// Every call (of either mode) that ended with a callback request.
+    pub callbacks_requested: i64,
 }
 
 /// Where a transfer came from.
@@ -216,10 +269,14 @@ impl Store {
     /// The figures of the period and thresholds `q` says, read in one transaction so that
     /// the tables agree with each other.
     pub async fn report_figures(&self, q: &ReportQuery) -> Result<ReportFigures, StoreError> {
-        match self.pool() {
-            Pool::Sqlite(pool) => report_sqlite::figures(pool, q).await,
-            Pool::Postgres(pool) => report_postgres::figures(pool, q).await,
-        }
+        let mut figures = match self.pool() {
+            Pool::Sqlite(pool) => report_sqlite::figures(pool, q).await?,
+            Pool::Postgres(pool) => report_postgres::figures(pool, q).await?,
+        };
+        // Device rows are not call history: a beat arriving between the two reads changes
+        // no call figure, so they need not share the transaction.
+        figures.devices = self.device_figures(q.from, q.to).await?;
+        Ok(figures)
     }
 }
 
@@ -245,6 +302,8 @@ pub(crate) const SLOT_COLUMNS: &str = "
                        AND disposition = 'abandoned' AND waited_ms < {short}) AS short_abandoned,
     COUNT(*) FILTER (WHERE queue IS NOT NULL AND operator IS NULL
                        AND disposition = 'overflowed') AS overflowed,
+    COUNT(*) FILTER (WHERE queue IS NOT NULL AND operator IS NULL
+                       AND disposition = 'callback_requested') AS callbacks_requested,
     COUNT(*) FILTER (WHERE queue IS NOT NULL AND operator IS NOT NULL
                        AND waited_ms <= {threshold}) AS answered_in_time,
     CAST(COALESCE(SUM(waited_ms) FILTER (WHERE queue IS NOT NULL AND operator IS NOT NULL), 0)
@@ -290,6 +349,105 @@ pub(crate) const COUNTER_SQL: &str = "
     WHERE at >= {from} AND at < {to}
     GROUP BY kind, outcome
     ORDER BY kind, outcome";
+
+/// Calls of open hours by language; `{int}` as in [`SLOT_COLUMNS`].
+pub(crate) const LANGUAGE_SQL: &str = "
+    SELECT language,
+           COUNT(*) AS calls,
+           COUNT(queue) AS offered,
+           COUNT(*) FILTER (WHERE queue IS NOT NULL AND operator IS NOT NULL) AS answered,
+           COUNT(*) FILTER (WHERE queue IS NOT NULL AND operator IS NULL
+                              AND disposition = 'abandoned') AS abandoned,
+           CAST(COALESCE(SUM(waited_ms) FILTER (WHERE queue IS NOT NULL
+                                                  AND operator IS NOT NULL), 0)
+                AS {int}) AS answered_wait_ms,
+           COUNT(*) FILTER (WHERE language_fallback = 'any') AS fell_back_to_any,
+           COUNT(*) FILTER (WHERE language_fallback = 'target') AS sent_to_target
+    FROM calls
+    WHERE arrived_at >= {from} AND arrived_at < {to}
+      AND disposition NOT IN ('closed_hours', 'closed_holiday', 'closed_year_end',
+                              'closed_special')
+    GROUP BY language
+    ORDER BY language IS NOT NULL, language";
+
+/// The free-waiting sums: one row, zeros for an empty period.
+pub(crate) const FREE_WAITING_SQL: &str = "
+    SELECT COUNT(*) FILTER (WHERE answer_mode = 'operator') AS operator_mode_calls,
+           COUNT(*) FILTER (WHERE answer_mode = 'operator' AND answered_by = 'operator')
+               AS answered_by_operator,
+           COUNT(*) FILTER (WHERE answer_mode = 'operator' AND answered_by = 'target')
+               AS answered_by_target,
+           COUNT(*) FILTER (WHERE answer_mode = 'operator' AND answered_by = 'early_limit')
+               AS answered_at_early_limit,
+           COUNT(*) FILTER (WHERE answer_mode = 'operator' AND answered_by IS NULL)
+               AS never_answered,
+           COUNT(unanswered_ms) FILTER (WHERE answer_mode = 'operator') AS unanswered_calls,
+           CAST(COALESCE(SUM(unanswered_ms) FILTER (WHERE answer_mode = 'operator'), 0)
+                AS {int}) AS unanswered_ms,
+           COUNT(answered_ms) FILTER (WHERE answer_mode = 'operator') AS answered_calls,
+           CAST(COALESCE(SUM(answered_ms) FILTER (WHERE answer_mode = 'operator'), 0)
+                AS {int}) AS answered_ms,
+           COUNT(*) FILTER (WHERE disposition = 'callback_requested') AS callbacks_requested
+    FROM calls
+    WHERE arrived_at >= {from} AND arrived_at < {to}";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct LanguageRow {
+    pub language: Option<String>,
+    pub calls: i64,
+    pub offered: i64,
+    pub answered: i64,
+    pub abandoned: i64,
+    pub answered_wait_ms: i64,
+    pub fell_back_to_any: i64,
+    pub sent_to_target: i64,
+}
+
+impl From<LanguageRow> for LanguageFigures {
+    fn from(r: LanguageRow) -> LanguageFigures {
+        LanguageFigures {
+            language: r.language,
+            calls: r.calls,
+            offered: r.offered,
+            answered: r.answered,
+            abandoned: r.abandoned,
+            answered_wait_ms: r.answered_wait_ms,
+            fell_back_to_any: r.fell_back_to_any,
+            sent_to_target: r.sent_to_target,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FreeWaitingRow {
+    pub operator_mode_calls: i64,
+    pub answered_by_operator: i64,
+    pub answered_by_target: i64,
+    pub answered_at_early_limit: i64,
+    pub never_answered: i64,
+    pub unanswered_calls: i64,
+    pub unanswered_ms: i64,
+    pub answered_calls: i64,
+    pub answered_ms: i64,
+    pub callbacks_requested: i64,
+}
+
+impl From<FreeWaitingRow> for FreeWaitingFigures {
+    fn from(r: FreeWaitingRow) -> FreeWaitingFigures {
+        FreeWaitingFigures {
+            operator_mode_calls: r.operator_mode_calls,
+            answered_by_operator: r.answered_by_operator,
+            answered_by_target: r.answered_by_target,
+            answered_at_early_limit: r.answered_at_early_limit,
+            never_answered: r.never_answered,
+            unanswered_calls: r.unanswered_calls,
+            unanswered_ms: r.unanswered_ms,
+            answered_calls: r.answered_calls,
+            answered_ms: r.answered_ms,
+            callbacks_requested: r.callbacks_requested,
+        }
+    }
+}
 
 /// A row of the transfer query, before its origin is checked.
 #[derive(sqlx::FromRow)]
@@ -366,6 +524,7 @@ pub(crate) struct SlotRow {
     pub abandoned: i64,
     pub short_abandoned: i64,
     pub overflowed: i64,
+    pub callbacks_requested: i64,
     pub answered_in_time: i64,
     pub answered_wait_ms: i64,
     pub talk_ms: i64,
@@ -398,6 +557,7 @@ impl SlotRow {
             abandoned: self.abandoned,
             short_abandoned: self.short_abandoned,
             overflowed: self.overflowed,
+            callbacks_requested: self.callbacks_requested,
             answered_in_time: self.answered_in_time,
             answered_wait_ms: self.answered_wait_ms,
             talk_ms: self.talk_ms,
@@ -434,7 +594,9 @@ impl Dialect {
     }
 
     pub(crate) fn fill(&self, sql: &str) -> String {
-        sql.replace("{from}", self.from).replace("{to}", self.to)
+        sql.replace("{from}", self.from)
+            .replace("{to}", self.to)
+            .replace("{int}", self.int)
     }
 }
 
@@ -458,7 +620,13 @@ mod tests {
 
     #[test]
     fn every_fragment_of_the_other_queries_is_filled() {
-        for sql in [CATEGORY_SQL, TRANSFER_SQL, COUNTER_SQL] {
+        for sql in [
+            CATEGORY_SQL,
+            TRANSFER_SQL,
+            COUNTER_SQL,
+            LANGUAGE_SQL,
+            FREE_WAITING_SQL,
+        ] {
             assert!(!PLAIN.fill(sql).contains('{'), "{sql}");
         }
     }
@@ -490,6 +658,7 @@ mod tests {
             abandoned: 0,
             short_abandoned: 0,
             overflowed: 0,
+            callbacks_requested: 0,
             answered_in_time: 0,
             answered_wait_ms: 0,
             talk_ms: 0,

@@ -4,8 +4,8 @@ use sqlx::postgres::PgPool;
 
 use crate::error::StoreError;
 use crate::report::{
-    CategoryRow, CounterRow, Dialect, ReportFigures, ReportQuery, SlotRow, TransferRow,
-    CATEGORY_SQL, COUNTER_SQL, TRANSFER_SQL,
+    CategoryRow, CounterRow, Dialect, FreeWaitingRow, LanguageRow, ReportFigures, ReportQuery,
+    SlotRow, TransferRow, CATEGORY_SQL, COUNTER_SQL, FREE_WAITING_SQL, LANGUAGE_SQL, TRANSFER_SQL,
 };
 use crate::timefmt::truncate_to_millis;
 
@@ -61,11 +61,30 @@ pub(crate) async fn figures(pool: &PgPool, q: &ReportQuery) -> Result<ReportFigu
         .into_iter()
         .map(Into::into)
         .collect();
+    let languages =
+        sqlx::query_as::<_, LanguageRow>(sqlx::AssertSqlSafe(DIALECT.fill(LANGUAGE_SQL)))
+            .bind(from)
+            .bind(to)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+    let free_waiting =
+        sqlx::query_as::<_, FreeWaitingRow>(sqlx::AssertSqlSafe(DIALECT.fill(FREE_WAITING_SQL)))
+            .bind(from)
+            .bind(to)
+            .fetch_one(&mut *tx)
+            .await?
+            .into();
     tx.commit().await?;
     Ok(ReportFigures {
         slots,
         categories,
         transfers,
         counter,
+        languages,
+        free_waiting,
+        devices: Vec::new(),
     })
 }

@@ -4,8 +4,8 @@ use sqlx::sqlite::SqlitePool;
 
 use crate::error::StoreError;
 use crate::report::{
-    CategoryRow, CounterRow, Dialect, ReportFigures, ReportQuery, SlotRow, TransferRow,
-    CATEGORY_SQL, COUNTER_SQL, TRANSFER_SQL,
+    CategoryRow, CounterRow, Dialect, FreeWaitingRow, LanguageRow, ReportFigures, ReportQuery,
+    SlotRow, TransferRow, CATEGORY_SQL, COUNTER_SQL, FREE_WAITING_SQL, LANGUAGE_SQL, TRANSFER_SQL,
 };
 use crate::timefmt::to_sqlite_text;
 
@@ -63,11 +63,30 @@ pub(crate) async fn figures(
         .into_iter()
         .map(Into::into)
         .collect();
+    let languages =
+        sqlx::query_as::<_, LanguageRow>(sqlx::AssertSqlSafe(DIALECT.fill(LANGUAGE_SQL)))
+            .bind(&from)
+            .bind(&to)
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect();
+    let free_waiting =
+        sqlx::query_as::<_, FreeWaitingRow>(sqlx::AssertSqlSafe(DIALECT.fill(FREE_WAITING_SQL)))
+            .bind(&from)
+            .bind(&to)
+            .fetch_one(&mut *tx)
+            .await?
+            .into();
     tx.commit().await?;
     Ok(ReportFigures {
         slots,
         categories,
         transfers,
         counter,
+        languages,
+        free_waiting,
+        devices: Vec::new(),
     })
 }

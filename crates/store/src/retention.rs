@@ -7,7 +7,9 @@
 //! calls, the `note` of `classifications`, `classification_history` and `counter_cases`,
 //! and the recording files (the shell deletes them; the rows get `purged_at`). What stays
 //! is what the reports count: times, disposition, queue, operator, transfer outcome,
-//! category, outcome, complaint flag, counter kind and outcome. Every step is idempotent.
+//! category, outcome, complaint flag, counter kind and outcome. The counter devices' history
+//! (`device_events`, `device_beats_hourly`) past the same cutoff is deleted
+//! ([`Store::purge_device_history`]). Every step is idempotent.
 //! The policy (what is due when) is [`crate::retention_policy`]; the job that runs these
 //! steps in order is the binary's `retention` module.
 //!
@@ -37,6 +39,15 @@ pub struct AnonymisedCounts {
     pub notes: u64,
     /// Counter case notes cleared.
     pub counter_notes: u64,
+}
+
+/// What one purge of the devices' history deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceHistoryPurged {
+    /// `device_events` rows (silent, back, status).
+    pub events: u64,
+    /// `device_beats_hourly` rows.
+    pub hours: u64,
 }
 
 /// A recording whose file is due to be deleted.
@@ -81,6 +92,9 @@ const MOVE_HORIZON_POSTGRES: &str = "\
 UPDATE audit_log_horizon
 SET purge_before = GREATEST(purge_before, LEAST($1, now() - interval '365 days 1 second'))
 WHERE id = 1";
+const DELETE_DEVICE_EVENTS: &str = "DELETE FROM device_events WHERE at < $1";
+/// Bound to the cutoff less an hour: an hour goes once it has wholly passed the cutoff.
+const DELETE_DEVICE_HOURS: &str = "DELETE FROM device_beats_hourly WHERE hour <= $1";
 /// The tables whose old tuples PostgreSQL keeps until vacuumed.
 const VACUUM_POSTGRES: &str = "VACUUM calls, call_events, classifications, \
                                classification_history, counter_cases, recordings, audit_log";
@@ -216,6 +230,48 @@ impl Store {
             }
         };
         Ok(deleted)
+    }
+
+    /// Deletes the devices' events before `before` and their hourly beat rows of the hours
+    /// that ended by then; one transaction, idempotent.
+    pub async fn purge_device_history(
+        &self,
+        before: DateTime<Utc>,
+    ) -> Result<DeviceHistoryPurged, StoreError> {
+        let hours_before = before - chrono::TimeDelta::hours(1);
+        let purged = match self.pool() {
+            Pool::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                let events = sqlx::query(DELETE_DEVICE_EVENTS)
+                    .bind(to_sqlite_text(before))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let hours = sqlx::query(DELETE_DEVICE_HOURS)
+                    .bind(to_sqlite_text(hours_before))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                DeviceHistoryPurged { events, hours }
+            }
+            Pool::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let events = sqlx::query(DELETE_DEVICE_EVENTS)
+                    .bind(truncate_to_millis(before))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                let hours = sqlx::query(DELETE_DEVICE_HOURS)
+                    .bind(truncate_to_millis(hours_before))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tx.commit().await?;
+                DeviceHistoryPurged { events, hours }
+            }
+        };
+        Ok(purged)
     }
 
     /// Leaves no copy of anonymised values behind. SQLite zeroes freed content as it goes

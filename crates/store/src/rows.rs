@@ -33,6 +33,12 @@ pub(crate) struct CallColumns {
     pub transfer_target: Option<String>,
     pub transfer_result: Option<String>,
     pub menu_choice: Option<String>,
+    pub answer_mode: Option<String>,
+    pub answered_by: Option<String>,
+    pub unanswered_ms: Option<i64>,
+    pub answered_ms: Option<i64>,
+    pub language: Option<String>,
+    pub language_fallback: Option<String>,
 }
 
 impl CallColumns {
@@ -49,6 +55,11 @@ impl CallColumns {
             None => None,
             Some(text) => Some(text.parse().map_err(|_| corrupt("hangup_side"))?),
         };
+        let answer_mode = parse_optional(self.answer_mode.as_deref(), || corrupt("answer_mode"))?;
+        let answered_by = parse_optional(self.answered_by.as_deref(), || corrupt("answered_by"))?;
+        let language_fallback = parse_optional(self.language_fallback.as_deref(), || {
+            corrupt("language_fallback")
+        })?;
         Ok(CallRecord {
             id: self.id,
             sip_call_id: self.sip_call_id,
@@ -71,9 +82,26 @@ impl CallColumns {
             transfer_target: self.transfer_target,
             transfer_result: self.transfer_result,
             menu_choice: self.menu_choice,
+            answer_mode,
+            answered_by,
+            unanswered_ms: self.unanswered_ms,
+            answered_ms: self.answered_ms,
+            language: self.language,
+            language_fallback,
             node_id: self.node_id,
             events,
         })
+    }
+}
+
+/// Parses an optional text column into its enum; unknown text is a corrupt row.
+fn parse_optional<T: std::str::FromStr>(
+    text: Option<&str>,
+    corrupt: impl FnOnce() -> StoreError,
+) -> Result<Option<T>, StoreError> {
+    match text {
+        None => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| corrupt()),
     }
 }
 
@@ -138,6 +166,12 @@ mod tests {
             transfer_target: None,
             transfer_result: None,
             menu_choice: None,
+            answer_mode: None,
+            answered_by: None,
+            unanswered_ms: None,
+            answered_ms: None,
+            language: None,
+            language_fallback: None,
         }
     }
 

@@ -123,6 +123,9 @@ pub struct User {
     pub display_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub disabled: bool,
+    /// Languages the person speaks besides the default one (codes such as "en"): the ACD
+    /// offers those languages' callers to them first.
+    pub languages: Vec<String>,
 }
 
 /// Why a login was refused.
@@ -252,6 +255,8 @@ pub(crate) struct UserRow {
     pub display_name: Option<String>,
     pub created_at: DateTime<Utc>,
     pub disabled: bool,
+    /// The JSON array as text (both backends cast to text).
+    pub languages: String,
 }
 
 impl UserRow {
@@ -260,7 +265,13 @@ impl UserRow {
             login: self.login.clone(),
             column: "role",
         })?;
+        let languages =
+            serde_json::from_str(&self.languages).map_err(|_| StoreError::CorruptUser {
+                login: self.login.clone(),
+                column: "languages",
+            })?;
         Ok(User {
+            languages,
             login: self.login,
             role,
             sip_enabled: self.sip_enabled,
@@ -406,6 +417,27 @@ impl Store {
             Pool::Postgres(pool) => users_postgres::get_user_with_hash(pool, login).await?,
         };
         row.map(|(row, _)| row.into_user()).transpose()
+    }
+
+    /// Replaces the languages a user speaks (codes, e.g. `["en"]`; empty clears them).
+    /// Validating the codes is the caller's job (the CLI); the store keeps what it is given.
+    pub async fn set_user_languages(
+        &self,
+        login: &str,
+        languages: &[String],
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(languages)?;
+        let updated = match self.pool() {
+            Pool::Sqlite(pool) => users_sqlite::set_languages(pool, login, &json).await?,
+            Pool::Postgres(pool) => users_postgres::set_languages(pool, login, &json).await?,
+        };
+        if updated {
+            Ok(())
+        } else {
+            Err(StoreError::UnknownUser {
+                login: login.to_owned(),
+            })
+        }
     }
 
     /// Every user, ordered by login.

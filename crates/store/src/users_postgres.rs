@@ -19,6 +19,7 @@ struct Row {
     display_name: Option<String>,
     created_at: DateTime<Utc>,
     disabled: bool,
+    languages: String,
 }
 
 impl From<Row> for UserRow {
@@ -30,11 +31,13 @@ impl From<Row> for UserRow {
             display_name: r.display_name,
             created_at: r.created_at,
             disabled: r.disabled,
+            languages: r.languages,
         }
     }
 }
 
-const USER_COLUMNS: &str = "login, role, sip_enabled, display_name, created_at, disabled";
+const USER_COLUMNS: &str =
+    "login, role, sip_enabled, display_name, created_at, disabled, languages::text AS languages";
 
 pub(crate) async fn insert_user(
     pool: &PgPool,
@@ -254,4 +257,18 @@ pub(crate) async fn load_registrations(
             })
         })
         .collect()
+}
+
+pub(crate) async fn set_languages(
+    pool: &PgPool,
+    login: &str,
+    languages_json: &str,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query("UPDATE users SET languages = $2::jsonb WHERE login = $1")
+        .bind(login)
+        .bind(languages_json)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(updated > 0)
 }

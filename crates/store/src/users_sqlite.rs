@@ -19,6 +19,7 @@ struct Row {
     display_name: Option<String>,
     created_at: String,
     disabled: bool,
+    languages: String,
 }
 
 impl Row {
@@ -35,11 +36,13 @@ impl Row {
             display_name: self.display_name,
             created_at,
             disabled: self.disabled,
+            languages: self.languages,
         })
     }
 }
 
-const USER_COLUMNS: &str = "login, role, sip_enabled, display_name, created_at, disabled";
+const USER_COLUMNS: &str =
+    "login, role, sip_enabled, display_name, created_at, disabled, languages";
 
 pub(crate) async fn insert_user(
     pool: &SqlitePool,
@@ -271,4 +274,18 @@ pub(crate) async fn load_registrations(
             })
         })
         .collect()
+}
+
+pub(crate) async fn set_languages(
+    pool: &SqlitePool,
+    login: &str,
+    languages_json: &str,
+) -> Result<bool, StoreError> {
+    let updated = sqlx::query("UPDATE users SET languages = json(?2) WHERE login = ?1")
+        .bind(login)
+        .bind(languages_json)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(updated > 0)
 }

@@ -105,6 +105,12 @@ fn record(id: &str) -> CallRecord {
         transfer_target: None,
         transfer_result: None,
         menu_choice: None,
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "n1".into(),
         events: vec![],
     }

@@ -6,7 +6,10 @@ mod common;
 
 use chrono::Duration;
 use common::{at, bare_record, full_record, Ctx};
-use madoguchi_store::{CallQuery, CallRecord, Disposition, DispositionCounts};
+use madoguchi_store::{
+    AnswerMode, AnsweredBy, CallQuery, CallRecord, Disposition, DispositionCounts,
+    LanguageFallbackUsed,
+};
 
 on_both_backends!(
     every_queue_outcome_field_round_trips,
@@ -15,6 +18,8 @@ on_both_backends!(
     listing_filters_by_queue_and_by_operator,
     call_counts_since_count_by_disposition_from_the_given_instant,
     call_counts_since_an_instant_after_every_call_are_zero,
+    answer_and_language_fields_round_trip,
+    records_without_answer_or_language_fields_read_back_as_none,
 );
 
 const QUEUE_DISPOSITIONS: [Disposition; 4] = [
@@ -81,6 +86,12 @@ async fn a_batch_keeps_each_records_queue_outcome(ctx: Ctx) {
         queue: Some("general".into()),
         waited_ms: Some(61_000),
         menu_choice: Some("2".into()),
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         ..bare_record("b-abandoned", at(10), Disposition::Abandoned)
     };
     let overflowed = CallRecord {
@@ -203,4 +214,35 @@ async fn call_counts_since_an_instant_after_every_call_are_zero(ctx: Ctx) {
     ctx.store.insert_call(&record).await.expect("insert");
     let counts = ctx.store.call_counts_since(at(60)).await.expect("counts");
     assert_eq!(counts, DispositionCounts::default());
+}
+
+async fn answer_and_language_fields_round_trip(ctx: Ctx) {
+    let record = CallRecord {
+        answer_mode: Some(AnswerMode::Operator),
+        answered_by: Some(AnsweredBy::EarlyLimit),
+        unanswered_ms: Some(150_000),
+        answered_ms: Some(42_500),
+        language: Some("en".into()),
+        language_fallback: Some(LanguageFallbackUsed::Target),
+        ..answered("r-full", 0, "general", "op-1")
+    };
+    ctx.store.insert_call(&record).await.expect("insert");
+    let stored = ctx.store.get_call("r-full").await.expect("get");
+    assert_eq!(stored, Some(record));
+}
+
+async fn records_without_answer_or_language_fields_read_back_as_none(ctx: Ctx) {
+    let record = answered("r-bare", 0, "general", "op-1");
+    ctx.store.insert_call(&record).await.expect("insert");
+    let stored = ctx
+        .store
+        .get_call("r-bare")
+        .await
+        .expect("get")
+        .expect("stored");
+    assert_eq!(stored.answer_mode, None);
+    assert_eq!(stored.answered_by, None);
+    assert_eq!(stored.unanswered_ms, None);
+    assert_eq!(stored.language, None);
+    assert_eq!(stored.language_fallback, None);
 }

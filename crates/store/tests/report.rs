@@ -11,9 +11,10 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use common::{bare_record, Ctx, Kind, Raw};
 use madoguchi_store::{
-    CallRecord, CounterCase, CounterKind, CounterOutcome, Disposition, NewClassification, Outcome,
-    ReportFigures, ReportQuery, SeededClassification, SlotFigures, TransferOrigin, WrapUp,
-    SLOT_SECONDS,
+    AnswerMode, AnsweredBy, Beat, CallRecord, CounterCase, CounterKind, CounterOutcome,
+    DeviceStatus, Disposition, FreeWaitingFigures, LanguageFallbackUsed, LanguageFigures,
+    NewClassification, NewDevice, Outcome, ReportFigures, ReportQuery, SeededClassification,
+    SlotFigures, TransferOrigin, WrapUp, SLOT_SECONDS,
 };
 use sqlx::AssertSqlSafe;
 
@@ -28,6 +29,10 @@ on_both_backends!(
     an_empty_period_has_no_figures,
     seeding_twice_keeps_the_first_rows,
     measured_wrap_ups_of_answered_calls_are_summed,
+    languages_are_counted_per_code_and_no_code_is_the_default,
+    free_waiting_sums_only_the_calls_answered_by_a_person,
+    a_callback_request_is_offered_but_neither_abandoned_nor_overflowed,
+    every_device_registered_in_the_period_has_its_figures,
 );
 
 /// A local (JST) instant in 2025.
@@ -461,4 +466,239 @@ async fn measured_wrap_ups_of_answered_calls_are_summed(ctx: Ctx) {
     assert_eq!(total(&f, |s| s.wrap_ups), 2);
     assert_eq!(total(&f, |s| s.wrap_up_ms), 19_500);
     assert_eq!(total(&f, |s| s.calls), 13, "the join adds no call");
+}
+
+/// A call of an entry with `answer = "operator"` (free waiting), answered or not by `by`.
+fn free_waiting(
+    record: CallRecord,
+    by: Option<AnsweredBy>,
+    unanswered_s: i64,
+    answered_s: Option<i64>,
+) -> CallRecord {
+    CallRecord {
+        answer_mode: Some(AnswerMode::Operator),
+        answered_by: by,
+        unanswered_ms: Some(unanswered_s * 1000),
+        answered_ms: answered_s.map(|s| s * 1000),
+        ..record
+    }
+}
+
+fn in_language(
+    record: CallRecord,
+    language: &str,
+    fallback: Option<LanguageFallbackUsed>,
+) -> CallRecord {
+    CallRecord {
+        language: Some(language.into()),
+        language_fallback: fallback,
+        ..record
+    }
+}
+
+async fn languages_are_counted_per_code_and_no_code_is_the_default(ctx: Ctx) {
+    let calls = vec![
+        answered("ja1", jst(6, 2, 9, 0, 0), "card", 10, 60),
+        abandoned("ja2", jst(6, 2, 9, 5, 0), 30_000),
+        // Closed-branch calls choose no language and stay out of the table.
+        bare_record("cl1", jst(6, 2, 21, 0, 0), Disposition::ClosedHours),
+        in_language(
+            answered("en1", jst(6, 3, 10, 0, 0), "card", 40, 60),
+            "en",
+            None,
+        ),
+        in_language(
+            answered("en2", jst(6, 3, 10, 10, 0), "card", 130, 60),
+            "en",
+            Some(LanguageFallbackUsed::Any),
+        ),
+        in_language(
+            transferred(
+                queued("en3", jst(6, 3, 10, 20, 0), "card", Disposition::Completed),
+                "answered",
+            ),
+            "en",
+            Some(LanguageFallbackUsed::Target),
+        ),
+        in_language(
+            answered("en4", jst(6, 3, 10, 30, 0), "card", 150, 60),
+            "en",
+            Some(LanguageFallbackUsed::Any),
+        ),
+        in_language(abandoned("zh1", jst(6, 4, 11, 0, 0), 2_000), "zh", None),
+        // July's.
+        in_language(
+            answered("en9", jst(7, 1, 0, 0, 0), "card", 1, 1),
+            "en",
+            None,
+        ),
+    ];
+    ctx.store.insert_calls(&calls).await.expect("calls");
+    let f = ctx.store.report_figures(&june()).await.expect("figures");
+    let language =
+        |code: Option<&str>, calls, offered, answered, abandoned, wait_s: i64| LanguageFigures {
+            language: code.map(str::to_owned),
+            calls,
+            offered,
+            answered,
+            abandoned,
+            answered_wait_ms: wait_s * 1000,
+            ..LanguageFigures::default()
+        };
+    assert_eq!(
+        f.languages,
+        vec![
+            language(None, 2, 2, 1, 1, 10),
+            LanguageFigures {
+                fell_back_to_any: 2,
+                sent_to_target: 1,
+                ..language(Some("en"), 4, 4, 3, 0, 320)
+            },
+            language(Some("zh"), 1, 1, 0, 1, 0),
+        ]
+    );
+}
+
+async fn free_waiting_sums_only_the_calls_answered_by_a_person(ctx: Ctx) {
+    let calls = vec![
+        free_waiting(
+            answered("op1", jst(6, 2, 9, 0, 0), "card", 30, 100),
+            Some(AnsweredBy::Operator),
+            40,
+            Some(100),
+        ),
+        free_waiting(
+            answered("op2", jst(6, 2, 9, 5, 0), "card", 10, 50),
+            Some(AnsweredBy::Operator),
+            20,
+            Some(50),
+        ),
+        free_waiting(
+            transferred(
+                queued("tg1", jst(6, 2, 9, 10, 0), "card", Disposition::Overflowed),
+                "answered",
+            ),
+            Some(AnsweredBy::Target),
+            60,
+            Some(30),
+        ),
+        free_waiting(
+            queued(
+                "lim1",
+                jst(6, 2, 9, 20, 0),
+                "card",
+                Disposition::CallbackRequested,
+            ),
+            Some(AnsweredBy::EarlyLimit),
+            150,
+            Some(12),
+        ),
+        free_waiting(
+            abandoned("gone1", jst(6, 2, 9, 30, 0), 45_000),
+            None,
+            45,
+            None,
+        ),
+        // Answered at once by the engine: not free waiting, but its callback counts.
+        CallRecord {
+            answer_mode: Some(AnswerMode::Engine),
+            answered_by: Some(AnsweredBy::Engine),
+            unanswered_ms: Some(1_000),
+            answered_ms: Some(90_000),
+            ..queued(
+                "eng1",
+                jst(6, 2, 9, 40, 0),
+                "card",
+                Disposition::CallbackRequested,
+            )
+        },
+        // Recorded before migration 0015: no mode at all.
+        answered("old1", jst(6, 2, 9, 50, 0), "card", 5, 60),
+        // July's.
+        free_waiting(
+            answered("op9", jst(7, 1, 0, 0, 0), "card", 1, 1),
+            Some(AnsweredBy::Operator),
+            1,
+            Some(1),
+        ),
+    ];
+    ctx.store.insert_calls(&calls).await.expect("calls");
+    let f = ctx.store.report_figures(&june()).await.expect("figures");
+    assert_eq!(
+        f.free_waiting,
+        FreeWaitingFigures {
+            operator_mode_calls: 5,     // op1 op2 tg1 lim1 gone1
+            answered_by_operator: 2,    // op1 op2
+            answered_by_target: 1,      // tg1
+            answered_at_early_limit: 1, // lim1
+            never_answered: 1,          // gone1
+            unanswered_calls: 5,
+            unanswered_ms: 315_000, // 40 + 20 + 60 + 150 + 45
+            answered_calls: 4,
+            answered_ms: 192_000,   // 100 + 50 + 30 + 12
+            callbacks_requested: 2, // lim1 eng1
+        }
+    );
+}
+
+async fn a_callback_request_is_offered_but_neither_abandoned_nor_overflowed(ctx: Ctx) {
+    let calls = vec![
+        CallRecord {
+            waited_ms: Some(150_000),
+            ..queued(
+                "cb1",
+                jst(6, 2, 9, 0, 0),
+                "card",
+                Disposition::CallbackRequested,
+            )
+        },
+        queued(
+            "cb2",
+            jst(6, 2, 9, 2, 0),
+            "card",
+            Disposition::CallbackRequested,
+        ),
+        abandoned("ab1", jst(6, 2, 9, 1, 0), 20_000),
+    ];
+    ctx.store.insert_calls(&calls).await.expect("calls");
+    let f = ctx.store.report_figures(&june()).await.expect("figures");
+    assert_eq!(total(&f, |s| s.offered), 3);
+    assert_eq!(total(&f, |s| s.callbacks_requested), 2);
+    assert_eq!(total(&f, |s| s.abandoned), 1);
+    assert_eq!(total(&f, |s| s.overflowed), 0);
+    assert_eq!(f.free_waiting.callbacks_requested, 2);
+}
+
+async fn every_device_registered_in_the_period_has_its_figures(ctx: Ctx) {
+    let added = jst(5, 20, 9, 0, 0);
+    for (id, label) in [("counter-1", "窓口1"), ("counter-2", "窓口2")] {
+        ctx.store
+            .device_add(&NewDevice::new(id, label, "本庁舎1階"), added)
+            .await
+            .expect("device");
+    }
+    for (minute, rtt_ms) in [(0, None), (1, Some(80)), (2, Some(120))] {
+        let beat = Beat {
+            status: DeviceStatus::Ok,
+            detail: None,
+            rtt_ms,
+        };
+        ctx.store
+            .device_beat("counter-1", jst(6, 2, 9, minute, 0), &beat)
+            .await
+            .expect("beat");
+    }
+    let f = ctx.store.report_figures(&june()).await.expect("figures");
+    let got: Vec<(&str, u64, Option<u64>, Option<u64>)> = f
+        .devices
+        .iter()
+        .map(|d| (d.device.as_str(), d.beats, d.mean_rtt_ms(), d.rtt_max_ms))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("counter-1", 3, Some(100), Some(120)),
+            ("counter-2", 0, None, None)
+        ]
+    );
 }

@@ -21,6 +21,7 @@ on_both_backends!(
     recordings_past_the_cutoff_are_listed_until_marked_purged,
     only_audit_entries_past_the_horizon_can_be_deleted,
     the_audit_horizon_moves_only_forward_and_stays_a_year_back,
+    device_history_past_the_cutoff_is_deleted_and_younger_is_kept,
 );
 
 /// Values that must not survive: the caller's number in its shapes, a name, a note.
@@ -416,4 +417,91 @@ async fn the_audit_horizon_moves_only_forward_and_stays_a_year_back(ctx: Ctx) {
             "{sql}: {refused:?}"
         );
     }
+}
+
+/// A counter tablet's June: a warning, a silence, back at 23:30 on the last day, then a beat
+/// just after the cutoff (2026-07-01 00:10).
+async fn seed_device_june(ctx: &Ctx) {
+    use madoguchi_store::{Beat, DeviceStatus, NewDevice};
+    let beat = |status, rtt_ms| Beat {
+        status,
+        detail: None,
+        rtt_ms,
+    };
+    ctx.store
+        .device_add(
+            &NewDevice::new("counter-1", "窓口1", "本庁舎1階"),
+            june(1, 0),
+        )
+        .await
+        .expect("device added");
+    for (when, status) in [
+        (june(10, 1), DeviceStatus::Ok),
+        (june(10, 3), DeviceStatus::Warning),
+    ] {
+        ctx.store
+            .device_beat("counter-1", when, &beat(status, Some(80)))
+            .await
+            .expect("beat");
+    }
+    let silent = ctx.store.mark_silent(june(10, 6)).await.expect("checked");
+    assert_eq!(silent.len(), 1, "silent after three hours");
+    let last_june: DateTime<Utc> = "2026-06-30T23:30:00Z".parse().expect("instant");
+    let first_july: DateTime<Utc> = "2026-07-01T00:10:00Z".parse().expect("instant");
+    for when in [last_june, first_july] {
+        ctx.store
+            .device_beat("counter-1", when, &beat(DeviceStatus::Ok, Some(90)))
+            .await
+            .expect("beat");
+    }
+}
+
+async fn device_history_past_the_cutoff_is_deleted_and_younger_is_kept(ctx: Ctx) {
+    seed_device_june(&ctx).await;
+    let whole = (june(1, 0), run_at());
+    let events_before = ctx
+        .store
+        .device_events(whole.0, whole.1)
+        .await
+        .expect("events");
+    let hours_before = ctx
+        .store
+        .device_beats_hourly(whole.0, whole.1)
+        .await
+        .expect("hours");
+
+    let purged = ctx
+        .store
+        .purge_device_history(cutoff())
+        .await
+        .expect("purged");
+
+    let events = ctx
+        .store
+        .device_events(whole.0, whole.1)
+        .await
+        .expect("events");
+    let hours = ctx
+        .store
+        .device_beats_hourly(whole.0, whole.1)
+        .await
+        .expect("hours");
+    assert!(events.iter().all(|e| e.at >= cutoff()), "{events:?}");
+    // The hour 23:00–24:00 on 30 June ended at the cutoff: gone; 1 July 00:00 stays.
+    let kept: Vec<DateTime<Utc>> = hours.iter().map(|h| h.hour).collect();
+    assert_eq!(kept, [cutoff()], "{hours:?}");
+    assert_eq!(purged.events as usize, events_before.len() - events.len());
+    assert_eq!(purged.hours as usize, hours_before.len() - hours.len());
+    assert!(
+        purged.events >= 3,
+        "status, silent and back of June: {purged:?}"
+    );
+    // The device itself stays, and a second run finds nothing more.
+    assert_eq!(ctx.store.devices().await.expect("devices").len(), 1);
+    let again = ctx
+        .store
+        .purge_device_history(cutoff())
+        .await
+        .expect("purged again");
+    assert_eq!(again, madoguchi_store::DeviceHistoryPurged::default());
 }

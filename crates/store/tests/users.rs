@@ -32,6 +32,8 @@ on_both_backends!(
     latest_operator_states_are_empty_without_history,
     the_sip_directory_lists_only_enabled_sip_users_with_their_ha1,
     the_users_migration_runs_twice_harmlessly,
+    a_users_languages_are_set_listed_and_cleared,
+    languages_for_an_unknown_login_are_refused,
 );
 
 fn new_user(login: &str, role: Role, password: &str, sip: bool) -> NewUser {
@@ -454,5 +456,39 @@ async fn the_sip_directory_lists_only_enabled_sip_users_with_their_ha1(ctx: Ctx)
                 ha1_sha256: ha1(DigestAlgorithm::Sha256, "carol"),
             },
         ]
+    );
+}
+
+async fn a_users_languages_are_set_listed_and_cleared(ctx: Ctx) {
+    let alice = add(&ctx, "alice", Role::Agent).await;
+    assert!(
+        alice.languages.is_empty(),
+        "a new user speaks only the default language"
+    );
+    let spoken = vec!["en".to_owned(), "pt-br".to_owned()];
+    ctx.store
+        .set_user_languages("alice", &spoken)
+        .await
+        .expect("set");
+    let reread = ctx.reconnect().await.get_user("alice").await.expect("get");
+    assert_eq!(reread.map(|u| u.languages), Some(spoken.clone()));
+    let listed = ctx.store.list_users().await.expect("list");
+    assert_eq!(listed[0].languages, spoken);
+    ctx.store
+        .set_user_languages("alice", &[])
+        .await
+        .expect("clear");
+    let cleared = ctx.store.get_user("alice").await.expect("get");
+    assert_eq!(cleared.map(|u| u.languages), Some(vec![]));
+}
+
+async fn languages_for_an_unknown_login_are_refused(ctx: Ctx) {
+    let refused = ctx
+        .store
+        .set_user_languages("nobody", &["en".to_owned()])
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::UnknownUser { ref login }) if login == "nobody"),
+        "{refused:?}"
     );
 }

@@ -17,6 +17,7 @@ fn waiter(call_id: &str, since: i64, node: &str) -> WaitingView {
         since: t(since),
         waited_s: 100 - since,
         menu_choice: None,
+        language: None,
         node: node.to_owned(),
     }
 }

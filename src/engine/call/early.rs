@@ -6,15 +6,18 @@
 //!  route ─▶ AwaitingMedia ─ Opened ─▶ Early (183 + SDP, media, flow) ─ operator/cap ─▶ Running
 //!                                        │ flow hangup: 480   │ 183 again every 60 s
 //! ```
+//! At the cap, `on_early_limit = [STEPS]` takes the caller out of its queue and runs those
+//! steps answered (e.g. a `callback` step, also here).
 
 use std::time::{Duration, Instant};
 
-use madoguchi_dialplan::AnswerMode;
+use madoguchi_dialplan::{AnswerMode, Branch, FlowRunner, OnEarlyLimit, Steps};
 use madoguchi_media::sdp;
-use madoguchi_store::HangupSide;
+use madoguchi_store::{AnsweredBy, HangupSide};
 use serde_json::json;
 
-use super::{Call, CallOutput, Ctx, Disposition, Phase, Session};
+use super::{AcdRequest, Call, CallOutput, Ctx, Disposition, Phase, Session, Stage};
+use crate::engine::media::MediaCommand;
 use crate::engine::Now;
 
 /// A UAS that takes long to answer MUST send a non-100 provisional every minute
@@ -94,7 +97,7 @@ impl Call {
 
     /// A person (operator, transfer target) or the cap answers the early call: the 200 OK
     /// with the 183's SDP. The ACK then only confirms (the flow already runs).
-    pub(super) fn answer_early(&mut self, now: Now, by: &str, out: &mut Vec<CallOutput>) {
+    pub(super) fn answer_early(&mut self, now: Now, by: AnsweredBy, out: &mut Vec<CallOutput>) {
         if self.answered_at.is_some() {
             return;
         }
@@ -105,20 +108,29 @@ impl Call {
             sdp: early.sdp.clone(),
         });
         self.answered_at = Some(now.wall);
-        self.event(now, "answered", json!({ "by": by }));
+        self.answered_by = Some(by);
+        self.event(now, "answered", json!({ "by": by.as_str() }));
         if self.phase == Phase::Early {
             self.phase = Phase::Running;
         }
     }
 
     /// The cap or the refresh is due.
-    pub(super) fn early_timer(&mut self, now: Now, out: &mut Vec<CallOutput>) {
+    pub(super) fn early_timer(&mut self, now: Now, ctx: &mut Ctx<'_>, out: &mut Vec<CallOutput>) {
         let Some(early) = self.early.as_mut() else {
             return;
         };
         if early.deadline <= now.mono {
             self.event(now, "early_limit", json!({}));
-            self.answer_early(now, "early_limit", out);
+            self.answer_early(now, AnsweredBy::EarlyLimit, out);
+            if let AnswerMode::Operator {
+                on_early_limit: OnEarlyLimit::Steps(steps),
+                ..
+            } = &self.answer_mode
+            {
+                let steps = steps.clone();
+                self.run_early_limit_steps(now, ctx, steps, out);
+            }
             return;
         }
         if early.refresh_at <= now.mono {
@@ -128,5 +140,62 @@ impl Call {
                 sdp: Some(early.sdp.clone()),
             });
         }
+    }
+}
+
+impl Call {
+    /// `on_early_limit = [STEPS]`: the caller leaves its queue (no longer waiting for an
+    /// operator), the music stops and the steps run in a runner of their own, as a
+    /// transfer target's do. A transfer already ringing its target goes on instead.
+    fn run_early_limit_steps(
+        &mut self,
+        now: Now,
+        ctx: &mut Ctx<'_>,
+        steps: Steps,
+        out: &mut Vec<CallOutput>,
+    ) {
+        match &self.stage {
+            Stage::Queued { queue } => {
+                let queue = queue.clone();
+                let waited = self
+                    .queue
+                    .joined
+                    .map(|at| now.mono.saturating_duration_since(at));
+                self.queue.waited = waited;
+                self.event(
+                    now,
+                    "queue_left",
+                    json!({
+                        "queue": queue,
+                        "reason": "early_limit",
+                        "waited_ms": waited.map(|w| w.as_millis() as u64),
+                    }),
+                );
+                self.hangup_ringing(now, out);
+                // Withdrawn, not abandoned: the engine takes no call input for this exit.
+                out.push(CallOutput::Acd(AcdRequest::Abandon));
+            }
+            Stage::Flow => {}
+            _ => return,
+        }
+        self.stage = Stage::Flow;
+        self.recording.pending_join = None;
+        self.music = None;
+        self.announcements.clear();
+        self.timer = None;
+        if self.playing.take().is_some() {
+            out.push(CallOutput::Media(MediaCommand::StopPlayback {
+                leg: self.setup.leg,
+            }));
+        }
+        self.runner = Some(FlowRunner::new(Branch::Open, steps));
+        self.run_flow(now, ctx, out);
+    }
+
+    /// A `callback` step: the call ends `callback_requested` however it ends from now on
+    /// (the caller may hang up during the prompt); `run_flow` then plays its prompt.
+    pub(super) fn note_callback(&mut self, now: Now) {
+        self.queue.outcome = Some(Disposition::CallbackRequested);
+        self.event(now, "callback_requested", json!({}));
     }
 }

@@ -36,6 +36,7 @@ impl Call {
         self.queue.queue = Some(queue);
         self.queue.joined = Some(now.mono);
         self.dtmf.extend(menu);
+        self.language = self.setup.peer.as_ref().and_then(|p| p.language.clone());
         if !self.check_offer(now, out) {
             return;
         }

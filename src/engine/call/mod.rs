@@ -17,6 +17,7 @@
 
 mod early;
 mod intake;
+mod language;
 mod peer;
 mod record;
 mod recording;
@@ -35,7 +36,7 @@ use madoguchi_media::sdp::{self, LocalMedia};
 use madoguchi_media::Codec;
 use madoguchi_prompts::PromptId;
 use madoguchi_sip::{LegId, OutboundCall, ReInviteId, ReferId, Transport};
-use madoguchi_store::{CallEvent, CallRecord, HangupSide};
+use madoguchi_store::{CallEvent, CallRecord, HangupSide, LanguageFallbackUsed};
 use serde_json::json;
 
 pub use madoguchi_store::Disposition;
@@ -44,6 +45,7 @@ use super::console::ConsoleOutput;
 use super::media::MediaCommand;
 use super::targets::Targets;
 use super::{Now, PromptIndex};
+pub(crate) use language::{language_from_header, LANGUAGE_HEADER};
 pub(crate) use peer::{mode_name, Peer, CALL_ID_HEADER, MENU_HEADER, PEER_HEADER, QUEUE_HEADER};
 use recording::CallRecording;
 pub use recording::RecordingAction;
@@ -70,6 +72,8 @@ pub(crate) struct Setup {
 pub(crate) struct PeerIntake {
     pub node: String,
     pub sip: SocketAddr,
+    /// The caller's language as that node's `X-Madoguchi-Language` names it.
+    pub language: Option<String>,
 }
 
 /// What a call reads while it handles an input.
@@ -182,6 +186,8 @@ pub(crate) enum CallInput {
         sdp: Option<Vec<u8>>,
     },
     AckTimedOut,
+    /// A reliable 18x (RFC 3262) got no PRACK: the SIP layer refused the INVITE (504).
+    PrackTimedOut,
     Cancelled,
     ReInvite {
         request: ReInviteId,
@@ -235,6 +241,8 @@ pub(crate) enum CallInput {
     MonitorMode(madoguchi_media::mix::MixMode),
     /// The manager leaves the call (their phone is hung up); the call goes on.
     StopMonitor,
+    /// The caller waited its language's `after` for a skilled operator: any one may take it.
+    SkillRelaxed,
 }
 
 /// Where a manager's phone is rung to join a call, and how they join.
@@ -254,6 +262,8 @@ pub(crate) enum AcdRequest {
         queue: String,
         priority: i32,
         menu: Option<String>,
+        /// The skill the caller waits for (its language), and for how long.
+        skill: Option<language::SkillWait>,
     },
     Abandon,
     OfferAnswered {
@@ -440,6 +450,9 @@ pub(crate) struct Call {
     arrived_at: DateTime<Utc>,
     arrived_mono: Instant,
     answered_at: Option<DateTime<Utc>>,
+    /// What caused our 200 OK in operator mode (an operator, a target, the cap); `None`
+    /// with `answered_at` set means the engine answered.
+    answered_by: Option<madoguchi_store::AnsweredBy>,
     /// Who sends the 200 OK (the routed entry's `answer`).
     answer_mode: AnswerMode,
     /// The early dialog while `answer_mode` is operator.
@@ -476,6 +489,10 @@ pub(crate) struct Call {
     dtmf: Vec<String>,
     events: Vec<CallEvent>,
     recording: CallRecording,
+    /// The language the caller chose (`{ language = … }`); `None` for the default one.
+    language: Option<String>,
+    /// How a caller of a language was served without it, if it was.
+    language_fallback: Option<LanguageFallbackUsed>,
 }
 
 impl Call {
@@ -487,6 +504,7 @@ impl Call {
             arrived_at: now.wall,
             arrived_mono: now.mono,
             answered_at: None,
+            answered_by: None,
             answer_mode: AnswerMode::Engine,
             early: None,
             entry: None,
@@ -509,6 +527,8 @@ impl Call {
             dtmf: Vec::new(),
             events: Vec::new(),
             recording: CallRecording::default(),
+            language: None,
+            language_fallback: None,
         };
         call.event(now, "invite", json!({}));
         call
@@ -617,6 +637,13 @@ impl Call {
                     &mut out,
                 );
             }
+            CallInput::PrackTimedOut => self.finish(
+                now,
+                Disposition::Failed,
+                HangupSide::Engine,
+                "prack_timeout",
+                &mut out,
+            ),
             CallInput::Cancelled => {
                 if matches!(self.stage, Stage::Queued { .. }) {
                     // Early media: the caller gave up waiting before anyone answered.
@@ -663,7 +690,7 @@ impl Call {
                     }
                 }
             }
-            CallInput::Timeout if self.early_due(now.mono) => self.early_timer(now, &mut out),
+            CallInput::Timeout if self.early_due(now.mono) => self.early_timer(now, ctx, &mut out),
             CallInput::Timeout if self.phase == Phase::HangingUp => {
                 self.end_by_engine(now, &mut out)
             }
@@ -724,6 +751,7 @@ impl Call {
             CallInput::Monitor(target) => self.monitor(now, ctx, target, &mut out),
             CallInput::MonitorMode(mode) => self.monitor_mode(now, mode, &mut out),
             CallInput::StopMonitor => self.stop_monitor(now, "stopped", &mut out),
+            CallInput::SkillRelaxed => self.skill_relaxed(now),
         }
         // The operator left (a transfer, the end of the call): the manager's phone goes too.
         if !self.is_with_operator() {
@@ -770,21 +798,29 @@ impl Call {
     /// Carries out the flow's actions until it waits for a prompt, a digit or a timer.
     fn run_flow(&mut self, now: Now, ctx: &mut Ctx<'_>, out: &mut Vec<CallOutput>) {
         while let Some(action) = self.runner.as_mut().and_then(FlowRunner::poll_action) {
+            // A `language` step ran before this action: it plays in that language already.
+            self.sync_language(now, ctx);
+            if let FlowAction::Callback { .. } = action {
+                self.note_callback(now);
+            }
             match action {
-                FlowAction::Play { prompt } => match ctx.prompts.get(&prompt) {
-                    Some(id) => {
-                        self.event(now, "play", json!({ "prompt": prompt }));
-                        self.play(*id, false, out);
-                    }
-                    None => {
-                        // The dialplan check makes every named prompt exist; keep the call
-                        // alive rather than stall if a reload ever breaks that.
-                        tracing::warn!(prompt, "prompt not loaded, skipped");
-                        if let Some(runner) = self.runner.as_mut() {
-                            runner.handle_prompt_finished();
+                // A callback's prompt plays like any other; the runner hangs up after it.
+                FlowAction::Play { prompt } | FlowAction::Callback { prompt } => {
+                    match self.prompt_id(ctx, &prompt) {
+                        Some(id) => {
+                            self.event(now, "play", json!({ "prompt": prompt }));
+                            self.play(id, false, out);
+                        }
+                        None => {
+                            // The dialplan check makes every named prompt exist; keep the call
+                            // alive rather than stall if a reload ever breaks that.
+                            tracing::warn!(prompt, "prompt not loaded, skipped");
+                            if let Some(runner) = self.runner.as_mut() {
+                                runner.handle_prompt_finished();
+                            }
                         }
                     }
-                },
+                }
                 FlowAction::StopPlayback => {
                     self.playing = None;
                     out.push(CallOutput::Media(MediaCommand::StopPlayback {

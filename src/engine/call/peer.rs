@@ -182,6 +182,9 @@ impl Call {
         if let Some(choice) = self.dtmf.last() {
             headers.push((MENU_HEADER.to_owned(), choice.clone()));
         }
+        if let Some(language) = &self.language {
+            headers.push((super::LANGUAGE_HEADER.to_owned(), language.clone()));
+        }
         if target.peer {
             headers.push((PEER_HEADER.to_owned(), self.setup.node_id.clone()));
         }
@@ -242,6 +245,7 @@ impl Call {
             queue,
             waited,
             menu_choice: self.dtmf.last().cloned(),
+            language: self.language.clone(),
         };
         Some((offer, peer.phase == PeerPhase::Up))
     }
@@ -263,6 +267,7 @@ impl Call {
                 .joined
                 .map_or(Duration::ZERO, |at| now.mono.saturating_duration_since(at)),
             menu_choice: self.dtmf.last().cloned(),
+            language: self.language.clone(),
         };
         self.event(
             now,
@@ -397,7 +402,7 @@ impl Call {
         };
         self.stop_waiting_audio();
         // Operator mode: the caller's 200 OK waited for this moment.
-        self.answer_early(now, "operator", out);
+        self.answer_early(now, madoguchi_store::AnsweredBy::Operator, out);
         if !self.intake_connected(now, out) {
             return;
         }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use madoguchi_store::{CallRecord, HangupSide};
+use chrono::{DateTime, Utc};
+use madoguchi_dialplan::AnswerMode;
+use madoguchi_store::{AnsweredBy, CallRecord, HangupSide};
 use serde_json::json;
 
 use super::{AcdRequest, Call, CallOutput, Disposition, Phase, Stage};
@@ -57,6 +59,8 @@ impl Call {
                 .connected
                 .map(|at| now.mono.saturating_duration_since(at))
         });
+        // Before the record takes `entry`.
+        let answer_mode = self.record_answer_mode();
         let record = CallRecord {
             // Cloned, not taken: the outputs of this step (a console's `Ended`) and the
             // engine's clean-up of its call-id index still name the call by it.
@@ -71,6 +75,17 @@ impl Call {
             branch: self.branch.take(),
             disposition,
             menu_choice: self.dtmf.last().cloned(),
+            answer_mode,
+            answered_by: self
+                .answered_at
+                .map(|_| self.answered_by.unwrap_or(AnsweredBy::Engine)),
+            unanswered_ms: Some(wall_millis(
+                self.arrived_at,
+                self.answered_at.unwrap_or(now.wall),
+            )),
+            answered_ms: self.answered_at.map(|at| wall_millis(at, now.wall)),
+            language: self.language.take(),
+            language_fallback: self.language_fallback.take(),
             dtmf: std::mem::take(&mut self.dtmf),
             hangup_side: Some(side),
             hangup_cause: Some(cause.to_owned()),
@@ -87,6 +102,22 @@ impl Call {
         tracing::info!(call = %record.id, disposition = disposition.as_str(), cause, "call ended");
         out.push(CallOutput::Record(Box::new(record)));
     }
+}
+
+impl Call {
+    /// The routed entry's answer mode; `None` for a call never routed (404, refused).
+    fn record_answer_mode(&self) -> Option<madoguchi_store::AnswerMode> {
+        self.entry.as_ref()?;
+        Some(match self.answer_mode {
+            AnswerMode::Engine => madoguchi_store::AnswerMode::Engine,
+            AnswerMode::Operator { .. } => madoguchi_store::AnswerMode::Operator,
+        })
+    }
+}
+
+/// `from` → `to` in ms by the record's own instants, so that the sums match the columns.
+fn wall_millis(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
+    (to - from).num_milliseconds().max(0)
 }
 
 fn millis(d: Duration) -> i64 {

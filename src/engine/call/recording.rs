@@ -129,7 +129,8 @@ impl Call {
             (ctx.draw)(),
         );
         self.decide_recording(now, decision, false, Some(queue));
-        let Some((name, id)) = notice.and_then(|n| ctx.prompts.get(&n).map(|id| (n, *id))) else {
+        let Some((name, id)) = notice.and_then(|n| self.prompt_id(ctx, &n).map(|id| (n, id)))
+        else {
             return false;
         };
         self.recording.notice_played = true;

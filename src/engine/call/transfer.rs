@@ -79,8 +79,7 @@ impl Call {
             .dialplan
             .target(target)
             .and_then(|t| t.announce.as_deref())
-            .and_then(|a| ctx.prompts.get(a))
-            .copied();
+            .and_then(|a| self.prompt_id(ctx, a));
         match announce {
             Some(prompt) => {
                 self.announcements.push_back(prompt);
@@ -118,6 +117,9 @@ impl Call {
         if let Some(choice) = self.dtmf.last() {
             headers.push((MENU_HEADER.to_owned(), choice.clone()));
         }
+        if let Some(language) = &self.language {
+            headers.push((super::LANGUAGE_HEADER.to_owned(), language.clone()));
+        }
         let invite = OutboundCall {
             request_uri: address.uri.clone(),
             destination: address.destination,
@@ -153,7 +155,7 @@ impl Call {
         self.queue.transfer_result = Some("answered".to_owned());
         self.event(now, "transfer_result", json!({ "result": "answered" }));
         // Operator mode: the target picking up answers the caller.
-        self.answer_early(now, "target", out);
+        self.answer_early(now, madoguchi_store::AnsweredBy::Target, out);
         if self.queue.outcome != Some(Disposition::Overflowed) {
             self.queue.outcome = Some(Disposition::Transferred);
         }

@@ -35,24 +35,25 @@ impl Call {
         };
         self.queue.queue = Some(queue.to_owned());
         self.queue.joined = Some(now.mono);
-        self.music = config
-            .music
-            .as_deref()
-            .and_then(|m| ctx.prompts.get(m))
-            .copied();
+        self.music = config.music.as_deref().and_then(|m| self.prompt_id(ctx, m));
         self.hold_music = self.music;
-        if let Some(id) = config.announce.as_deref().and_then(|a| ctx.prompts.get(a)) {
-            self.announcements.push_back(*id);
+        if let Some(id) = config
+            .announce
+            .as_deref()
+            .and_then(|a| self.prompt_id(ctx, a))
+        {
+            self.announcements.push_back(id);
         }
         self.event(
             now,
             "enqueued",
-            json!({ "queue": queue, "priority": priority }),
+            json!({ "queue": queue, "priority": priority, "language": self.language }),
         );
         out.push(CallOutput::Acd(AcdRequest::Join {
             queue: queue.to_owned(),
             priority,
             menu: self.dtmf.last().cloned(),
+            skill: self.skill_wait(ctx),
         }));
         if self.playing.is_none() {
             self.play_next(now, out);
@@ -96,8 +97,11 @@ impl Call {
             "position_announced",
             json!({ "position": position, "wait_s": wait.map(|w| w.as_secs()) }),
         );
-        self.announcements
-            .extend(names.iter().filter_map(|n| ctx.prompts.get(n)).copied());
+        let ids: Vec<_> = names
+            .iter()
+            .filter_map(|n| self.prompt_id(ctx, n))
+            .collect();
+        self.announcements.extend(ids);
         // Cut the music (a looped playback never finishes by itself), not an announcement.
         if self.playing.is_none() || self.looping {
             self.play_next(now, out);
@@ -127,6 +131,7 @@ impl Call {
             QueueExit::JoinEmpty => "no_operator",
             QueueExit::LeaveEmpty => "operators_left",
             QueueExit::Overflow => "queue_full",
+            QueueExit::SkillTimeout => "language_timeout",
         };
         self.event(
             now,
@@ -135,6 +140,10 @@ impl Call {
         );
         // Operators still ringing for this caller lose the offer.
         self.hangup_ringing(now, out);
+        if exit == QueueExit::SkillTimeout && self.language_timed_out(now, ctx, queue.clone(), out)
+        {
+            return;
+        }
         let overflow = ctx.dialplan.queue(&queue).and_then(|q| q.overflow.clone());
         match overflow {
             Some(target) => {

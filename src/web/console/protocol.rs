@@ -39,6 +39,8 @@ pub struct CallCard {
     pub queue: String,
     pub waited_s: u64,
     pub menu_choice: Option<String>,
+    /// The caller's language code; null for the dialplan's default language.
+    pub language: Option<String>,
 }
 
 impl From<&OfferedCall> for CallCard {
@@ -49,6 +51,7 @@ impl From<&OfferedCall> for CallCard {
             queue: offer.queue.clone(),
             waited_s: offer.waited.as_secs(),
             menu_choice: offer.menu_choice.clone(),
+            language: offer.language.clone(),
         }
     }
 }
@@ -211,6 +214,7 @@ mod tests {
                 queue: "desk".to_owned(),
                 waited: Duration::from_secs(42),
                 menu_choice: Some("1".to_owned()),
+                language: None,
             },
         };
         assert_eq!(ServerMessage::from_event("op2", &event), None);
@@ -218,7 +222,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"type": "offered", "call_id": "c1", "caller": "0467001234",
-                "queue": "desk", "waited_s": 42, "menu_choice": "1"})
+                "queue": "desk", "waited_s": 42, "menu_choice": "1", "language": null})
         );
     }
 
@@ -308,6 +312,7 @@ mod tests {
                     queue: "desk".to_owned(),
                     waited_s: 4,
                     menu_choice: None,
+                    language: None,
                 },
                 connected: true,
                 recording: None,
@@ -321,5 +326,21 @@ mod tests {
         let call = json["call"].as_object().expect("a call");
         assert!(!call.contains_key("monitored"), "{json}");
         assert!(!call.contains_key("recording"), "{json}");
+    }
+
+    #[test]
+    fn a_call_card_names_the_callers_language_and_null_for_the_default_one() {
+        let card = |language: Option<&str>| CallCard {
+            call_id: "c1".to_owned(),
+            caller: "0467001234".to_owned(),
+            queue: "desk".to_owned(),
+            waited_s: 4,
+            menu_choice: Some("9".to_owned()),
+            language: language.map(str::to_owned),
+        };
+        let json = serde_json::to_value(card(Some("en"))).expect("json");
+        assert_eq!(json["language"], "en", "{json}");
+        let json = serde_json::to_value(card(None)).expect("json");
+        assert!(json["language"].is_null(), "{json}");
     }
 }

@@ -286,6 +286,12 @@ pub fn full_record(id: &str, arrived_at: DateTime<Utc>) -> CallRecord {
         transfer_target: Some("city_line".into()),
         transfer_result: Some("answered".into()),
         menu_choice: Some("1".into()),
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node-a".into(),
         events: vec![
             CallEvent {
@@ -334,6 +340,12 @@ pub fn bare_record(id: &str, arrived_at: DateTime<Utc>, disposition: Disposition
         transfer_target: None,
         transfer_result: None,
         menu_choice: None,
+        answer_mode: None,
+        answered_by: None,
+        unanswered_ms: None,
+        answered_ms: None,
+        language: None,
+        language_fallback: None,
         node_id: "node-a".into(),
         events: vec![],
     }

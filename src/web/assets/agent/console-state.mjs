@@ -8,9 +8,11 @@
 //   connection  'closed' | 'connecting' | 'open'
 //   operator    {state, reason, since} as the engine reports it (since: ms, browser clock)
 //   media       'none' | 'negotiating' | 'up' | 'failed'
-//   call        null | {callId, caller, queue, waitedS, menuChoice, offeredAt, phase
+//   call        null | {callId, caller, queue, waitedS, menuChoice, language, offeredAt, phase
 //                ('offered' | 'connected' | 'ended'), answering, held, connectedAt, endedAt,
 //                recording, monitored}
+//   call.language  the language code the caller chose in the menu ("en"), or null for the
+//                dialplan's default language (the engine sends null or nothing then).
 //   call.recording  {state, pending, refused}: state is the engine's word for the call's
 //                recording ('none' until it says one, 'recording' | 'paused' | 'stopped' |
 //                'failed'); pending the action sent and not yet answered ('start' | 'pause' |
@@ -275,6 +277,7 @@ function callFromCard(card, now) {
     queue: typeof card.queue === 'string' ? card.queue : null,
     waitedS: Number.isFinite(card.waited_s) ? card.waited_s : 0,
     menuChoice: typeof card.menu_choice === 'string' ? card.menu_choice : null,
+    language: languageOfCard(card),
     offeredAt: now,
     phase: 'offered',
     answering: false,
@@ -284,6 +287,12 @@ function callFromCard(card, now) {
     recording: recordingFromCard(card),
     monitored: monitoredFromCard(card),
   };
+}
+
+/** A language code as the dialplan writes them (letters, digits and -), else the default. */
+function languageOfCard(card) {
+  const code = card.language;
+  return typeof code === 'string' && /^[A-Za-z0-9-]{1,35}$/.test(code) ? code : null;
 }
 
 /** A welcome's call says how a manager is on it, if one is (an offer never does). */
@@ -302,8 +311,14 @@ function onOffered(state, message, now) {
   if (typeof message.call_id !== 'string') return done(state);
   const call = callFromCard(message, now);
   const wrapup = state.wrapup?.status === 'saved' ? null : state.wrapup;
+  // A caller in another language is said first: the operator may not speak it.
+  const words = call.language
+    ? announce('announce.offered_language', {
+      waited: call.waitedS, menu: call.menuChoice ?? '', language: call.language,
+    }, true)
+    : announce('announce.offered', { waited: call.waitedS, menu: call.menuChoice ?? '' }, true);
   return done({ ...state, call, wrapup, error: null }, [
-    announce('announce.offered', { waited: call.waitedS, menu: call.menuChoice ?? '' }, true),
+    words,
     { type: 'focus_answer' },
   ]);
 }
@@ -537,6 +552,14 @@ export function recordingView(call) {
     start: (state === 'none' || state === 'stopped') && recording.refused !== 'start',
     refused: recording.refused,
   };
+}
+
+/**
+ * The language badge of the call card: the caller's language code while a call is shown,
+ * null for the default language (nothing is shown then).
+ */
+export function languageView(call) {
+  return call?.language ?? null;
 }
 
 /** Seconds the call card's timer shows: waiting time while offered, talk time after. */

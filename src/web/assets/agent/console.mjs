@@ -17,7 +17,9 @@ import { keepSocket, failoverUrls } from './socket.mjs';
 import { createApi, SessionExpired, ApiError } from './api.mjs';
 import { createMedia } from './media.mjs';
 import { createRinger } from './ringer.mjs';
-import { translate, initialLanguage, otherLanguage, stateLabel, STORAGE_KEY } from './i18n.mjs';
+import {
+  translate, initialLanguage, otherLanguage, announcementText, STORAGE_KEY,
+} from './i18n.mjs';
 import { shortcutAction, focusKind } from './shortcuts.mjs';
 import { validateWrapup, classificationPayload, fieldOfServerError } from './wrapup.mjs';
 import {
@@ -130,12 +132,7 @@ function runEffect(effect) {
 }
 
 function announcement(effect) {
-  if (effect.key === 'announce.state') {
-    return translate(lang, effect.key, {
-      state: stateLabel(lang, effect.params.state, effect.params.reason),
-    });
-  }
-  return translate(lang, effect.key, effect.params);
+  return announcementText(lang, effect.key, effect.params);
 }
 
 /** Texts waiting to be put in each live region; one step may announce several. */

@@ -60,6 +60,7 @@ export const STRINGS = {
     'call.talk': '通話時間',
     'call.menu': 'メニュー',
     'call.queue': 'キュー',
+    'call.language': '発信者の言語: {language}',
     'call.none': '—',
     'call.answer': '応答',
     'call.decline': '拒否',
@@ -169,6 +170,7 @@ export const STRINGS = {
     'announce.media_failed': '音声を接続できませんでした。',
     'announce.state': '状態: {state}',
     'announce.offered': '着信です。待ち時間 {waited} 秒。Enter で応答、Esc で拒否。',
+    'announce.offered_language': '着信です。{language}の通話です。待ち時間 {waited} 秒。Enter で応答、Esc で拒否。',
     'announce.call_connected': '通話がつながりました。',
     'announce.call_ended': '通話が終了しました。後処理を入力してください。',
     'announce.withdrawn': '着信が終わりました。',
@@ -239,6 +241,7 @@ export const STRINGS = {
     'call.talk': 'Talk time',
     'call.menu': 'Menu choice',
     'call.queue': 'Queue',
+    'call.language': 'Caller speaks {language}',
     'call.none': '—',
     'call.answer': 'Answer',
     'call.decline': 'Decline',
@@ -348,6 +351,7 @@ export const STRINGS = {
     'announce.media_failed': 'Could not connect the audio.',
     'announce.state': 'Status: {state}',
     'announce.offered': 'Incoming call, waited {waited} seconds. Enter answers, Escape declines.',
+    'announce.offered_language': 'Incoming call in {language}, waited {waited} seconds. Enter answers, Escape declines.',
     'announce.call_connected': 'Call connected.',
     'announce.call_ended': 'Call ended. Please fill in the wrap-up.',
     'announce.withdrawn': 'The incoming call has ended.',
@@ -364,6 +368,39 @@ export const STRINGS = {
     'announce.monitor_ended': 'The manager has left the call.',
   },
 };
+
+/**
+ * Languages a caller may choose in the dialplan ([languages.CODE]): the name the language
+ * gives itself, on the call's badge, and its name in each display language, for the words
+ * around it. The engine sends the code only.
+ */
+export const CALLER_LANGUAGES = {
+  en: { own: 'English', ja: '英語', en: 'English' },
+  zh: { own: '中文', ja: '中国語', en: 'Chinese' },
+  ko: { own: '한국어', ja: '韓国語', en: 'Korean' },
+  vi: { own: 'Tiếng Việt', ja: 'ベトナム語', en: 'Vietnamese' },
+  pt: { own: 'Português', ja: 'ポルトガル語', en: 'Portuguese' },
+  es: { own: 'Español', ja: 'スペイン語', en: 'Spanish' },
+  ja: { own: '日本語', ja: '日本語', en: 'Japanese' },
+};
+
+/** The table row of a caller's language code ("zh-Hant" falls back to "zh"), or null. */
+function callerLanguage(code) {
+  const lower = String(code).toLowerCase();
+  const key = [lower, lower.split('-')[0]].find((k) => Object.hasOwn(CALLER_LANGUAGES, k));
+  return key ? CALLER_LANGUAGES[key] : null;
+}
+
+/** The badge of a caller's language: its own name ("English"), else the code ("TL"). */
+export function languageBadge(code) {
+  return callerLanguage(code)?.own ?? String(code).toUpperCase();
+}
+
+/** A caller's language named in the display language ("英語"), else the code ("TL"). */
+export function languageName(lang, code) {
+  const row = callerLanguage(code);
+  return row ? (row[lang] ?? row.ja) : String(code).toUpperCase();
+}
 
 /** The language to start in: the remembered one when it is known, else Japanese. */
 export function initialLanguage(remembered) {
@@ -383,6 +420,20 @@ export function translate(lang, key, params = {}) {
     (Object.hasOwn(params, name) && params[name] !== null && params[name] !== undefined
       ? String(params[name])
       : whole));
+}
+
+/**
+ * The words of an `announce` effect: the state machine gives codes, named here in the
+ * display language (an operator state, a caller's language).
+ */
+export function announcementText(lang, key, params = {}) {
+  if (key === 'announce.state') {
+    return translate(lang, key, { state: stateLabel(lang, params.state, params.reason) });
+  }
+  if (typeof params.language === 'string') {
+    return translate(lang, key, { ...params, language: languageName(lang, params.language) });
+  }
+  return translate(lang, key, params);
 }
 
 /** An operator state as shown: "休憩（昼食）", "受付可" … */

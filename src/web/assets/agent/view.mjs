@@ -3,8 +3,10 @@
 // are rebuilt only when their data changes, so focus and selection inside them survive.
 // Text from the server always goes in through textContent, never as HTML.
 
-import { translate, stateLabel } from './i18n.mjs';
-import { controls, callSeconds, recordingView, monitorView } from './console-state.mjs';
+import { translate, stateLabel, languageBadge, languageName } from './i18n.mjs';
+import {
+  controls, callSeconds, recordingView, monitorView, languageView,
+} from './console-state.mjs';
 import { formatDuration, elapsedSeconds, formatClock } from './format.mjs';
 import { OUTCOMES, NOTE_MAX_CHARS, noteLength } from './wrapup.mjs';
 
@@ -125,6 +127,30 @@ function renderCall(state, ui, lang, now, can) {
 
   renderRecording(call, lang, can);
   renderMonitor(call, lang);
+  renderLanguage(call, lang);
+}
+
+/**
+ * A caller who chose another language: a badge in that language's own name ("English"),
+ * read out with the display language's words ("発信者の言語: 英語").
+ */
+function renderLanguage(call, lang) {
+  const code = languageView(call);
+  const badge = $('call-language');
+  badge.hidden = !code;
+  badge.dataset.language = code ?? '';
+  if (!code) {
+    badge.textContent = '';
+    badge.removeAttribute('lang');
+    badge.removeAttribute('title');
+    badge.removeAttribute('aria-label');
+    return;
+  }
+  const words = translate(lang, 'call.language', { language: languageName(lang, code) });
+  badge.textContent = languageBadge(code);
+  badge.lang = code;
+  badge.title = words;
+  badge.setAttribute('aria-label', words);
 }
 
 /** Whether a manager listens in, whispers or has joined: the operator must always see it. */

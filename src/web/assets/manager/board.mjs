@@ -14,14 +14,18 @@
 
 import { previousMonth, reportLinks } from './report.mjs';
 import { formatClockTime, formatCount, formatDuration, formatPercent, serviceLevelGrade } from './format.mjs';
-import { otherLanguage, storedLanguage, outcomeLabel, stateLabel, STORAGE_KEY, translate } from './i18n.mjs';
+import {
+  languageBadge, languageName, otherLanguage, storedLanguage, outcomeLabel, stateLabel, STORAGE_KEY,
+  translate,
+} from './i18n.mjs';
 import {
   groupOperators, monitorControls, monitorFailureKey, monitorRequest, queueLongestWait, readSnapshot,
-  secondsSince, STATE_ORDER, waitingSummary,
+  secondsSince, STATE_ORDER, waitingCallers, waitingSummary,
 } from './live.mjs';
 import { chartModel, SERIES } from './chart.mjs';
 import { addAlert, categoryText, fetchComplaints, mergeListed, readCategories, readComplaint } from './alerts.mjs';
 import { callPageHref } from './call-model.mjs';
+import { mountDevices } from './devices.mjs';
 import { createSession, requestJson } from './session.mjs';
 import { createSignIn } from './sign-in.mjs';
 
@@ -53,6 +57,8 @@ let streams = [];
 let retry = 0;
 let retryTimer = null;
 let recovering = false;
+// The counter's devices panel and banner (devices.mjs).
+let devices = null;
 
 const $ = (id) => document.getElementById(id);
 const fields = (name) => document.querySelectorAll(`[data-field="${name}"]`);
@@ -64,10 +70,12 @@ const gate = createSignIn({
   onSignedIn: () => {
     openStreams();
     loadCategories();
+    devices.start();
   },
   onSignedOut: () => {
     closeStreams();
     forgetAlerts();
+    devices.stop();
   },
   onShow: (view) => {
     $('connection').hidden = view !== 'board';
@@ -253,6 +261,7 @@ function renderAll() {
   renderTimes();
   renderChart();
   renderAlerts();
+  devices?.render();
 }
 
 function renderSnapshot() {
@@ -278,6 +287,7 @@ function renderSnapshot() {
     setField(`${name}-30`, t('kpi.last30_suffix', { value: format(last30[key]) }));
   }
   renderQueues(s);
+  renderWaiting(s);
   renderOperators(s);
   renderRecordingFailure(s.recordingFailure);
 }
@@ -308,6 +318,38 @@ function renderQueues(s) {
       cell(String(queue.waiting.length), 'num mono', 'queue-waiting'),
       cell('', 'num mono', 'queue-longest'),
       cell(`${queue.available} / ${queue.loggedIn}`, 'num mono'),
+    );
+    return row;
+  }));
+}
+
+/** Everyone waiting, with the language a caller chose when it is not the default one. */
+function renderWaiting(s) {
+  const callers = waitingCallers(s, Date.now());
+  $('waiting-none').hidden = callers.length > 0;
+  $('waiting-table').hidden = callers.length === 0;
+  $('waiting-rows').replaceChildren(...callers.map((caller) => {
+    const row = document.createElement('tr');
+    row.dataset.callId = caller.callId;
+    row.dataset.language = caller.language ?? '';
+    const language = cell('', '', 'waiting-language');
+    if (caller.language) {
+      const badge = document.createElement('span');
+      badge.className = 'language-badge';
+      badge.lang = caller.language;
+      badge.textContent = languageBadge(caller.language);
+      const words = t('waiting.language_label', { language: languageName(board.lang, caller.language) });
+      badge.title = words;
+      badge.setAttribute('aria-label', words);
+      language.append(badge);
+    }
+    const wait = cell('', 'num mono', 'waiting-time');
+    wait.dataset.sinceMs = String(caller.sinceMs);
+    row.append(
+      cell(String(caller.position), 'num mono'),
+      cell(caller.queueLabel, ''),
+      language,
+      wait,
     );
     return row;
   }));
@@ -463,6 +505,9 @@ function renderTimes() {
     const longest = row.querySelector('[data-role="queue-longest"]');
     if (queue && longest) longest.textContent = formatDuration(queueLongestWait(queue, now, s.offsetMs));
   }
+  for (const time of document.querySelectorAll('[data-role="waiting-time"]')) {
+    time.textContent = formatDuration(secondsSince(Number(time.dataset.sinceMs), now, s.offsetMs));
+  }
   for (const time of document.querySelectorAll('[data-role="operator-time"]')) {
     time.textContent = formatDuration(secondsSince(Number(time.dataset.sinceMs), now, s.offsetMs));
   }
@@ -601,8 +646,10 @@ window.madoguchiBoard = {
     banner: board.banner ? board.banner.callId : null,
     raised: board.raised,
     monitorErrors: Object.fromEntries([...board.monitorErrors].map(([login, e]) => [login, e.key])),
+    devices: devices.state(),
   }),
 };
 
+devices = mountDevices({ t, announce, formatDuration });
 wire();
 start();

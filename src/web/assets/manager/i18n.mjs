@@ -59,6 +59,13 @@ export const STRINGS = {
     'queues.waiting': '待ち呼',
     'queues.longest': '最長待ち',
     'queues.operators': '受付可 / ログイン',
+    'waiting.heading': 'お待ちのお客様',
+    'waiting.position': '順番',
+    'waiting.queue': 'キュー',
+    'waiting.language': '言語',
+    'waiting.wait': '待ち時間',
+    'waiting.none': 'お待ちのお客様はいません。',
+    'waiting.language_label': '発信者の言語: {language}',
     'operators.heading': 'オペレーター',
     'operators.login': 'オペレーター',
     'operators.state': '状態',
@@ -117,6 +124,19 @@ export const STRINGS = {
     'outcome.callback_needed': '折り返し必要',
     'outcome.other': 'その他',
     'updated': '更新 {time}',
+    'devices.heading': '窓口機器',
+    'devices.device': '機器',
+    'devices.age': '最終受信',
+    'devices.rtt': '往復時間',
+    'devices.state': '状態',
+    'devices.none': '登録された窓口機器はありません。',
+    'devices.state.ok': '正常',
+    'devices.state.warning': '注意',
+    'devices.state.error': '異常',
+    'devices.state.silent': '応答なし',
+    'devices.state.never': '未受信',
+    'devices.banner': '窓口機器から応答がありません: {label}（{location}）',
+    'devices.banner_many': '窓口機器 {count}台から応答がありません（{label} ほか）',
   },
   en: {
     'app.title': 'Manager board',
@@ -171,6 +191,13 @@ export const STRINGS = {
     'queues.waiting': 'Waiting',
     'queues.longest': 'Longest',
     'queues.operators': 'Available / logged in',
+    'waiting.heading': 'Callers waiting',
+    'waiting.position': 'Place',
+    'waiting.queue': 'Queue',
+    'waiting.language': 'Language',
+    'waiting.wait': 'Waiting',
+    'waiting.none': 'Nobody is waiting.',
+    'waiting.language_label': 'Caller speaks {language}',
     'operators.heading': 'Operators',
     'operators.login': 'Operator',
     'operators.state': 'State',
@@ -229,6 +256,19 @@ export const STRINGS = {
     'outcome.callback_needed': 'Callback needed',
     'outcome.other': 'Other',
     'updated': 'Updated {time}',
+    'devices.heading': 'Counter devices',
+    'devices.device': 'Device',
+    'devices.age': 'Last beat',
+    'devices.rtt': 'Round trip',
+    'devices.state': 'State',
+    'devices.none': 'No counter devices are registered.',
+    'devices.state.ok': 'OK',
+    'devices.state.warning': 'Warning',
+    'devices.state.error': 'Error',
+    'devices.state.silent': 'Silent',
+    'devices.state.never': 'Not heard yet',
+    'devices.banner': 'A counter device is silent: {label} ({location})',
+    'devices.banner_many': '{count} counter devices are silent ({label} and others)',
   },
 };
 
@@ -289,4 +329,37 @@ export function stateLabel(lang, state, reason) {
 export function outcomeLabel(lang, outcome) {
   const key = `outcome.${outcome}`;
   return Object.hasOwn(STRINGS.ja, key) ? translate(lang, key) : String(outcome ?? '');
+}
+
+/**
+ * Languages a caller may choose in the dialplan ([languages.CODE]), as the operator console
+ * names them (src/web/assets/agent/i18n.mjs): the language's own name on the badge, its name
+ * in each display language for the words around it. The engine sends the code only.
+ */
+export const CALLER_LANGUAGES = {
+  en: { own: 'English', ja: '英語', en: 'English' },
+  zh: { own: '中文', ja: '中国語', en: 'Chinese' },
+  ko: { own: '한국어', ja: '韓国語', en: 'Korean' },
+  vi: { own: 'Tiếng Việt', ja: 'ベトナム語', en: 'Vietnamese' },
+  pt: { own: 'Português', ja: 'ポルトガル語', en: 'Portuguese' },
+  es: { own: 'Español', ja: 'スペイン語', en: 'Spanish' },
+  ja: { own: '日本語', ja: '日本語', en: 'Japanese' },
+};
+
+/** The table row of a caller's language code ("zh-Hant" falls back to "zh"), or null. */
+function callerLanguage(code) {
+  const lower = String(code).toLowerCase();
+  const key = [lower, lower.split('-')[0]].find((k) => Object.hasOwn(CALLER_LANGUAGES, k));
+  return key ? CALLER_LANGUAGES[key] : null;
+}
+
+/** The badge of a caller's language: its own name ("English"), else the code ("TL"). */
+export function languageBadge(code) {
+  return callerLanguage(code)?.own ?? String(code).toUpperCase();
+}
+
+/** A caller's language named in the display language ("英語"), else the code ("TL"). */
+export function languageName(lang, code) {
+  const row = callerLanguage(code);
+  return row ? (row[lang] ?? row.ja) : String(code).toUpperCase();
 }

@@ -20,6 +20,8 @@ export function readSnapshot(data, receivedMs) {
       callId: String(w.call_id ?? ''),
       position: Number(w.position) || 0,
       sinceMs: Date.parse(w.since),
+      menuChoice: typeof w.menu_choice === 'string' && w.menu_choice ? w.menu_choice : null,
+      language: languageCode(w.language),
     })),
     available: Number(queue.operators_available) || 0,
     loggedIn: Number(queue.operators_logged_in) || 0,
@@ -79,6 +81,30 @@ function readFigures(figures) {
     abandonRate: ratio(figures?.abandon_rate),
     answerRate: ratio(figures?.answer_rate),
   };
+}
+
+/**
+ * A caller's language as the engine sends it: a dialplan code ("en"), or null for the
+ * default language (sent as null or not at all). Anything else is not shown.
+ */
+export function languageCode(value) {
+  return typeof value === 'string' && /^[A-Za-z0-9-]{1,35}$/.test(value) ? value : null;
+}
+
+/**
+ * Everyone waiting, one row each: the queues in their order, each in queue order (position
+ * 1 first), with the queue's label, the wait on the server's clock and the language.
+ */
+export function waitingCallers(snapshot, nowMs) {
+  return snapshot.queues.flatMap((queue) => queue.waiting.map((caller) => ({
+    callId: caller.callId,
+    queue: queue.name,
+    queueLabel: queue.label,
+    position: caller.position,
+    sinceMs: caller.sinceMs,
+    waitS: secondsSince(caller.sinceMs, nowMs, snapshot.offsetMs),
+    language: caller.language,
+  })));
 }
 
 /** Whole seconds from `sinceMs` to the server's now (the browser's `nowMs` plus the offset). */
