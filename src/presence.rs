@@ -95,12 +95,14 @@ pub async fn load_counters(
     let n = |v: i64| u64::try_from(v).unwrap_or(0);
     Ok(Counters {
         date: Some(date),
+        since: Some(midnight),
         calls: n(c.calls),
         offered: n(c.offered),
         answered: n(c.answered),
         abandoned: n(c.abandoned),
         overflowed: n(c.overflowed),
         transferred: n(c.transferred),
+        callbacks: n(c.callbacks),
     })
 }
 

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::Value;
-use support::center::{register, set_state, wait_for_state, Center, SippProcess};
+use support::center::{live, register, set_state, wait_for_state, Center, SippProcess};
 use support::phone::Phone;
 use support::{repo_root, sipp, EngineProcess};
 
@@ -196,6 +196,39 @@ fn at_the_early_limit_a_callback_step_answers_says_so_and_hangs_up() {
     assert!(ms(call, "unanswered_ms") >= 4000, "{call}");
     // The engine hung up once the prompt (about 12 s) had played.
     assert!(ms(call, "answered_ms") >= 10_000, "{call}");
+
+    // The manager finds it: the board's counter, and the call list filtered from its link.
+    let today = todays_callbacks(&engine, 1);
+    let since = today["since"].as_str().expect("the day's start");
+    let (status, body) = engine.get(&format!(
+        "/api/v1/calls?disposition=callback_requested&from={since}"
+    ));
+    assert_eq!(status, 200, "{body}");
+    let listed: Value = serde_json::from_str(&body).expect("calls json");
+    assert_eq!(listed["total"], 1, "{listed}");
+    assert_eq!(listed["calls"][0]["id"], call["id"], "{listed}");
+    let (status, body) = engine.get("/api/v1/calls?disposition=abandoned");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""total":0"#), "{body}");
+    let (status, body) = engine.get("/api/v1/calls?disposition=called_back_already");
+    assert_eq!(status, 400, "{body}");
+}
+
+/// `today` of GET /api/v1/queues once it counts `count` callback requests (the live state is
+/// published a moment after the record is made); fails after 10 s.
+fn todays_callbacks(engine: &EngineProcess, count: u64) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let today = live(engine)["today"].clone();
+        if today["callbacks"].as_u64() == Some(count) {
+            return today;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "expected {count} callback requests today: {today}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 #[test]

@@ -58,6 +58,10 @@ pub struct NodeWaiter {
     pub menu_choice: Option<String>,
     #[serde(default)]
     pub language: Option<String>,
+    #[serde(default)]
+    pub language_wait_s: Option<u64>,
+    #[serde(default)]
+    pub language_fallback: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -115,6 +119,8 @@ impl NodeLive {
                             since: w.since,
                             menu_choice: w.menu_choice.clone(),
                             language: w.language.clone(),
+                            language_wait_s: w.language_wait_s,
+                            language_fallback: w.language_fallback.clone(),
                         })
                         .collect(),
                     operators_available: q.operators_available,
@@ -228,6 +234,8 @@ fn merge_queues(merged: &mut LiveState, fresh: &[&Remote<'_>]) {
                     waited_s: (at - w.since).num_seconds().max(0),
                     menu_choice: w.menu_choice.clone(),
                     language: w.language.clone(),
+                    language_wait_s: w.language_wait_s,
+                    language_fallback: w.language_fallback.clone(),
                     node: remote.node_id.to_owned(),
                 }));
         }

@@ -87,6 +87,9 @@ pub struct OfferedCall {
     pub menu_choice: Option<String>,
     /// The language the caller chose; `None` for the default one.
     pub language: Option<String>,
+    /// "any" when the caller is offered after its wait for an operator speaking its
+    /// language ran out (the language's fallback); `None` otherwise.
+    pub language_fallback: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -349,6 +349,7 @@ fn a_callback_step_plays_its_prompt_then_the_engine_hangs_up_callback_requested(
     assert_eq!(record.caller, CALLER_NUMBER, "the number to call back");
     assert_eq!(record.answered_by, Some(AnsweredBy::EarlyLimit));
     assert_eq!(record.waited_ms, Some(150_000), "waited until the limit");
+    assert_eq!(record.queue.as_deref(), Some("desk"), "counted as offered");
 }
 
 #[test]

@@ -67,6 +67,12 @@ pub struct WaitingView {
     pub menu_choice: Option<String>,
     /// The language the caller chose; null for the default one.
     pub language: Option<String>,
+    /// How long, from `since`, only operators speaking the caller's language are offered it
+    /// (the language's `after`); null without such a wait.
+    pub language_wait_s: Option<u64>,
+    /// "any" once that wait ran out and any operator of the queue is offered the caller;
+    /// null before (and without a language).
+    pub language_fallback: Option<String>,
     /// The node the caller is on (its `--node-id`).
     pub node: String,
 }
@@ -75,6 +81,8 @@ pub struct WaitingView {
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counters {
     pub date: Option<NaiveDate>,
+    /// The instant that local day began: the board's links to today's records start there.
+    pub since: Option<DateTime<Utc>>,
     /// Calls that reached a queue.
     pub offered: u64,
     /// Calls an operator answered.
@@ -82,6 +90,8 @@ pub struct Counters {
     pub abandoned: u64,
     pub overflowed: u64,
     pub transferred: u64,
+    /// Calls that ended with a callback request: the people a manager should call back.
+    pub callbacks: u64,
     /// Every call, answered or not (closed hours included).
     pub calls: u64,
 }
@@ -99,6 +109,7 @@ impl Counters {
             Disposition::Abandoned => self.abandoned += 1,
             Disposition::Overflowed => self.overflowed += 1,
             Disposition::Transferred => self.transferred += 1,
+            Disposition::CallbackRequested => self.callbacks += 1,
             _ => {}
         }
     }
@@ -152,6 +163,7 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
                 .filter_map(|(i, caller)| {
                     let call = engine.calls.get(&caller_leg(*caller))?;
                     let (_, since, menu) = call.waiting()?;
+                    let language_wait = call.language_wait();
                     Some(WaitingView {
                         call_id: call.id().to_owned(),
                         position: i + 1,
@@ -159,6 +171,10 @@ pub fn snapshot(engine: &Engine, now: Now) -> LiveState {
                         waited_s: (now.wall - since).num_seconds().max(0),
                         menu_choice: menu.map(str::to_owned),
                         language: call.language().map(str::to_owned),
+                        language_wait_s: language_wait.map(|wait| wait.after.as_secs()),
+                        language_fallback: language_wait
+                            .and_then(|wait| wait.fallback())
+                            .map(str::to_owned),
                         node: engine.node_id.clone(),
                     })
                 })

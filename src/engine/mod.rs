@@ -1300,10 +1300,11 @@ impl Engine {
 
     /// Today's counters restart at the hotline's local midnight.
     fn roll_day(&mut self, now: Now) {
-        let today = live::local_date(&self.dialplan, now.wall);
+        let (since, today) = live::local_midnight(&self.dialplan, now.wall);
         if self.counters.date != Some(today) {
             self.counters = Counters {
                 date: Some(today),
+                since: Some(since),
                 ..Counters::default()
             };
             self.board.reset();

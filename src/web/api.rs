@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use madoguchi_store::{CallQuery, CallRecord, PageStart};
+use madoguchi_store::{CallQuery, CallRecord, Disposition, PageStart};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -168,6 +168,9 @@ struct ListParams {
     from: Option<DateTime<Utc>>,
     /// Calls that arrived before this instant (RFC 3339).
     to: Option<DateTime<Utc>>,
+    /// Only calls that ended so, e.g. `callback_requested` (the board's callback counter
+    /// links here).
+    disposition: Option<String>,
     /// Page number from 1.
     page: Option<u32>,
     /// Records per page, 1–500 (default 50).
@@ -226,9 +229,15 @@ async fn list_calls(
             return error(StatusCode::BAD_REQUEST, "from must be before to");
         }
     }
+    let disposition = match params.disposition.as_deref().map(str::parse::<Disposition>) {
+        None => None,
+        Some(Ok(disposition)) => Some(disposition),
+        Some(Err(unknown)) => return error(StatusCode::BAD_REQUEST, unknown.to_string()),
+    };
     let query = CallQuery {
         from: params.from,
         to: params.to,
+        disposition,
         limit: per_page,
         start: PageStart::Offset(u64::from(page - 1) * u64::from(per_page)),
         ..CallQuery::default()

@@ -37,7 +37,10 @@ function liveState() {
       {
         name: 'general', label: 'その他のお問い合わせ', operators_available: 0, operators_logged_in: 1,
         longest_wait_s: 95,
-        waiting: [{ call_id: 'call-en', position: 1, since: ago(95), waited_s: 95, menu_choice: '9', language: 'en', node: 'a' }],
+        waiting: [
+          { call_id: 'call-en', position: 1, since: ago(95), waited_s: 95, menu_choice: '9', language: 'en', language_wait_s: 120, language_fallback: null, node: 'a' },
+          { call_id: 'call-en-any', position: 2, since: ago(150), waited_s: 150, menu_choice: '9', language: 'en', language_wait_s: 120, language_fallback: 'any', node: 'a' },
+        ],
       },
     ],
     operators: [{ login: 'suzuki', state: 'on_call', reason: null, since: ago(60), phones: 1 }],
@@ -101,20 +104,24 @@ test('the board\'s waiting callers in a browser', {
     await standIn.close();
   });
 
-  await t.test('each waiting caller is listed; the English one with an English badge', async () => {
+  await t.test('each waiting caller is listed; the English ones with an English badge', async () => {
     await browser.go(`${standIn.url}/manager`);
-    await browser.until(`document.querySelectorAll('#waiting-rows tr').length === 2`);
+    await browser.until(`document.querySelectorAll('#waiting-rows tr').length === 3`);
     assert.equal(await browser.run(`return document.getElementById('waiting-none').hidden`), true);
     const rows = await browser.run(`return [...document.querySelectorAll('#waiting-rows tr')].map((row) => ({
       call: row.dataset.callId,
       queue: row.cells[1].textContent,
       badge: row.querySelector('.language-badge')?.textContent ?? null,
       label: row.querySelector('.language-badge')?.getAttribute('aria-label') ?? null,
+      status: row.querySelector('[data-role="language-wait"]')?.dataset.state ?? null,
     }))`);
     assert.deepEqual(rows, [
-      { call: 'call-ja', queue: '申請・受け取り', badge: null, label: null },
-      { call: 'call-en', queue: 'その他のお問い合わせ', badge: 'English', label: '発信者の言語: 英語' },
+      { call: 'call-ja', queue: '申請・受け取り', badge: null, label: null, status: null },
+      { call: 'call-en', queue: 'その他のお問い合わせ', badge: 'English', label: '発信者の言語: 英語', status: 'speaker' },
+      { call: 'call-en-any', queue: 'その他のお問い合わせ', badge: 'English', label: '発信者の言語: 英語', status: 'anyone' },
     ]);
+    assert.equal(await browser.run(`return ${text('[data-call-id="call-en-any"] [data-role="language-wait"]')}`),
+      '→ 全員に案内中');
     await browser.screenshot(join(SHOTS, 'board-language.png'));
   });
 
@@ -125,10 +132,17 @@ test('the board\'s waiting callers in a browser', {
     })()`);
   });
 
+  await t.test('the wait for an English speaker ticks against its end', async () => {
+    // Loaded at 1:35: 1:37 or later is the board's own clock, not the snapshot.
+    await browser.until(`/^英語対応者を待機中（1:(3[7-9]|[45]\\d) \\/ 2:00）$/.test(${text('[data-call-id="call-en"] [data-role="language-wait"]')})`);
+  });
+
   await t.test('in English the list and the badge are read in English', async () => {
     await browser.click('#lang-toggle');
     await browser.until(`${text('#waiting-heading')} === 'Callers waiting'`);
     assert.equal(await browser.run(`return document.querySelector('[data-call-id="call-en"] .language-badge').getAttribute('aria-label')`),
       'Caller speaks English');
+    await browser.until(`${text('[data-call-id="call-en-any"] [data-role="language-wait"]')} === '→ anyone'`);
+    await browser.until(`/^waiting for a speaker of English \\(1:\\d\\d of 2:00\\)$/.test(${text('[data-call-id="call-en"] [data-role="language-wait"]')})`);
   });
 });

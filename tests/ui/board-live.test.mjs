@@ -91,7 +91,7 @@ test('the figures are read as sent, and null stays null (nothing offered yet)', 
   assert.equal(snapshot.figures.last30.serviceLevel, null);
   assert.equal(snapshot.thresholdS, 20);
   assert.deepEqual(snapshot.today, {
-    calls: 9, offered: 8, answered: 6, abandoned: 1, overflowed: 1, transferred: 0,
+    calls: 9, offered: 8, answered: 6, abandoned: 1, overflowed: 1, transferred: 0, callbacks: 0,
   });
 });
 

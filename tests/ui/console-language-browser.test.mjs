@@ -94,4 +94,18 @@ test('the caller\'s language on the console in a browser', {
     assert.equal(await browser.run(`return ${visible('#call-language')}`), false);
     await browser.until(`${text('#live-assertive')}.startsWith('着信です。待ち時間')`);
   });
+
+  await t.test('an English caller offered by the fallback says no English speaker was free', async () => {
+    await browser.click('#decline');
+    await fake.waitFor((m) => m.type === 'decline');
+    fake.push({ type: 'offered', call_id: 'call-44', caller: '0312345679', queue: 'desk', waited_s: 121, menu_choice: '9', language: 'en', language_fallback: 'any' });
+    await browser.until(`${text('#call-language')} === 'English（英語対応者なし・全員へ）'`);
+    assert.equal(await browser.run(`return document.getElementById('call-language').dataset.fallback`), 'any');
+    assert.equal(await browser.run(`return document.getElementById('call-language').getAttribute('aria-label')`),
+      '発信者の言語: 英語。英語対応者が応答しなかったため、全オペレーターに着信しています');
+    await browser.until(`${text('#live-assertive')}.includes('英語対応者が応答しなかったため')`);
+    const fits = await browser.run('return document.documentElement.scrollWidth <= window.innerWidth');
+    assert.equal(fits, true, 'no horizontal scroll at 1280×720');
+    await shot('fallback');
+  });
 });

@@ -6,9 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { initialState, step, languageView } from '../../src/web/assets/agent/console-state.mjs';
 import {
-  announcementText, languageBadge, languageName,
+  initialState, step, languageView, languageFallbackView,
+} from '../../src/web/assets/agent/console-state.mjs';
+import {
+  announcementText, languageBadge, languageName, translate,
 } from '../../src/web/assets/agent/i18n.mjs';
 
 const T0 = Date.parse('2026-12-01T01:00:00Z');
@@ -96,4 +98,41 @@ test('a code without a name shows upper-cased, a regional variant by its languag
   assert.equal(languageName('ja', 'zh-Hant'), '中国語');
   assert.equal(languageName('en', 'vi'), 'Vietnamese');
   assert.equal(languageBadge('constructor'), 'CONSTRUCTOR', 'not a property of every object');
+});
+
+test('an English caller offered after the wait for an English speaker says it came to all', () => {
+  const { state, effects } = run([signedIn, welcome(), offered({ language: 'en', language_fallback: 'any' })]);
+  assert.equal(languageView(state.call), 'en');
+  assert.equal(languageFallbackView(state.call), 'any');
+  assert.equal(`${languageBadge('en')}${translate('ja', 'call.language_fallback', { language: languageName('ja', 'en') })}`,
+    'English（英語対応者なし・全員へ）');
+  assert.equal(`${languageBadge('en')}${translate('en', 'call.language_fallback', { language: languageName('en', 'en') })}`,
+    'English (no English speaker free, offered to all)');
+  assert.equal(ringingNotice(effects, 'ja'),
+    '着信です。英語の通話です。英語対応者が応答しなかったため全員に着信しています。待ち時間 42 秒。Enter で応答、Esc で拒否。');
+});
+
+test('an English caller offered within its wait, or with no fallback named, says nothing more', () => {
+  for (const fields of [{ language_fallback: null }, {}, { language_fallback: 'city_line' }]) {
+    const { state, effects } = run([signedIn, welcome(), offered({ language: 'en', ...fields })]);
+    assert.equal(languageFallbackView(state.call), null, JSON.stringify(fields));
+    assert.equal(ringingNotice(effects, 'en'),
+      'Incoming call in English, waited 42 seconds. Enter answers, Escape declines.');
+  }
+});
+
+test('a fallback without a language is not shown', () => {
+  const { state } = run([signedIn, welcome(), offered({ language: null, language_fallback: 'any' })]);
+  assert.equal(languageFallbackView(state.call), null);
+});
+
+test('the fallback stays on the answered call and comes back with the welcome after a reload', () => {
+  const connected = run([signedIn, welcome(), offered({ language: 'en', language_fallback: 'any' }),
+    server({ type: 'state', state: 'on_call', reason: null }),
+    server({ type: 'connected', call_id: 'c1' })]);
+  assert.equal(languageFallbackView(connected.state.call), 'any');
+  const { state } = run([signedIn, welcome({
+    state: 'on_call', call: { ...card({ language: 'en', language_fallback: 'any' }), connected: true },
+  })]);
+  assert.equal(languageFallbackView(state.call), 'any');
 });

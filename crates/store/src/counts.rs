@@ -23,6 +23,9 @@ pub struct DispositionCounts {
     pub abandoned: i64,
     pub overflowed: i64,
     pub transferred: i64,
+    /// Calls that ended with the caller asking to be called back (the dialplan's `callback`
+    /// step); the manager's list of people to call.
+    pub callbacks: i64,
 }
 
 /// One statement for both backends: sqlx binds `$N` on SQLite too, and both have
@@ -33,10 +36,11 @@ SELECT COUNT(*),
        COUNT(*) FILTER (WHERE operator IS NOT NULL),
        COUNT(*) FILTER (WHERE disposition = $2),
        COUNT(*) FILTER (WHERE disposition = $3),
-       COUNT(*) FILTER (WHERE disposition = $4)
+       COUNT(*) FILTER (WHERE disposition = $4),
+       COUNT(*) FILTER (WHERE disposition = $5)
 FROM calls WHERE arrived_at >= $1";
 
-type Counts = (i64, i64, i64, i64, i64, i64);
+type Counts = (i64, i64, i64, i64, i64, i64, i64);
 
 impl Store {
     /// Counts the calls that arrived at or after `since` (kept to the millisecond), by
@@ -49,25 +53,27 @@ impl Store {
             Disposition::Abandoned,
             Disposition::Overflowed,
             Disposition::Transferred,
+            Disposition::CallbackRequested,
         ];
-        let (calls, offered, answered, abandoned, overflowed, transferred) = match self.pool() {
-            Pool::Sqlite(pool) => {
-                let mut query =
-                    sqlx::query_as::<_, Counts>(CALL_COUNTS_SINCE).bind(to_sqlite_text(since));
-                for d in dispositions {
-                    query = query.bind(d.as_str());
+        let (calls, offered, answered, abandoned, overflowed, transferred, callbacks) =
+            match self.pool() {
+                Pool::Sqlite(pool) => {
+                    let mut query =
+                        sqlx::query_as::<_, Counts>(CALL_COUNTS_SINCE).bind(to_sqlite_text(since));
+                    for d in dispositions {
+                        query = query.bind(d.as_str());
+                    }
+                    query.fetch_one(pool).await?
                 }
-                query.fetch_one(pool).await?
-            }
-            Pool::Postgres(pool) => {
-                let mut query =
-                    sqlx::query_as::<_, Counts>(CALL_COUNTS_SINCE).bind(truncate_to_millis(since));
-                for d in dispositions {
-                    query = query.bind(d.as_str());
+                Pool::Postgres(pool) => {
+                    let mut query = sqlx::query_as::<_, Counts>(CALL_COUNTS_SINCE)
+                        .bind(truncate_to_millis(since));
+                    for d in dispositions {
+                        query = query.bind(d.as_str());
+                    }
+                    query.fetch_one(pool).await?
                 }
-                query.fetch_one(pool).await?
-            }
-        };
+            };
         Ok(DispositionCounts {
             calls,
             offered,
@@ -75,6 +81,7 @@ impl Store {
             abandoned,
             overflowed,
             transferred,
+            callbacks,
         })
     }
 }

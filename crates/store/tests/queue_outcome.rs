@@ -176,6 +176,7 @@ async fn call_counts_since_count_by_disposition_from_the_given_instant(ctx: Ctx)
         Disposition::Transferred,
         Disposition::ClosedHours,
         Disposition::CallerHangup,
+        Disposition::CallbackRequested,
     ];
     for (i, disposition) in (1..).zip(later) {
         let arrived = since + Duration::seconds(i);
@@ -199,12 +200,13 @@ async fn call_counts_since_count_by_disposition_from_the_given_instant(ctx: Ctx)
     assert_eq!(
         counts,
         DispositionCounts {
-            calls: 8,
+            calls: 9,
             offered: 6,
             answered: 3,
             abandoned: 2,
             overflowed: 1,
             transferred: 1,
+            callbacks: 1,
         }
     );
 }

@@ -18,6 +18,8 @@ fn waiter(call_id: &str, since: i64, node: &str) -> WaitingView {
         waited_s: 100 - since,
         menu_choice: None,
         language: None,
+        language_wait_s: None,
+        language_fallback: None,
         node: node.to_owned(),
     }
 }
@@ -60,6 +62,7 @@ fn local(queues: Vec<QueueView>, operators: Vec<OperatorView>) -> LiveState {
             calls: 7,
             offered: 5,
             answered: 4,
+            callbacks: 1,
             ..Counters::default()
         },
         board: Board::default().view(t(100)),
@@ -130,6 +133,26 @@ fn waiting_callers_of_every_node_are_ordered_by_arrival_and_numbered_again() {
         general.longest_wait_s, 90,
         "b1 waited since t=10, now t=100"
     );
+}
+
+#[test]
+fn another_nodes_language_caller_shows_its_wait_for_a_speaker_and_its_fallback() {
+    let mut waiting = waiter("b1", 10, "b");
+    waiting.language = Some("en".to_owned());
+    waiting.language_wait_s = Some(120);
+    let mut relaxed = waiter("b2", 30, "b");
+    relaxed.language = Some("en".to_owned());
+    relaxed.language_wait_s = Some(120);
+    relaxed.language_fallback = Some("any".to_owned());
+    let a = local(vec![queue("general", vec![])], vec![]);
+    let b = published(vec![queue("general", vec![waiting, relaxed])], vec![]);
+    let merged = merge(&a, "a", &[fresh("b", &b)]);
+    let shown: Vec<_> = merged.queues[0]
+        .waiting
+        .iter()
+        .map(|w| (w.language_wait_s, w.language_fallback.as_deref()))
+        .collect();
+    assert_eq!(shown, vec![(Some(120), None), (Some(120), Some("any"))]);
 }
 
 #[test]

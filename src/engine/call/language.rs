@@ -26,6 +26,23 @@ pub(crate) struct SkillWait {
     pub relax: Relax,
 }
 
+/// The caller's wait for an operator who speaks its language, in the queue it waits in now:
+/// what the board and the console show of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LanguageWait {
+    /// How long only such operators are offered the caller (the language's `after`).
+    pub after: Duration,
+    /// The wait is over and any operator of the queue is offered the caller (fallback "any").
+    pub relaxed: bool,
+}
+
+impl LanguageWait {
+    /// The fallback the caller is served by now, as the board and the console name it.
+    pub fn fallback(&self) -> Option<&'static str> {
+        self.relaxed.then_some("any")
+    }
+}
+
 /// A language code as another node's header gives it: kept only when it looks like one.
 pub(crate) fn language_from_header(value: &str) -> Option<String> {
     let ok = !value.is_empty()
@@ -74,8 +91,16 @@ impl Call {
         })
     }
 
+    /// The caller's wait for an operator who speaks its language in its current queue.
+    pub fn language_wait(&self) -> Option<LanguageWait> {
+        self.language_wait
+    }
+
     /// The ACD now offers the caller to any operator.
     pub(super) fn skill_relaxed(&mut self, now: Now) {
+        if let Some(wait) = self.language_wait.as_mut() {
+            wait.relaxed = true;
+        }
         self.language_fallback = Some(LanguageFallbackUsed::Any);
         self.event(
             now,

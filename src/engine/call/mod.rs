@@ -493,6 +493,8 @@ pub(crate) struct Call {
     language: Option<String>,
     /// How a caller of a language was served without it, if it was.
     language_fallback: Option<LanguageFallbackUsed>,
+    /// Its wait for an operator speaking its language in the queue it joined last.
+    language_wait: Option<language::LanguageWait>,
 }
 
 impl Call {
@@ -529,6 +531,7 @@ impl Call {
             recording: CallRecording::default(),
             language: None,
             language_fallback: None,
+            language_wait: None,
         };
         call.event(now, "invite", json!({}));
         call

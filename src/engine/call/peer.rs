@@ -246,6 +246,7 @@ impl Call {
             waited,
             menu_choice: self.dtmf.last().cloned(),
             language: self.language.clone(),
+            language_fallback: self.language_wait.and_then(|wait| wait.fallback()),
         };
         Some((offer, peer.phase == PeerPhase::Up))
     }
@@ -268,6 +269,7 @@ impl Call {
                 .map_or(Duration::ZERO, |at| now.mono.saturating_duration_since(at)),
             menu_choice: self.dtmf.last().cloned(),
             language: self.language.clone(),
+            language_fallback: self.language_wait.and_then(|wait| wait.fallback()),
         };
         self.event(
             now,

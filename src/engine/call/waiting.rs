@@ -49,11 +49,17 @@ impl Call {
             "enqueued",
             json!({ "queue": queue, "priority": priority, "language": self.language }),
         );
+        let skill = self.skill_wait(ctx);
+        // Each queue joined starts its own wait for an operator speaking the language.
+        self.language_wait = skill.as_ref().map(|wait| super::language::LanguageWait {
+            after: wait.after,
+            relaxed: false,
+        });
         out.push(CallOutput::Acd(AcdRequest::Join {
             queue: queue.to_owned(),
             priority,
             menu: self.dtmf.last().cloned(),
-            skill: self.skill_wait(ctx),
+            skill,
         }));
         if self.playing.is_none() {
             self.play_next(now, out);

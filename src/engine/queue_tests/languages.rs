@@ -231,3 +231,79 @@ fn the_console_is_offered_the_caller_with_its_language() {
         .collect();
     assert_eq!(languages, vec![Some("en".to_owned())]);
 }
+
+/// The board's view of the only waiting caller: its language wait and its fallback.
+fn waiting_language(h: &Harness) -> (Option<u64>, Option<String>) {
+    let live = h.engine.live(h.now);
+    let waiting = &live.queues[0].waiting;
+    assert_eq!(waiting.len(), 1, "one caller waits");
+    (
+        waiting[0].language_wait_s,
+        waiting[0].language_fallback.clone(),
+    )
+}
+
+#[test]
+fn the_board_shows_an_english_caller_waiting_for_a_speaker_until_after_then_for_anyone() {
+    // Nobody logged in who could answer: the caller stays in the queue past `after`.
+    let mut h = staffed("languages.toml", &mut []);
+    caller_choosing(&mut h, 1, Some('9'));
+    assert_eq!(waiting_language(&h), (Some(2), None), "waits for English");
+    h.advance(Duration::from_millis(1_999));
+    assert_eq!(
+        waiting_language(&h),
+        (Some(2), None),
+        "still, just before `after`"
+    );
+    h.advance(Duration::from_millis(1));
+    assert_eq!(
+        waiting_language(&h),
+        (Some(2), Some("any".to_owned())),
+        "any operator from `after` (2 s) on"
+    );
+}
+
+#[test]
+fn the_board_shows_no_language_wait_for_a_caller_in_the_default_language() {
+    let mut h = staffed("languages.toml", &mut []);
+    caller_choosing(&mut h, 1, None);
+    h.advance(Duration::from_secs(3));
+    assert_eq!(waiting_language(&h), (None, None));
+}
+
+#[test]
+fn the_console_is_told_the_caller_comes_by_the_language_fallback() {
+    let mut h =
+        super::super::console_tests::desk_with_console_on(languages_dialplan("languages.toml"));
+    caller_choosing(&mut h, 1, Some('9'));
+    h.advance(Duration::from_secs(2)); // op1 speaks no English: offered after `after`
+    let fallbacks: Vec<Option<&str>> = h
+        .console
+        .iter()
+        .filter_map(|e| match e {
+            console::ConsoleEvent::Offered { offer, .. } => Some(offer.language_fallback),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fallbacks, vec![Some("any")]);
+}
+
+#[test]
+fn the_console_offered_an_english_caller_by_a_speaker_is_told_no_fallback() {
+    let mut h =
+        super::super::console_tests::desk_with_console_on(languages_dialplan("languages.toml"));
+    let now = h.now;
+    let op1 = Phone::new("op1", "127.0.0.1:5070");
+    h.engine.set_directory(now, vec![speaking(&op1, &["en"])]);
+    h.drain();
+    caller_choosing(&mut h, 1, Some('9'));
+    let fallbacks: Vec<Option<&str>> = h
+        .console
+        .iter()
+        .filter_map(|e| match e {
+            console::ConsoleEvent::Offered { offer, .. } => Some(offer.language_fallback),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fallbacks, vec![None]);
+}

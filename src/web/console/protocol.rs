@@ -41,6 +41,9 @@ pub struct CallCard {
     pub menu_choice: Option<String>,
     /// The caller's language code; null for the dialplan's default language.
     pub language: Option<String>,
+    /// "any": a caller of a language offered to any operator because nobody speaking it
+    /// answered within the language's `after`; null otherwise.
+    pub language_fallback: Option<&'static str>,
 }
 
 impl From<&OfferedCall> for CallCard {
@@ -52,6 +55,7 @@ impl From<&OfferedCall> for CallCard {
             waited_s: offer.waited.as_secs(),
             menu_choice: offer.menu_choice.clone(),
             language: offer.language.clone(),
+            language_fallback: offer.language_fallback,
         }
     }
 }
@@ -215,6 +219,7 @@ mod tests {
                 waited: Duration::from_secs(42),
                 menu_choice: Some("1".to_owned()),
                 language: None,
+                language_fallback: None,
             },
         };
         assert_eq!(ServerMessage::from_event("op2", &event), None);
@@ -222,7 +227,8 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({"type": "offered", "call_id": "c1", "caller": "0467001234",
-                "queue": "desk", "waited_s": 42, "menu_choice": "1", "language": null})
+                "queue": "desk", "waited_s": 42, "menu_choice": "1", "language": null,
+                "language_fallback": null})
         );
     }
 
@@ -313,6 +319,7 @@ mod tests {
                     waited_s: 4,
                     menu_choice: None,
                     language: None,
+                    language_fallback: None,
                 },
                 connected: true,
                 recording: None,
@@ -337,10 +344,28 @@ mod tests {
             waited_s: 4,
             menu_choice: Some("9".to_owned()),
             language: language.map(str::to_owned),
+            language_fallback: None,
         };
         let json = serde_json::to_value(card(Some("en"))).expect("json");
         assert_eq!(json["language"], "en", "{json}");
         let json = serde_json::to_value(card(None)).expect("json");
         assert!(json["language"].is_null(), "{json}");
+    }
+
+    #[test]
+    fn an_offer_after_the_language_fallback_says_any_and_one_before_says_null() {
+        let offer = |fallback: Option<&'static str>| OfferedCall {
+            call_id: "c1".to_owned(),
+            caller: "0467001234".to_owned(),
+            queue: "general".to_owned(),
+            waited: Duration::from_secs(130),
+            menu_choice: Some("9".to_owned()),
+            language: Some("en".to_owned()),
+            language_fallback: fallback,
+        };
+        let json = serde_json::to_value(CallCard::from(&offer(Some("any")))).expect("json");
+        assert_eq!(json["language_fallback"], "any", "{json}");
+        let json = serde_json::to_value(CallCard::from(&offer(None))).expect("json");
+        assert!(json["language_fallback"].is_null(), "{json}");
     }
 }

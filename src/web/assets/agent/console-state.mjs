@@ -13,6 +13,8 @@
 //                recording, monitored}
 //   call.language  the language code the caller chose in the menu ("en"), or null for the
 //                dialplan's default language (the engine sends null or nothing then).
+//   call.languageFallback  'any' when that caller is offered to any operator because no
+//                operator speaking its language answered in time; null otherwise.
 //   call.recording  {state, pending, refused}: state is the engine's word for the call's
 //                recording ('none' until it says one, 'recording' | 'paused' | 'stopped' |
 //                'failed'); pending the action sent and not yet answered ('start' | 'pause' |
@@ -278,6 +280,7 @@ function callFromCard(card, now) {
     waitedS: Number.isFinite(card.waited_s) ? card.waited_s : 0,
     menuChoice: typeof card.menu_choice === 'string' ? card.menu_choice : null,
     language: languageOfCard(card),
+    languageFallback: languageOfCard(card) && card.language_fallback === 'any' ? 'any' : null,
     offeredAt: now,
     phase: 'offered',
     answering: false,
@@ -313,7 +316,7 @@ function onOffered(state, message, now) {
   const wrapup = state.wrapup?.status === 'saved' ? null : state.wrapup;
   // A caller in another language is said first: the operator may not speak it.
   const words = call.language
-    ? announce('announce.offered_language', {
+    ? announce(call.languageFallback ? 'announce.offered_language_fallback' : 'announce.offered_language', {
       waited: call.waitedS, menu: call.menuChoice ?? '', language: call.language,
     }, true)
     : announce('announce.offered', { waited: call.waitedS, menu: call.menuChoice ?? '' }, true);
@@ -560,6 +563,14 @@ export function recordingView(call) {
  */
 export function languageView(call) {
   return call?.language ?? null;
+}
+
+/**
+ * 'any' when the call card's language caller came by the language's fallback (no operator
+ * speaking it answered in time: the operator may well not speak it), else null.
+ */
+export function languageFallbackView(call) {
+  return call?.language ? (call.languageFallback ?? null) : null;
 }
 
 /** Seconds the call card's timer shows: waiting time while offered, talk time after. */

@@ -5,7 +5,7 @@
 
 import { translate, stateLabel, languageBadge, languageName } from './i18n.mjs';
 import {
-  controls, callSeconds, recordingView, monitorView, languageView,
+  controls, callSeconds, recordingView, monitorView, languageView, languageFallbackView,
 } from './console-state.mjs';
 import { formatDuration, elapsedSeconds, formatClock } from './format.mjs';
 import { OUTCOMES, NOTE_MAX_CHARS, noteLength } from './wrapup.mjs';
@@ -141,13 +141,25 @@ function renderLanguage(call, lang) {
   badge.dataset.language = code ?? '';
   if (!code) {
     badge.textContent = '';
+    badge.dataset.fallback = '';
     badge.removeAttribute('lang');
     badge.removeAttribute('title');
     badge.removeAttribute('aria-label');
     return;
   }
-  const words = translate(lang, 'call.language', { language: languageName(lang, code) });
-  badge.textContent = languageBadge(code);
+  // Came by the fallback: said next to the badge, in the display language.
+  const fallback = languageFallbackView(call);
+  badge.dataset.fallback = fallback ?? '';
+  const language = languageName(lang, code);
+  const words = translate(lang, fallback ? 'call.language_fallback_label' : 'call.language', { language });
+  badge.replaceChildren(languageBadge(code));
+  if (fallback) {
+    const note = document.createElement('span');
+    note.className = 'language-fallback';
+    note.lang = lang;
+    note.textContent = translate(lang, 'call.language_fallback', { language });
+    badge.append(note);
+  }
   badge.lang = code;
   badge.title = words;
   badge.setAttribute('aria-label', words);

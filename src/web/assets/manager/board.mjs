@@ -19,8 +19,8 @@ import {
   translate,
 } from './i18n.mjs';
 import {
-  groupOperators, monitorControls, monitorFailureKey, monitorRequest, queueLongestWait, readSnapshot,
-  secondsSince, STATE_ORDER, waitingCallers, waitingSummary,
+  callbacksHref, groupOperators, languageWaitState, monitorControls, monitorFailureKey, monitorRequest,
+  queueLongestWait, readSnapshot, secondsSince, STATE_ORDER, waitingCallers, waitingSummary,
 } from './live.mjs';
 import { chartModel, SERIES } from './chart.mjs';
 import { addAlert, categoryText, fetchComplaints, mergeListed, readCategories, readComplaint } from './alerts.mjs';
@@ -271,6 +271,7 @@ function renderSnapshot() {
   for (const key of ['offered', 'answered', 'abandoned', 'overflowed', 'transferred']) {
     setField(key, formatCount(s.today[key]));
   }
+  renderCallbacks(s);
   const { today, last30 } = s.figures;
   setField('sl-today', formatPercent(today.serviceLevel));
   setField('sl-30', formatPercent(last30.serviceLevel));
@@ -290,6 +291,25 @@ function renderSnapshot() {
   renderWaiting(s);
   renderOperators(s);
   renderRecordingFailure(s.recordingFailure);
+}
+
+/** Today's callback requests: a link to their list while there are any, else a plain 0. */
+function renderCallbacks(s) {
+  const cell = $('today-callbacks');
+  if (!cell) return;
+  const text = formatCount(s.today.callbacks);
+  const href = callbacksHref(s);
+  const link = cell.querySelector('a');
+  if (!href) {
+    if (link || cell.textContent !== text) cell.textContent = text;
+    return;
+  }
+  // Kept across snapshots: a rebuilt link would lose the keyboard focus every second.
+  const a = link ?? document.createElement('a');
+  if (a.getAttribute('href') !== href) a.href = href;
+  if (a.textContent !== text) a.textContent = text;
+  a.title = t('today.callbacks_link');
+  if (!link) cell.replaceChildren(a);
 }
 
 /** A standing warning while recordings fail (until the engine restarts). */
@@ -342,6 +362,8 @@ function renderWaiting(s) {
       badge.title = words;
       badge.setAttribute('aria-label', words);
       language.append(badge);
+      const status = languageWaitStatus(caller);
+      if (status) language.append(' ', status);
     }
     const wait = cell('', 'num mono', 'waiting-time');
     wait.dataset.sinceMs = String(caller.sinceMs);
@@ -353,6 +375,39 @@ function renderWaiting(s) {
     );
     return row;
   }));
+}
+
+/**
+ * Whether a language caller still waits for an operator speaking its language (with the
+ * time of that wait, ticking) or is offered to anyone; null when neither applies.
+ */
+function languageWaitStatus(caller) {
+  const state = languageWaitState(caller, caller.waitS);
+  if (!state) return null;
+  const status = document.createElement('span');
+  status.className = 'language-wait';
+  status.dataset.role = 'language-wait';
+  status.dataset.state = state.state;
+  status.dataset.language = caller.language;
+  status.dataset.sinceMs = String(caller.sinceMs);
+  status.dataset.afterS = String(caller.languageWaitS ?? '');
+  status.textContent = languageWaitText(state, caller.language);
+  if (state.state === 'anyone') {
+    const words = t('waiting.language_anyone_label', { language: languageName(board.lang, caller.language) });
+    status.title = words;
+    status.setAttribute('aria-label', words);
+  }
+  return status;
+}
+
+function languageWaitText(state, language) {
+  return state.state === 'anyone'
+    ? t('waiting.language_anyone')
+    : t('waiting.language_speaker', {
+      language: languageName(board.lang, language),
+      waited: formatDuration(state.waitedS),
+      after: formatDuration(state.afterS),
+    });
 }
 
 function renderOperators(s) {
@@ -507,6 +562,11 @@ function renderTimes() {
   }
   for (const time of document.querySelectorAll('[data-role="waiting-time"]')) {
     time.textContent = formatDuration(secondsSince(Number(time.dataset.sinceMs), now, s.offsetMs));
+  }
+  for (const status of document.querySelectorAll('[data-role="language-wait"][data-state="speaker"]')) {
+    const afterS = Number(status.dataset.afterS);
+    const waitedS = Math.min(secondsSince(Number(status.dataset.sinceMs), now, s.offsetMs), afterS);
+    status.textContent = languageWaitText({ state: 'speaker', waitedS, afterS }, status.dataset.language);
   }
   for (const time of document.querySelectorAll('[data-role="operator-time"]')) {
     time.textContent = formatDuration(secondsSince(Number(time.dataset.sinceMs), now, s.offsetMs));

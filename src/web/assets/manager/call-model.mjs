@@ -36,6 +36,61 @@ export function callIdFromSearch(search) {
   return trimmed;
 }
 
+/** The most calls the list asks for at once (the API's page limit). */
+export const MAX_LISTED_CALLS = 500;
+
+/**
+ * The call page listing the calls that ended `disposition` since `from` (an RFC 3339 instant,
+ * optional): what the board's 「折り返し希望」 counter links to.
+ */
+export function callListHref({ disposition, from }) {
+  const params = new URLSearchParams({ disposition });
+  if (from) params.set('from', from);
+  return `/manager/call.html?${params}`;
+}
+
+/**
+ * The list filter in the page's query string (`?disposition=…&from=…`): {disposition, from}
+ * (from null when absent), or null without a usable disposition. An unreadable `from` is
+ * dropped rather than sent, so the server never answers 400 to a hand-edited link.
+ */
+export function listFilterFromSearch(search) {
+  let params;
+  try {
+    params = new URLSearchParams(search ?? '');
+  } catch {
+    return null;
+  }
+  const disposition = (params.get('disposition') ?? '').trim();
+  if (!/^[a-z_]{1,40}$/.test(disposition)) return null;
+  const from = (params.get('from') ?? '').trim();
+  return { disposition, from: from && !Number.isNaN(Date.parse(from)) ? from : null };
+}
+
+/** GET /api/v1/calls for a list filter, newest first, one page of MAX_LISTED_CALLS. */
+export function callListUrl(filter) {
+  const params = new URLSearchParams({ disposition: filter.disposition });
+  if (filter.from) params.set('from', filter.from);
+  params.set('per_page', String(MAX_LISTED_CALLS));
+  return `/api/v1/calls?${params}`;
+}
+
+/**
+ * The answer of GET /api/v1/calls as list rows: {id, href, arrived, caller, queue, waited},
+ * the caller's number marked by the page as personal; records that do not read are left out.
+ */
+export function callListRows(data, { timeZone }) {
+  const calls = Array.isArray(data?.calls) ? data.calls : [];
+  return calls.map(readCall).filter(Boolean).map((call) => ({
+    id: call.id,
+    href: callPageHref(call.id),
+    arrived: formatDateTime(call.arrivedAt, timeZone),
+    caller: call.caller || NONE,
+    queue: call.queue ?? NONE,
+    waited: formatMs(call.waitedMs),
+  }));
+}
+
 /** Milliseconds as "m:ss" ("h:mm:ss" from an hour on), cut to the whole second; null is "—". */
 export function formatMs(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return NONE;
@@ -278,6 +333,7 @@ export function eventDetail(event, t) {
     case 'operator_hangup':
     case 'target_hangup':
     case 'sdp_rejected':
+    case 'callback_requested':
       return '';
     default:
       // A kind the page does not know yet: its detail's plain values, as `name=value`.

@@ -15,8 +15,8 @@
 
 import { categoryText, readCategories } from './alerts.mjs';
 import {
-  callFailureKey, callIdFromSearch, callPageHref, factRows, formatDateTime, formatMs,
-  isComplaint, readCall, recordingHref, recordingView, spanBounds, timeline,
+  callFailureKey, callIdFromSearch, callListRows, callListUrl, callPageHref, factRows, formatDateTime, formatMs,
+  isComplaint, listFilterFromSearch, readCall, recordingHref, recordingView, spanBounds, timeline,
 } from './call-model.mjs';
 import { codeLabel, otherLanguage, storedLanguage, STORAGE_KEY, translate } from './call-i18n.mjs';
 import { formatCount, NONE } from './format.mjs';
@@ -33,6 +33,8 @@ const page = {
   call: null,
   recording: null,
   categories: [],
+  /** The list mode (?disposition=…): {filter, status, rows, total}; null when one call is shown. */
+  list: null,
   printedAt: null,
   loads: 0,
 };
@@ -44,11 +46,12 @@ const gate = createSignIn({
   session,
   t,
   view: { name: 'call', id: 'call-view' },
-  onSignedIn: () => load(callIdFromSearch(window.location.search)),
+  onSignedIn: () => route(window.location.search),
   onSignedOut: () => {
     asked += 1;
     page.call = null;
     page.recording = null;
+    page.list = null;
     page.status = 'idle';
     stopAudio();
     render();
@@ -65,6 +68,50 @@ function browserTimeZone() {
 
 // ---- loading ----
 
+/** A call id in the address opens that call; else a disposition filter lists calls. */
+function route(search) {
+  const filter = listFilterFromSearch(search);
+  const id = callIdFromSearch(search);
+  if (!id && filter) loadList(filter);
+  else load(id);
+}
+
+/** Asks for the calls of `filter` (the newest page) and lists them. */
+async function loadList(filter) {
+  asked += 1;
+  const mine = asked;
+  page.callId = null;
+  page.call = null;
+  page.recording = null;
+  page.status = 'list';
+  page.list = { filter, status: 'loading', rows: [], total: 0 };
+  render();
+  const answer = await requestJson(window.fetch.bind(window), callListUrl(filter), 'GET')
+    .catch(() => ({ status: 0 }));
+  if (mine !== asked) return;
+  if (answer.status === 401) {
+    page.status = 'idle';
+    page.list = null;
+    gate.expired();
+    return;
+  }
+  if (answer.status === 403) {
+    page.status = 'idle';
+    page.list = null;
+    gate.forbidden();
+    return;
+  }
+  page.list = answer.status === 200
+    ? {
+      filter,
+      status: 'shown',
+      rows: callListRows(answer.data, { timeZone: page.timeZone }),
+      total: Number(answer.data?.total) || 0,
+    }
+    : { filter, status: callFailureKey(answer.status), rows: [], total: 0 };
+  render();
+}
+
 /** Asks for the call `id` (null: none given), its recording and the categories; shows them. */
 async function load(id) {
   asked += 1;
@@ -72,6 +119,7 @@ async function load(id) {
   page.callId = id;
   page.call = null;
   page.recording = null;
+  page.list = null;
   if (!id) {
     page.status = 'state.no_id';
     render();
@@ -132,7 +180,8 @@ function render() {
   document.title = shown ? `${title} ${call.id}` : `madoguchi ${title}`;
 
   const status = $('call-status');
-  status.hidden = shown || page.status === 'idle';
+  renderList();
+  status.hidden = shown || page.status === 'idle' || page.status === 'list';
   if (!status.hidden) {
     status.textContent = page.status === 'loading'
       ? t('state.loading')
@@ -152,6 +201,51 @@ function render() {
   renderTimeline();
   $('times-note').textContent = t('print.times', { tz: page.timeZone });
   renderPrinted();
+}
+
+function listStatusText(list) {
+  if (list.status === 'loading') return t('list.loading');
+  if (list.status !== 'shown') return t(list.status, { id: NONE });
+  if (list.rows.length === 0) return t('list.none');
+  if (list.total > list.rows.length) {
+    return t('list.truncated', { n: formatCount(list.rows.length), total: formatCount(list.total) });
+  }
+  return t('list.count', { n: formatCount(list.rows.length) });
+}
+
+function renderList() {
+  const { list } = page;
+  const section = $('call-list');
+  section.hidden = page.status !== 'list' || !list;
+  if (section.hidden) return;
+  const { disposition, from } = list.filter;
+  const heading = t('list.heading', { disposition: codeLabel(page.lang, 'disposition', disposition) });
+  $('list-heading').textContent = from
+    ? `${heading} ${t('list.since', { from: formatDateTime(from, page.timeZone) })}`
+    : heading;
+  $('list-status').textContent = listStatusText(list);
+  $('list-table').hidden = list.rows.length === 0;
+  $('list-rows').replaceChildren(...list.rows.map((row) => {
+    const tr = document.createElement('tr');
+    tr.dataset.callId = row.id;
+    const cells = [['mono', row.arrived], ['mono personal', row.caller], ['', row.queue],
+      ['num mono', row.waited]];
+    tr.append(...cells.map(([className, text]) => {
+      const td = document.createElement('td');
+      if (className) td.className = className;
+      td.textContent = text;
+      return td;
+    }));
+    const open = document.createElement('td');
+    const link = document.createElement('a');
+    link.href = row.href;
+    link.className = 'mono';
+    link.textContent = row.id;
+    link.setAttribute('aria-label', t('list.open_label', { time: row.arrived }));
+    open.append(link);
+    tr.append(open);
+    return tr;
+  }));
 }
 
 /**
@@ -323,7 +417,7 @@ function wire() {
   });
   window.addEventListener('beforeprint', stampPrinted);
   window.addEventListener('popstate', () => {
-    if (gate.view === 'call') load(callIdFromSearch(window.location.search));
+    if (gate.view === 'call') route(window.location.search);
   });
   $('lang-toggle').addEventListener('click', () => {
     page.lang = otherLanguage(page.lang);
@@ -349,6 +443,14 @@ window.madoguchiCall = {
     recording: page.recording?.state ?? null,
     playable: page.recording?.playable ?? null,
     events: page.call ? page.call.events.map((e) => e.kind) : null,
+    list: page.list
+      ? {
+        disposition: page.list.filter.disposition,
+        from: page.list.filter.from,
+        status: page.list.status,
+        ids: page.list.rows.map((row) => row.id),
+      }
+      : null,
   }),
 };
 

@@ -3,6 +3,8 @@
 // today's counts and figures. Times tick on the client: each snapshot carries the server's
 // instant `at`, so a wait is "server now − since" with the browser's clock offset taken out.
 
+import { callListHref } from './call-model.mjs';
+
 /** The order operator states are listed in: the busy ones first, the absent last. */
 export const STATE_ORDER = ['on_call', 'ringing', 'wrap_up', 'available', 'paused', 'logged_out'];
 
@@ -22,6 +24,7 @@ export function readSnapshot(data, receivedMs) {
       sinceMs: Date.parse(w.since),
       menuChoice: typeof w.menu_choice === 'string' && w.menu_choice ? w.menu_choice : null,
       language: languageCode(w.language),
+      ...readLanguageWait(w),
     })),
     available: Number(queue.operators_available) || 0,
     loggedIn: Number(queue.operators_logged_in) || 0,
@@ -35,15 +38,20 @@ export function readSnapshot(data, receivedMs) {
     callId: typeof op.call_id === 'string' && op.call_id ? op.call_id : null,
   }));
   const today = {};
-  for (const key of ['calls', 'offered', 'answered', 'abandoned', 'overflowed', 'transferred']) {
+  for (const key of ['calls', 'offered', 'answered', 'abandoned', 'overflowed', 'transferred', 'callbacks']) {
     today[key] = Number(data?.today?.[key]) || 0;
   }
+  // When the engine's day began: the counters' links list the records from there.
+  const todaySince = typeof data?.today?.since === 'string' && !Number.isNaN(Date.parse(data.today.since))
+    ? data.today.since
+    : null;
   const board = data?.board ?? {};
   return {
     offsetMs,
     queues,
     operators,
     today,
+    todaySince,
     thresholdS: Number(board.threshold_s) || 20,
     shortAbandonS: Number(board.short_abandon_s) || 5,
     figures: { today: readFigures(board.today), last30: readFigures(board.last_30_min) },
@@ -56,6 +64,15 @@ export function readSnapshot(data, receivedMs) {
     recordingFailure: readRecordingFailure(data),
     monitors: readMonitors(data),
   };
+}
+
+/**
+ * Where the 「折り返し希望」 counter leads: the call page listing today's callback requests
+ * (the people to call back), or null while there are none.
+ */
+export function callbacksHref(snapshot) {
+  if (!(snapshot?.today?.callbacks > 0)) return null;
+  return callListHref({ disposition: 'callback_requested', from: snapshot.todaySince });
 }
 
 /**
@@ -92,6 +109,33 @@ export function languageCode(value) {
 }
 
 /**
+ * A language caller's wait for an operator who speaks it: `languageWaitS`, the seconds from
+ * `since` only such operators are offered it (null without that wait), and
+ * `languageFallback`, "any" once any operator is (null before).
+ */
+function readLanguageWait(w) {
+  if (languageCode(w.language) === null) return { languageWaitS: null, languageFallback: null };
+  const seconds = Number(w.language_wait_s);
+  return {
+    languageWaitS: Number.isFinite(seconds) && seconds > 0 ? seconds : null,
+    languageFallback: w.language_fallback === 'any' ? 'any' : null,
+  };
+}
+
+/**
+ * What the board says of a language caller's wait at `waitS` seconds: null for a caller in
+ * the default language (or one with no wait for a speaker); `{ state: 'speaker', waitedS,
+ * afterS }` while only operators speaking its language are offered it (the wait shown
+ * stops at `afterS`, the engine's fallback follows); `{ state: 'anyone' }` after.
+ */
+export function languageWaitState(caller, waitS) {
+  if (!caller.language) return null;
+  if (caller.languageFallback === 'any') return { state: 'anyone' };
+  if (caller.languageWaitS === null) return null;
+  return { state: 'speaker', waitedS: Math.min(waitS, caller.languageWaitS), afterS: caller.languageWaitS };
+}
+
+/**
  * Everyone waiting, one row each: the queues in their order, each in queue order (position
  * 1 first), with the queue's label, the wait on the server's clock and the language.
  */
@@ -104,6 +148,8 @@ export function waitingCallers(snapshot, nowMs) {
     sinceMs: caller.sinceMs,
     waitS: secondsSince(caller.sinceMs, nowMs, snapshot.offsetMs),
     language: caller.language,
+    languageWaitS: caller.languageWaitS,
+    languageFallback: caller.languageFallback,
   })));
 }
 
