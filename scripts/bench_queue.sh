@@ -27,6 +27,13 @@
 #     failure counters (/metrics) must be 0. The notice puts every caller's leg before the
 #     operators' in port order, so both runs capture all calls' legs; and both holds grow by
 #     BENCH_NOTICE_S (5) for the notice.
+#  4. early (BENCH_EARLY=1): after part 1, the same BENCH_WAITING callers wait in early media
+#     instead (dialplans/examples/bench_early.toml: answer = "operator", nobody logs in;
+#     bench_early_caller.xml): 183 with SDP, its refresh at 60 s, BENCH_EARLY_AFTER_REFRESH
+#     (15) s more, then CANCEL; a 200 to the INVITE fails the call. Gaps, RSS and engine CPU
+#     on a plateau (as part 2) for both modes; the callers' messages are counted per call
+#     (183s, 200s to the INVITE, 487s) and the records grouped by answer_mode, answered_by and
+#     disposition with their unanswered_ms.
 # The load tools share the cores with the engine: what each used during the captures is
 # printed (scripts/cpu_share.py) with the load average; BENCH_TOOLS_NICE=N runs them niced.
 # Also printed per capture: how often the engine's media clock woke late (>5 ms, >20 ms) and
@@ -37,6 +44,7 @@
 #        BENCH_WAITING=100 BENCH_BRIDGED=50 scripts/bench_queue.sh    (a quick run)
 #        BENCH_WAITING=0 skips part 1, BENCH_BRIDGED=0 parts 2 and 3; BENCH_BIN=PATH another build.
 #        BENCH_WAITING=0 BENCH_RECORD=1 scripts/bench_queue.sh    (the cost of recording 500 calls)
+#        BENCH_BRIDGED=0 BENCH_EARLY=1 scripts/bench_queue.sh     (waiting answered vs in early media)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 waiting=${BENCH_WAITING:-1000}
@@ -46,6 +54,9 @@ talk_hold=${BENCH_TALK_HOLD:-40}
 tools_nice=${BENCH_TOOLS_NICE:-0}
 media_threads=${BENCH_MEDIA_THREADS:-1}
 record=${BENCH_RECORD:-}
+early=${BENCH_EARLY:-}
+# Seconds an early caller waits after its 183's refresh at 60 s (at least; under 60).
+early_after_s=${BENCH_EARLY_AFTER_REFRESH:-15}
 notice_s=0
 [ -n "$record" ] && notice_s=${BENCH_NOTICE_S:-5}
 # Seconds of each capture (the holds grow with it).
@@ -90,6 +101,8 @@ reader_token() { # DATABASE
 waiting_now() { json /api/v1/queues 'sum(len(q["waiting"]) for q in d["queues"])'; }
 on_call_now() { json /api/v1/queues 'sum(1 for o in d["operators"] if o.get("state") == "on_call")'; }
 logged_in_now() { json /api/v1/queues 'max([q["operators_logged_in"] for q in d["queues"]] or [0])'; }
+# Unexpected messages in sipp's scenario screen: the last column of its receives and pauses.
+sipp_unexpected() { awk '/<----------|Pause/ {n += $NF} END {print n + 0}' "$1" 2>/dev/null; }
 sipp_field() { awk -F'|' -v k="$2" '$0 ~ k {gsub(/ /,"",$3); v=$3} END {print v}' "$1" 2>/dev/null; }
 plain_log() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
 # Calls recorded per disposition, from the database once the engine has exited.
@@ -210,47 +223,139 @@ recorder_counters() {
 
 summary "# queue benchmark $(date -u +%FT%TZ), $(nproc) cores, release build; load before: $(load)"
 
-if [ "$waiting" -gt 0 ]; then
-  echo "== 1. $waiting callers waiting in the queue, no operator logged in"
-  db=$out/waiting.db
+# One run of part 1: NAME (waiting, early) prefixes its summary lines and names its files;
+# DIALPLAN and SCENARIO default to the answered queue (bench_queue.toml, bench_call.xml).
+# The early caller (bench_early_caller.xml) waits past its 183's refresh at 60 s, long
+# enough for the plateau, short of a second refresh.
+waiting_run() { # NAME [DIALPLAN SCENARIO]
+  local name=$1 plan=${2:-dialplans/examples/bench_queue.toml} scenario=${3:-$root/tests/sipp/bench_call.xml}
+  local trace=() pause_s
+  db=$out/$name.db
   reader_token "$db"
-  start_engine "$db"
+  start_engine "$db" "$plan"
   sleep 1
   idle=$(rss_kib)
   rate=200
   ramp=$(( (waiting + rate - 1) / rate ))
-  # Every call must still be up when the sample ends.
-  hold=$(( wait_hold > ramp + capture_s + 6 ? wait_hold : ramp + capture_s + 6 ))
+  # Every call must still be up when the plateau and the sample end.
+  local least=$((ramp + 2 * capture_s + 8))
+  hold=$(( wait_hold > least ? wait_hold : least ))
+  pause_s=$hold
+  if [ "$name" = early ]; then
+    hold=$(( 60 + (least - 60 > early_after_s ? least - 60 : early_after_s) ))
+    [ "$hold" -lt 120 ] || { echo "early: a wait of $hold s would see a second refresh"; exit 1; }
+    pause_s=$hold
+    # Every message, to count the 183s and any 200 to an INVITE per call.
+    trace=(-trace_msg -message_file "$out/${name}_callers_sip.log")
+  fi
   dir=$(mktemp -d)
-  (cd "$dir" && timeout $((ramp + hold + 120)) nice -n "$tools_nice" sipp "$sip" -sf "$root/tests/sipp/bench_call.xml" \
+  (cd "$dir" && timeout $((ramp + hold + 120)) nice -n "$tools_nice" sipp "$sip" -sf "$scenario" \
       -i 127.0.0.1 -p "$(free_port)" -mp "$(free_port)" -r "$rate" -m "$waiting" -l $((waiting + 100)) \
-      -d $((hold * 1000)) -nostdin -timeout $((ramp + hold + 90))s -trace_screen -trace_err >/dev/null 2>&1) &
+      -d $((pause_s * 1000)) -nostdin -timeout $((ramp + hold + 90))s -trace_screen -trace_err \
+      "${trace[@]}" >/dev/null 2>&1) &
   callers=$!
   sleep $((ramp + 2))
   queued=$(waiting_now)
   peak=$(rss_kib)
   load_at=$(load)
+  # The plateau: capture_s seconds of the engine's CPU with every caller waiting, no capture.
+  read -r -a mark0 <<<"$(plateau_mark)"
+  threads0=$(thread_mark)
+  plateau_share=$(python3 scripts/cpu_share.py "$capture_s")
+  threads1=$(thread_mark)
+  read -r -a mark1 <<<"$(plateau_mark)"
   # Caller legs take ports rtp_low, rtp_low+2, ... in arrival order: the first 200 callers.
-  capture "udp src portrange $rtp_low-$((rtp_low + 2 * sampled - 1))" "$out/waiting.pcap"
+  capture "udp src portrange $rtp_low-$((rtp_low + 2 * sampled - 1))" "$out/$name.pcap"
+  waiting_after=$(waiting_now)
   now=$(rss_kib); [ "$now" -gt "$peak" ] && peak=$now
   wait "$callers"; sipp_exit=$?
   screen=$(ls "$dir"/*_screen.log 2>/dev/null | head -1)
   ok=$(sipp_field "$screen" "Successful call"); failed=$(sipp_field "$screen" "Failed call")
-  cp "$screen" "$out/waiting_sipp_screen.log" 2>/dev/null
+  cp "$screen" "$out/${name}_sipp_screen.log" 2>/dev/null
   cp "$dir"/*_errors.log "$out/" 2>/dev/null
   sleep 2
   left=$(waiting_now)
   counters=$(rtp_counters)
   stop_engine
-  gaps=$(python3 scripts/rtp_gaps.py "$out/waiting.pcap")
-  summary "waiting: callers=$waiting queued_on_plateau=${queued:-?} successful=${ok:-?} failed=${failed:-?} sipp_exit=$sipp_exit still_waiting_after=${left:-?} engine_exit=$engine_exit"
-  summary "waiting: records $(dispositions "$db") $(log_problems "$log")"
-  summary "waiting: engine rtp counters: ${counters:-none}"
-  summary "waiting: rss_idle_kib=$idle rss_plateau_kib=$peak per_waiting_caller_kib=$(( (peak - idle) / waiting )) load_at_capture=$load_at"
-  summary "waiting: gaps $gaps"
-  summary "waiting: during capture $cpu"
-  summary "waiting: during capture $late"
+  gaps=$(python3 scripts/rtp_gaps.py "$out/$name.pcap")
+  summary "$name: callers=$waiting queued_on_plateau=${queued:-?} after_capture=${waiting_after:-?} successful=${ok:-?} failed=${failed:-?} sipp_exit=$sipp_exit still_waiting_after=${left:-?} engine_exit=$engine_exit wait_s=$hold"
+  summary "$name: records $(dispositions "$db") $(log_problems "$log")"
+  summary "$name: records by answer $(waiting_records "$db")"
+  # With sipp's count of unexpected messages (a 200 while waiting is one).
+  [ "$name" = early ] && summary "$name: signalling $(early_signalling "$out/${name}_callers_sip.log") unexpected_msg=$(sipp_unexpected "$screen")"
+  summary "$name: engine rtp counters: ${counters:-none}"
+  summary "$name: rss_idle_kib=$idle rss_plateau_kib=$peak per_waiting_caller_kib=$(( (peak - idle) / waiting )) load_at_capture=$load_at"
+  summary "$name: plateau $(python3 - "${mark0[0]}" "${mark0[1]}" "${mark1[0]}" "${mark1[1]}" "$(getconf CLK_TCK)" "$waiting" <<'PY'
+import sys
+t0, c0, t1, c1, hz, callers = (float(x) for x in sys.argv[1:])
+cpu = (c1 - c0) / hz / (t1 - t0)
+print(f"plateau_s={t1 - t0:.2f} engine_cpu_s_per_s={cpu:.4f} engine_cpu_pct={100 * cpu:.1f}% "
+      f"per_waiting_caller_ms_per_s={cpu / callers * 1000:.3f}")
+PY
+)"
+  summary "$name: plateau $plateau_share"
+  summary "$name: plateau engine threads (one core = 100%, context switches/s): $(thread_rates "$threads0" "$threads1" "$capture_s")"
+  summary "$name: gaps $gaps"
+  summary "$name: during capture $cpu"
+  summary "$name: during capture $late"
   rm -rf "$dir"
+}
+# The records of part 1 grouped by how they were answered: "answer_mode/answered_by/disposition
+# =calls (unanswered_s min-max)"; answered_by is null for a call never answered.
+waiting_records() { # DATABASE
+  python3 - "$1" <<'PY'
+import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT answer_mode, answered_by, disposition, count(*), min(unanswered_ms), max(unanswered_ms)"
+    " FROM calls GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").fetchall()
+def s(ms):
+    return "-" if ms is None else f"{ms / 1000:.1f}"
+print(" ".join(f"answer_mode={m or 'null'}/answered_by={b or 'null'}/disposition={d}={n}"
+               f" (unanswered_s {s(lo)}-{s(hi)})" for m, b, d, n, lo, hi in rows) or "none")
+PY
+}
+# From the early callers' messages (sipp -trace_msg): calls with a 183, calls with the 183
+# repeated and the interval between their first two, 200s to an INVITE (0 expected), 487s and
+# the CANCELs' 200s.
+early_signalling() { # MESSAGE_LOG
+  python3 - "$1" <<'PY'
+import collections, datetime, re, sys
+per_call = collections.defaultdict(collections.Counter)
+first_183s = collections.defaultdict(list)
+text = open(sys.argv[1], errors="replace").read()
+# Each message: "----- DATE TIME", "UDP message received [N] bytes :", the message.
+for when, kind, message in re.findall(
+        r"^-{10,} (\S+ \S+)\n(\S+ message \w+)[^\n]*\n\s*(.*?)(?=^-{10,} |\Z)", text, re.M | re.S):
+    lines = message.splitlines()
+    status = lines[0].split() if lines else []
+    if not kind.endswith("received") or len(status) < 2 or status[0] != "SIP/2.0":
+        continue
+    call = next((l.split(":", 1)[1].strip() for l in lines if l.lower().startswith("call-id:")), None)
+    cseq = next((l.split(":", 1)[1].split()[-1] for l in lines if l.lower().startswith("cseq:")), "")
+    if not call:
+        continue
+    per_call[call][f"{status[1]} {cseq}"] += 1
+    if status[1] == "183" and len(first_183s[call]) < 2:
+        first_183s[call].append(datetime.datetime.fromisoformat(when))
+intervals = sorted((b - a).total_seconds() for a, b in (t for t in first_183s.values() if len(t) == 2))
+span = f"{intervals[0]:.1f}-{intervals[-1]:.1f}" if intervals else "-"
+def total(key):
+    return sum(c[key] for c in per_call.values())
+print(f"calls={len(per_call)} with_183={sum(1 for c in per_call.values() if c['183 INVITE'])} "
+      f"with_183_refreshed={sum(1 for c in per_call.values() if c['183 INVITE'] >= 2)} "
+      f"max_183_per_call={max((c['183 INVITE'] for c in per_call.values()), default=0)} "
+      f"refresh_interval_s={span} invite_200={total('200 INVITE')} invite_487={total('487 INVITE')} "
+      f"cancel_200={total('200 CANCEL')}")
+PY
+}
+
+if [ "$waiting" -gt 0 ]; then
+  echo "== 1. $waiting callers waiting in the queue, no operator logged in"
+  waiting_run waiting
+  if [ -n "$early" ]; then
+    echo "== 1b. the same $waiting callers waiting in early media (answer = \"operator\"), no 200 OK"
+    waiting_run early dialplans/examples/bench_early.toml "$root/tests/sipp/bench_early_caller.xml"
+  fi
 fi
 
 # One run of part 2 with its own copy of the operators' database: NAME (bridged, recorded)
@@ -482,6 +587,8 @@ rows = [
     ("waiting: p99 gap of hold audio, ms (20 ± 5)", get(r"waiting: gaps .*?p99=(\S+)")),
     ("waiting: streams with own p99 outside 15-25 ms", get(r"waiting: gaps .*?outside_15_25ms=(\S+)")),
     ("waiting: engine RSS per waiting caller, KiB", get(r"per_waiting_caller_kib=(\S+)")),
+    ("waiting: engine CPU on the plateau, one core = 100%", get(r"waiting: plateau .*?engine_cpu_pct=(\S+)")),
+    ("waiting: engine CPU per waiting caller, ms/s", get(r"waiting: plateau .*?per_waiting_caller_ms_per_s=(\S+)")),
     ("waiting: load average at capture", get(r"waiting: rss.*load_at_capture=(.*)")),
     ("bridged calls on the plateau", get(r"bridged: on_call=(\S+)")),
     ("bridged: p99 gap towards callers, ms (20 ± 5)", get(r"bridged: gaps_to_callers: .*?p99=(\S+)")),
@@ -497,6 +604,21 @@ rows = [
     ("bridged: records", get(r"bridged: records (.*?) log_")),
     ("bridged: load average at capture", get(r"bridged: rss.*load_at_capture=(.*)")),
 ]
+if "early: callers=" in text:
+    rows += [
+        ("early: callers waiting in early media on the plateau", get(r"early: callers=\S+ queued_on_plateau=(\S+)")),
+        ("early: p99 gap of hold audio, ms (20 ± 5)", get(r"early: gaps .*?p99=(\S+)")),
+        ("early: streams with own p99 outside 15-25 ms", get(r"early: gaps .*?outside_15_25ms=(\S+)")),
+        ("early: engine RSS per waiting caller, KiB", get(r"early: rss.*?per_waiting_caller_kib=(\S+)")),
+        ("early: engine CPU on the plateau, one core = 100%", get(r"early: plateau .*?engine_cpu_pct=(\S+)")),
+        ("early: engine CPU per waiting caller, ms/s", get(r"early: plateau .*?per_waiting_caller_ms_per_s=(\S+)")),
+        ("early: calls with a 183 / refreshed / 200s to INVITE", get(r"early: signalling .*?with_183=(\S+)")
+         + " / " + get(r"early: signalling .*?with_183_refreshed=(\S+)") + " / " + get(r"early: signalling .*?invite_200=(\S+)")),
+        ("early: sipp successful / failed / unexpected msg", get(r"early: callers=.*?successful=(\S+)")
+         + " / " + get(r"early: callers=.*?failed=(\S+)") + " / " + get(r"early: signalling .*?unexpected_msg=(\S*)")),
+        ("early: records", get(r"early: records by answer (.*)")),
+        ("early: load average at capture", get(r"early: rss.*load_at_capture=(.*)")),
+    ]
 if "recorded: on_call=" in text:
     rows += [
         ("recorded calls on the plateau", get(r"recorded: on_call=(\S+)")),

@@ -9,8 +9,8 @@ import sys
 import time
 
 GROUPS = [
-    ('engine', lambda comm, cmd: comm.startswith('madoguchi') and 'bench_queue.toml' in cmd),
-    ('sipp_callers', lambda comm, cmd: comm == 'sipp' and ('bench_call' in cmd or 'bench_caller' in cmd)),
+    ('engine', lambda comm, cmd: comm.startswith('madoguchi') and ('bench_queue.toml' in cmd or 'bench_early.toml' in cmd)),
+    ('sipp_callers', lambda comm, cmd: comm == 'sipp' and ('bench_call' in cmd or 'bench_caller' in cmd or 'bench_early' in cmd)),
     ('sipp_operators', lambda comm, cmd: comm == 'sipp' and 'operator_answer' in cmd),
     ('caller_rtp', lambda comm, cmd: comm.startswith('python') and 'rtp_talkers.py' in cmd),
     ('dumpcap', lambda comm, cmd: comm == 'dumpcap'),

@@ -12,8 +12,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::browser::{write_tone, Browser, Chromedriver};
-use support::{ensure_user, madoguchi_cli, request, EngineProcess, Options};
+use support::browser::{chromium, sign_in_board};
+use support::{add_counter_device, ensure_user, request, EngineProcess, Options};
 
 const MANAGER: &str = "sato";
 const MANAGER_PASSWORD: &str = "pw-sato-manager";
@@ -43,51 +43,22 @@ async fn a_silent_device_within_counter_hours_turns_red_on_the_board_until_it_be
     let database = format!("sqlite://{}", files.path().join("board.db").display());
     let (engine, token) = tokio::task::block_in_place(|| {
         ensure_user(&database, MANAGER, "manager", MANAGER_PASSWORD);
-        let (code, token, stderr) = madoguchi_cli(
-            &[
-                "device",
-                "add",
-                DEVICE,
-                "--label",
-                "窓口1タブレット",
-                "--location",
-                "本庁舎1階",
-                "--silent-after",
-                "30",
-                "--database-url",
-                &database,
-            ],
-            "",
-        );
-        assert_eq!(code, 0, "device add: {stderr}");
+        let token = add_counter_device(&database, DEVICE, &["--silent-after", "30"]);
         let engine = EngineProcess::start(Options {
             faketime_utc: Some(WEDNESDAY_10_JST.to_owned()),
             database_url: Some(database.clone()),
             ..Options::default()
         });
-        beat(&engine, token.trim());
-        (engine, token.trim().to_owned())
+        beat(&engine, &token);
+        (engine, token)
     });
 
-    let tone = files.path().join("silence.wav");
-    write_tone(&tone, 440.0);
-    let chromedriver = Chromedriver::start().await;
-    let mut browser: Browser = chromedriver.open(&tone).await;
+    let (_chromedriver, mut browser, _microphone) = chromium(440.0).await;
     browser.describe_with("JSON.stringify(window.madoguchiBoard?.state().devices)");
     browser
         .goto(&format!("http://{}/manager", engine.http))
         .await;
-    browser
-        .until(
-            "document.activeElement?.id === 'sign-in-login'",
-            "the sign-in form",
-        )
-        .await;
-    browser.type_into("#sign-in-login", MANAGER).await;
-    browser
-        .type_into("#sign-in-password", MANAGER_PASSWORD)
-        .await;
-    browser.click("#sign-in-submit").await;
+    sign_in_board(&browser, MANAGER, MANAGER_PASSWORD).await;
     browser
         .until(
             &format!("{} === 'ok'", row_state()),

@@ -10,7 +10,7 @@ mod support;
 
 use chrono::Utc;
 use madoguchi_store::{CallRecord, Disposition, Store};
-use support::browser::{write_tone, Chromedriver};
+use support::browser::{chromium, sign_in_board};
 use support::center::Center;
 use support::ensure_user;
 
@@ -71,28 +71,14 @@ async fn the_boards_callback_counter_opens_the_list_of_todays_callback_requests(
     store.close().await;
     let engine = tokio::task::block_in_place(|| center.start(&[]));
 
-    let microphone = tempfile::tempdir().expect("temp dir");
-    let tone_file = microphone.path().join("silence.wav");
-    write_tone(&tone_file, 440.0);
-    let chromedriver = Chromedriver::start().await;
-    let mut browser = chromedriver.open(&tone_file).await;
+    let (_chromedriver, mut browser, _microphone) = chromium(440.0).await;
     browser.describe_with(
         "JSON.stringify(window.madoguchiBoard?.state() ?? window.madoguchiCall?.state())",
     );
     browser
         .goto(&format!("http://{}/manager", engine.http))
         .await;
-    browser
-        .until(
-            "window.madoguchiBoard.state().view === 'sign_in'",
-            "the sign-in form is shown",
-        )
-        .await;
-    browser.type_into("#sign-in-login", MANAGER).await;
-    browser
-        .type_into("#sign-in-password", MANAGER_PASSWORD)
-        .await;
-    browser.click("#sign-in-submit").await;
+    sign_in_board(&browser, MANAGER, MANAGER_PASSWORD).await;
 
     browser
         .until(

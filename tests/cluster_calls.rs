@@ -19,7 +19,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use madoguchi_store::{CallQuery, CallRecord, Disposition, HangupSide, Store};
 use serde_json::Value;
-use support::browser::{artifacts_dir, sign_in_console, write_tone, Chromedriver, ENTER};
+use support::browser::{
+    answer_by_enter, artifacts_dir, page_hears, sign_in_console, write_tone, Chromedriver,
+    PAGE_QUIET,
+};
 use support::center::{add_operator, operator, password, register, wait_for_state, SippProcess};
 use support::pg::Schema;
 use support::phone::{hear, Phone, HEARD};
@@ -368,10 +371,6 @@ async fn a_classification_filed_on_b_attaches_to_the_record_a_wrote() {
 
 /// The console test's operator.
 const CONSOLE_LOGIN: &str = "suzuki";
-/// Share of the received band a tone must have for the page to hear it, and the most
-/// another tone may have meanwhile (as in tests/console_browser.rs).
-const PAGE_HEARS: f64 = 0.5;
-const PAGE_QUIET: f64 = 0.05;
 
 /// Milliseconds since the Unix epoch by this machine's clock (the page's `Date.now()`).
 fn epoch_ms() -> f64 {
@@ -448,13 +447,7 @@ async fn a_console_on_b_answers_a_caller_queued_on_a_with_audio_both_ways() {
         .as_f64()
         .expect("the page noted when the offer showed")
         - dialled;
-    browser.press(ENTER).await;
-    browser
-        .until(
-            "window.madoguchi.state().call?.phase === 'connected'",
-            "the console shows the call connected",
-        )
-        .await;
+    answer_by_enter(&browser).await;
     let connected_ms = epoch_ms() - dialled;
     let on_call = tokio::task::block_in_place(|| wait_for_state(&a, CONSOLE_LOGIN, "on_call"));
     assert_eq!(on_call["node"], "b", "{on_call}");
@@ -472,17 +465,7 @@ async fn a_console_on_b_answers_a_caller_queued_on_a_with_audio_both_ways() {
          tones"
     );
     let talking = caller.send_tone(caller_media, CALLER_HZ);
-    let levels = browser
-        .until(
-            &format!(
-                "(() => {{ const m = window.madoguchi; \
-                   const levels = [m.remoteLevel({CALLER_HZ}), m.remoteLevel({FAR_END_HZ})]; \
-                   return levels[0] > {PAGE_HEARS} ? levels : null; }})()"
-            ),
-            "the console on b hears the caller's tone",
-        )
-        .await;
-    let other = levels[1].as_f64().unwrap_or(1.0);
+    let (_, other) = page_hears(&browser, CALLER_HZ, FAR_END_HZ).await;
     assert!(
         other < PAGE_QUIET,
         "the console hears the caller but also its own tone ({other:.2})"

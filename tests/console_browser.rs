@@ -22,7 +22,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::browser::{artifacts_dir, write_tone, Browser, Chromedriver, ENTER};
+use support::browser::{
+    answer_by_enter, artifacts_dir, page_hears, write_tone, Browser, Chromedriver, PAGE_QUIET,
+};
 use support::center::{password, wait_for_state, Center, SippProcess};
 use support::phone::Phone;
 use support::tone::{self, CALLER_HZ, FAR_END_HZ};
@@ -39,10 +41,6 @@ const HEARD: f64 = 30.0;
 /// played at about -9 dBFS): a tone the browser's audio processing has all but removed
 /// does not count.
 const AUDIBLE_RMS: f64 = 300.0;
-/// Share of the received band a tone must have for the page to hear it, and the most
-/// another tone may have meanwhile.
-const PAGE_HEARS: f64 = 0.5;
-const PAGE_QUIET: f64 = 0.05;
 
 /// An engine with one operator and that operator's browser on `/agent`, showing the sign-in
 /// form.
@@ -147,35 +145,14 @@ impl Desk {
     /// Answers the offered call with Enter, as an operator at the keyboard; waits until the
     /// console and the engine have the call connected.
     async fn answer_by_keyboard(&self) {
-        self.browser.press(ENTER).await;
-        self.browser
-            .until(
-                "window.madoguchi.state().call?.phase === 'connected'",
-                "the console shows the call connected",
-            )
-            .await;
+        answer_by_enter(&self.browser).await;
         tokio::task::block_in_place(|| wait_for_state(&self.engine, LOGIN, "on_call"));
     }
 
     /// The call record whose inbound SIP Call-ID is `sip_call_id` (records are written
     /// when calls end, asynchronously).
     fn record(&self, sip_call_id: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        tokio::task::block_in_place(|| loop {
-            let calls = self.engine.wait_for_calls(1);
-            let found = calls["calls"]
-                .as_array()
-                .and_then(|calls| calls.iter().find(|c| c["sip_call_id"] == sip_call_id))
-                .cloned();
-            if let Some(found) = found {
-                return found;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no record of {sip_call_id}: {calls}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        })
+        tokio::task::block_in_place(|| self.engine.record_of(sip_call_id))
     }
 
     async fn close(self) {
@@ -218,25 +195,6 @@ async fn hear(phone: &mut Phone, hz: f64) -> (f64, f64) {
 fn rms(samples: &[i16]) -> f64 {
     let energy: f64 = samples.iter().map(|&s| f64::from(s).powi(2)).sum();
     (energy / samples.len().max(1) as f64).sqrt()
-}
-
-/// Waits until the page hears `hz` as most of what it receives; returns the share of `hz`
-/// and of `other` in that same instant.
-async fn page_hears(browser: &Browser, hz: f64, other: f64) -> (f64, f64) {
-    let levels = browser
-        .until(
-            &format!(
-                "(() => {{ const m = window.madoguchi; \
-                   const levels = [m.remoteLevel({hz}), m.remoteLevel({other})]; \
-                   return levels[0] > {PAGE_HEARS} ? levels : null; }})()"
-            ),
-            &format!("the console's received audio is dominated by {hz} Hz"),
-        )
-        .await;
-    (
-        levels[0].as_f64().unwrap_or(0.0),
-        levels[1].as_f64().unwrap_or(1.0),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

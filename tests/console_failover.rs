@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::browser::{artifacts_dir, sign_in_console, write_tone, Chromedriver, ENTER};
+use support::browser::{answer_by_enter, artifacts_dir, sign_in_console, write_tone, Chromedriver};
 use support::center::{add_operator, operator, password, wait_for_state};
 use support::pg::Schema;
 use support::phone::Phone;
@@ -161,13 +161,7 @@ async fn a_console_on_a_killed_node_moves_to_the_standby_and_answers_a_call_ther
             "the console shows B's call, ready to answer",
         )
         .await;
-    browser.press(ENTER).await;
-    browser
-        .until(
-            "window.madoguchi.state().call?.phase === 'connected'",
-            "the console shows the call connected",
-        )
-        .await;
+    answer_by_enter(&browser).await;
     tokio::task::block_in_place(|| wait_for_state(&b, LOGIN, "on_call"));
     browser.screenshot("failover", "3-on-call-on-b").await;
     assert_eq!(caller.hangup().await.status(), Some(200));

@@ -10,8 +10,8 @@
 mod support;
 
 use serde_json::Value;
-use support::browser::{write_tone, Chromedriver};
-use support::{madoguchi_cli, EngineProcess, Options};
+use support::browser::chromium;
+use support::{add_counter_device, EngineProcess, Options};
 
 const DEVICE: &str = "counter-1";
 
@@ -30,35 +30,13 @@ fn listed(engine: &EngineProcess) -> Value {
 async fn the_device_page_beats_with_the_token_of_its_fragment() {
     let engine = tokio::task::block_in_place(|| EngineProcess::start(Options::default()));
     let database = format!("sqlite://{}", engine.dir.path().join("calls.db").display());
-    let (code, token, stderr) = tokio::task::block_in_place(|| {
-        madoguchi_cli(
-            &[
-                "device",
-                "add",
-                DEVICE,
-                "--label",
-                "窓口1タブレット",
-                "--location",
-                "本庁舎1階",
-                "--database-url",
-                &database,
-            ],
-            "",
-        )
-    });
-    assert_eq!(code, 0, "device add: {stderr}");
-    let token = token.trim();
+    let token = tokio::task::block_in_place(|| add_counter_device(&database, DEVICE, &[]));
     assert!(
         tokio::task::block_in_place(|| listed(&engine))["last_seen_at"].is_null(),
         "not heard from before the page opens"
     );
 
-    let files = tempfile::tempdir().expect("temp dir");
-    // The page needs no microphone; the browser helper wants a file for the fake one.
-    let tone = files.path().join("silence.wav");
-    write_tone(&tone, 440.0);
-    let chromedriver = Chromedriver::start().await;
-    let mut browser = chromedriver.open(&tone).await;
+    let (_chromedriver, mut browser, _microphone) = chromium(440.0).await;
     browser.describe_with("JSON.stringify(window.madoguchiDevice?.state())");
     browser
         .goto(&format!("http://{}/device#token={token}", engine.http))

@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{madoguchi_cli, request, EngineProcess, HttpResponse, Options};
+use support::{add_counter_device, madoguchi_cli, request, EngineProcess, HttpResponse, Options};
 
 /// An engine and one device registered on its database.
 struct Counter {
@@ -31,23 +31,10 @@ fn counter() -> Counter {
 fn counter_with(options: Options, add_args: &[&str]) -> Counter {
     let engine = EngineProcess::start(options);
     let database = format!("sqlite://{}", engine.dir.path().join("calls.db").display());
-    let mut args = vec![
-        "device",
-        "add",
-        DEVICE,
-        "--label",
-        "窓口1タブレット",
-        "--location",
-        "本庁舎1階",
-        "--database-url",
-        &database,
-    ];
-    args.extend_from_slice(add_args);
-    let (code, stdout, stderr) = madoguchi_cli(&args, "");
-    assert_eq!(code, 0, "device add: {stderr}");
+    let device_token = add_counter_device(&database, DEVICE, add_args);
     Counter {
         engine,
-        device_token: stdout.trim().to_owned(),
+        device_token,
     }
 }
 

@@ -16,25 +16,16 @@ fn early_engine(center: &Center) -> EngineProcess {
     center.start_with(&repo_root().join("tests/dialplans/early.toml"), &[])
 }
 
-/// The record of the call whose inbound SIP Call-ID is `sip_call_id`.
-fn record(engine: &EngineProcess, sip_call_id: &str) -> Value {
-    let calls = engine.wait_for_calls(1);
-    calls["calls"]
-        .as_array()
-        .and_then(|calls| calls.iter().find(|c| c["sip_call_id"] == sip_call_id))
-        .cloned()
-        .unwrap_or_else(|| panic!("no record of {sip_call_id}: {calls}"))
-}
-
-#[test]
-fn a_sipp_caller_gets_183_with_sdp_then_200_once_the_operator_answers() {
+/// The record of one call by the sipp caller `scenario` to the early engine, which a sipp
+/// desk phone of op1, the only operator and available, answers.
+fn call_answered_by_a_desk_phone(scenario: &str) -> Value {
     let center = Center::with_operators(&["op1"]);
     let engine = early_engine(&center);
     let port = register(&engine, "op1");
     wait_for_state(&engine, "op1", "available");
     let mut desk_phone = SippProcess::phone("operator_answer.xml", port, &["-m", "1"]);
 
-    let (code, output) = sipp("early_caller.xml", engine.sip, &["-m", "1"]);
+    let (code, output) = sipp(scenario, engine.sip, &["-m", "1"]);
     assert_eq!(code, 0, "{output}\n{}", engine.log());
     assert_eq!(
         desk_phone.wait(Duration::from_secs(10)),
@@ -42,9 +33,12 @@ fn a_sipp_caller_gets_183_with_sdp_then_200_once_the_operator_answers() {
         "{}",
         desk_phone.output()
     );
+    engine.wait_for_calls(1)["calls"][0].clone()
+}
 
-    let calls = engine.wait_for_calls(1);
-    let call = &calls["calls"][0];
+#[test]
+fn a_sipp_caller_gets_183_with_sdp_then_200_once_the_operator_answers() {
+    let call = &call_answered_by_a_desk_phone("early_caller.xml");
     assert_eq!(call["disposition"], "answered", "{call}");
     assert_eq!(call["operator"], "op1", "{call}");
     // The caller's 200 OK went out when the operator connected, not at arrival.
@@ -93,7 +87,7 @@ async fn the_caller_hears_audio_before_any_200_and_is_answered_by_the_operator()
         desk_phone.output()
     );
 
-    let record = record(&engine, &caller.call_id);
+    let record = engine.record_of(&caller.call_id);
     assert_eq!(record["disposition"], "answered", "{record}");
     assert_eq!(record["answered_at"], record["connected_at"], "{record}");
 }
@@ -118,23 +112,7 @@ fn between(record: &Value, from: &str, to: &str) -> i64 {
 
 #[test]
 fn a_caller_requiring_100rel_acknowledges_the_183_and_gets_its_200_once_the_operator_answers() {
-    let center = Center::with_operators(&["op1"]);
-    let engine = early_engine(&center);
-    let port = register(&engine, "op1");
-    wait_for_state(&engine, "op1", "available");
-    let mut desk_phone = SippProcess::phone("operator_answer.xml", port, &["-m", "1"]);
-
-    let (code, output) = sipp("early_caller_100rel.xml", engine.sip, &["-m", "1"]);
-    assert_eq!(code, 0, "{output}\n{}", engine.log());
-    assert_eq!(
-        desk_phone.wait(Duration::from_secs(10)),
-        Some(0),
-        "{}",
-        desk_phone.output()
-    );
-
-    let calls = engine.wait_for_calls(1);
-    let call = &calls["calls"][0];
+    let call = &call_answered_by_a_desk_phone("early_caller_100rel.xml");
     assert_eq!(call["disposition"], "answered", "{call}");
     assert_eq!(call["answer_mode"], "operator", "{call}");
     assert_eq!(call["answered_by"], "operator", "{call}");
@@ -169,7 +147,7 @@ async fn with_no_operator_the_200_comes_at_the_early_limit() {
     tokio::time::sleep(Duration::from_secs(1)).await; // answered time, in the queue
     assert_eq!(caller.hangup().await.status(), Some(200));
 
-    let record = record(&engine, &caller.call_id);
+    let record = engine.record_of(&caller.call_id);
     assert_eq!(record["answered_by"], "early_limit", "{record}");
     assert_eq!(record["answer_mode"], "operator", "{record}");
     let unanswered = ms(&record, "unanswered_ms");

@@ -17,10 +17,13 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use support::browser::{artifacts_dir, sign_in_console, write_tone, Browser, Chromedriver, ENTER};
+use support::browser::{
+    answer_by_enter, artifacts_dir, chromium, page_hears, sign_in_board, sign_in_console, Browser,
+    PAGE_QUIET,
+};
 use support::center::{operator, register, wait_for_state, Center};
 use support::phone::{hear, Phone, HEARD};
 use support::tone::{CALLER_HZ, FAR_END_HZ};
@@ -36,10 +39,6 @@ const MANAGER_PASSWORD: &str = "pw-sato-manager";
 const CALLER_NUMBER: &str = "0467001234";
 /// The badge's words for a screen reader in the Japanese display.
 const BADGE_LABEL: &str = "発信者の言語: 英語";
-/// Share of the received band a tone must have for the page to hear it, and the most
-/// another tone may have meanwhile.
-const PAGE_HEARS: f64 = 0.5;
-const PAGE_QUIET: f64 = 0.05;
 
 /// A center with `logins` as operators, `ENGLISH_SPEAKER` speaking English.
 fn center(logins: &[&str]) -> Center {
@@ -66,17 +65,6 @@ fn start(center: &Center) -> EngineProcess {
             &[],
         )
     })
-}
-
-/// A headless Chromium whose microphone plays the operator's tone; the driver, the browser
-/// and the folder holding the tone file, which must outlive the browser.
-async fn chromium() -> (Chromedriver, Browser, tempfile::TempDir) {
-    let microphone = tempfile::tempdir().expect("temp dir");
-    let tone_file = microphone.path().join("operator.wav");
-    write_tone(&tone_file, FAR_END_HZ);
-    let chromedriver = Chromedriver::start().await;
-    let browser = chromedriver.open(&tone_file).await;
-    (chromedriver, browser, microphone)
 }
 
 /// A caller answered by the hotline, into the menu, pressing 9 (English); returns the phone
@@ -112,27 +100,6 @@ async fn console_badge(browser: &Browser) -> Value {
         .await
 }
 
-/// The record whose inbound SIP Call-ID is `sip_call_id`, from `GET /api/v1/calls` (records
-/// are written when calls end, asynchronously).
-fn stored_record(engine: &EngineProcess, sip_call_id: &str) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    tokio::task::block_in_place(|| loop {
-        let calls = engine.wait_for_calls(1);
-        let found = calls["calls"]
-            .as_array()
-            .and_then(|calls| calls.iter().find(|c| c["sip_call_id"] == sip_call_id))
-            .cloned();
-        if let Some(found) = found {
-            return found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no record of {sip_call_id}: {calls}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    })
-}
-
 /// A failed test leaves the engine's log beside its screenshots.
 struct KeepLog<'a> {
     engine: &'a EngineProcess,
@@ -156,7 +123,7 @@ async fn the_english_speaking_operator_takes_an_english_caller_on_the_console_wi
         engine: &engine,
         area: "console",
     };
-    let (_chromedriver, mut browser, _microphone) = chromium().await;
+    let (_chromedriver, mut browser, _microphone) = chromium(FAR_END_HZ).await;
     browser.describe_with("JSON.stringify(window.madoguchi.state())");
     browser.goto(&format!("http://{}/agent", engine.http)).await;
     sign_in_console(&browser, ENGLISH_SPEAKER).await;
@@ -182,13 +149,7 @@ async fn the_english_speaking_operator_takes_an_english_caller_on_the_console_wi
     assert_eq!(browser.eval("document.documentElement.lang").await, "ja");
     browser.screenshot("console", "language-offered").await;
 
-    browser.press(ENTER).await;
-    browser
-        .until(
-            "window.madoguchi.state().call?.phase === 'connected'",
-            "the console shows the call connected",
-        )
-        .await;
+    answer_by_enter(&browser).await;
     tokio::task::block_in_place(|| wait_for_state(&engine, ENGLISH_SPEAKER, "on_call"));
 
     // The operator greets, then the caller talks.
@@ -199,17 +160,7 @@ async fn the_english_speaking_operator_takes_an_english_caller_on_the_console_wi
         engine.log()
     );
     let talking = caller.send_tone(caller_media, CALLER_HZ);
-    let levels = browser
-        .until(
-            &format!(
-                "(() => {{ const m = window.madoguchi; \
-                   const levels = [m.remoteLevel({CALLER_HZ}), m.remoteLevel({FAR_END_HZ})]; \
-                   return levels[0] > {PAGE_HEARS} ? levels : null; }})()"
-            ),
-            "the console hears the caller's tone",
-        )
-        .await;
-    let own = levels[1].as_f64().unwrap_or(1.0);
+    let (_, own) = page_hears(&browser, CALLER_HZ, FAR_END_HZ).await;
     assert!(
         own < PAGE_QUIET,
         "the console hears the caller but also its own tone ({own:.2})"
@@ -228,7 +179,7 @@ async fn the_english_speaking_operator_takes_an_english_caller_on_the_console_wi
             "the console shows the call over",
         )
         .await;
-    let record = stored_record(&engine, &caller.call_id);
+    let record = tokio::task::block_in_place(|| engine.record_of(&caller.call_id));
     assert_eq!(record["language"], "en", "{record}");
     assert_eq!(record["operator"], ENGLISH_SPEAKER, "{record}");
     assert_eq!(record["disposition"], "answered", "{record}");
@@ -251,23 +202,12 @@ async fn the_board_lists_an_english_caller_waiting_with_the_badge_while_no_engli
         register(&engine, JAPANESE_SPEAKER);
         wait_for_state(&engine, JAPANESE_SPEAKER, "available");
     });
-    let (_chromedriver, mut browser, _microphone) = chromium().await;
+    let (_chromedriver, mut browser, _microphone) = chromium(FAR_END_HZ).await;
     browser.describe_with("JSON.stringify(window.madoguchiBoard?.state())");
     browser
         .goto(&format!("http://{}/manager", engine.http))
         .await;
-    browser
-        .until(
-            "window.madoguchiBoard.state().view === 'sign_in' \
-             && document.activeElement?.id === 'sign-in-login'",
-            "the sign-in form is shown",
-        )
-        .await;
-    browser.type_into("#sign-in-login", MANAGER).await;
-    browser
-        .type_into("#sign-in-password", MANAGER_PASSWORD)
-        .await;
-    browser.click("#sign-in-submit").await;
+    sign_in_board(&browser, MANAGER, MANAGER_PASSWORD).await;
     browser
         .until(
             "(() => { const s = window.madoguchiBoard.state(); \

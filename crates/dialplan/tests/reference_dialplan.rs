@@ -225,21 +225,7 @@ fn jlis_notice_is_not_played_when_closed() {
 
 #[test]
 fn menu_choice_1_queues_for_card_and_is_recorded() {
-    let mut run = zama()
-        .route("x", jst(2026, 6, 10, 10, 0, 0), 0.0)
-        .unwrap()
-        .start();
-    for _ in 0..2 {
-        assert!(matches!(run.poll_action(), Some(FlowAction::Play { .. })));
-        run.handle_prompt_finished();
-    }
-    assert_eq!(
-        run.poll_action(),
-        Some(FlowAction::Play {
-            prompt: "menu".into()
-        })
-    );
-    assert_eq!(run.poll_action(), Some(FlowAction::CollectDigits));
+    let mut run = at_the_menu();
     run.handle_digit('1');
     assert_eq!(run.poll_action(), Some(FlowAction::StopPlayback));
     assert_eq!(

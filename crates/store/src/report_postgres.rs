@@ -1,6 +1,7 @@
 //! PostgreSQL queries behind [`crate::Store::report_figures`].
 
-use sqlx::postgres::PgPool;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnection, PgPool, PgRow};
 
 use crate::error::StoreError;
 use crate::report::{
@@ -35,41 +36,26 @@ pub(crate) async fn figures(pool: &PgPool, q: &ReportQuery) -> Result<ReportFigu
         .into_iter()
         .map(SlotRow::decode)
         .collect::<Result<Vec<_>, _>>()?;
-    let categories =
-        sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(DIALECT.fill(CATEGORY_SQL)))
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect();
-    let transfers =
-        sqlx::query_as::<_, TransferRow>(sqlx::AssertSqlSafe(DIALECT.fill(TRANSFER_SQL)))
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(TransferRow::decode)
-            .collect::<Result<Vec<_>, _>>()?;
-    let counter = sqlx::query_as::<_, CounterRow>(sqlx::AssertSqlSafe(DIALECT.fill(COUNTER_SQL)))
-        .bind(from)
-        .bind(to)
-        .fetch_all(&mut *tx)
+    let categories = period_rows::<CategoryRow>(&mut tx, CATEGORY_SQL, from, to)
         .await?
         .into_iter()
         .map(Into::into)
         .collect();
-    let languages =
-        sqlx::query_as::<_, LanguageRow>(sqlx::AssertSqlSafe(DIALECT.fill(LANGUAGE_SQL)))
-            .bind(from)
-            .bind(to)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect();
+    let transfers = period_rows::<TransferRow>(&mut tx, TRANSFER_SQL, from, to)
+        .await?
+        .into_iter()
+        .map(TransferRow::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    let counter = period_rows::<CounterRow>(&mut tx, COUNTER_SQL, from, to)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let languages = period_rows::<LanguageRow>(&mut tx, LANGUAGE_SQL, from, to)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let free_waiting =
         sqlx::query_as::<_, FreeWaitingRow>(sqlx::AssertSqlSafe(DIALECT.fill(FREE_WAITING_SQL)))
             .bind(from)
@@ -87,4 +73,21 @@ pub(crate) async fn figures(pool: &PgPool, q: &ReportQuery) -> Result<ReportFigu
         free_waiting,
         devices: Vec::new(),
     })
+}
+
+/// The rows of a report query whose only parameters are the period's bounds.
+async fn period_rows<R>(
+    conn: &mut PgConnection,
+    sql: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(DIALECT.fill(sql)))
+        .bind(from)
+        .bind(to)
+        .fetch_all(conn)
+        .await
 }

@@ -1,6 +1,6 @@
 //! SQLite queries behind [`crate::Store::report_figures`].
 
-use sqlx::sqlite::SqlitePool;
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
 use crate::error::StoreError;
 use crate::report::{
@@ -37,41 +37,26 @@ pub(crate) async fn figures(
         .into_iter()
         .map(SlotRow::decode)
         .collect::<Result<Vec<_>, _>>()?;
-    let categories =
-        sqlx::query_as::<_, CategoryRow>(sqlx::AssertSqlSafe(DIALECT.fill(CATEGORY_SQL)))
-            .bind(&from)
-            .bind(&to)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect();
-    let transfers =
-        sqlx::query_as::<_, TransferRow>(sqlx::AssertSqlSafe(DIALECT.fill(TRANSFER_SQL)))
-            .bind(&from)
-            .bind(&to)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(TransferRow::decode)
-            .collect::<Result<Vec<_>, _>>()?;
-    let counter = sqlx::query_as::<_, CounterRow>(sqlx::AssertSqlSafe(DIALECT.fill(COUNTER_SQL)))
-        .bind(&from)
-        .bind(&to)
-        .fetch_all(&mut *tx)
+    let categories = period_rows::<CategoryRow>(&mut tx, CATEGORY_SQL, &from, &to)
         .await?
         .into_iter()
         .map(Into::into)
         .collect();
-    let languages =
-        sqlx::query_as::<_, LanguageRow>(sqlx::AssertSqlSafe(DIALECT.fill(LANGUAGE_SQL)))
-            .bind(&from)
-            .bind(&to)
-            .fetch_all(&mut *tx)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect();
+    let transfers = period_rows::<TransferRow>(&mut tx, TRANSFER_SQL, &from, &to)
+        .await?
+        .into_iter()
+        .map(TransferRow::decode)
+        .collect::<Result<Vec<_>, _>>()?;
+    let counter = period_rows::<CounterRow>(&mut tx, COUNTER_SQL, &from, &to)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
+    let languages = period_rows::<LanguageRow>(&mut tx, LANGUAGE_SQL, &from, &to)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     let free_waiting =
         sqlx::query_as::<_, FreeWaitingRow>(sqlx::AssertSqlSafe(DIALECT.fill(FREE_WAITING_SQL)))
             .bind(&from)
@@ -89,4 +74,21 @@ pub(crate) async fn figures(
         free_waiting,
         devices: Vec::new(),
     })
+}
+
+/// The rows of a report query whose only parameters are the period's bounds.
+async fn period_rows<R>(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    from: &str,
+    to: &str,
+) -> Result<Vec<R>, sqlx::Error>
+where
+    R: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
+{
+    sqlx::query_as::<_, R>(sqlx::AssertSqlSafe(DIALECT.fill(sql)))
+        .bind(from)
+        .bind(to)
+        .fetch_all(conn)
+        .await
 }

@@ -10,8 +10,8 @@ use common::{full_record, Ctx, Kind, Raw};
 use madoguchi_store::audit::actions;
 use madoguchi_store::{
     AnonymisedCounts, AuditEntry, AuditQuery, CallEvent, CaseDetails, CounterKind, CounterOutcome,
-    FinishedRecording, NewClassification, NewCounterCase, NewRecording, Outcome, RecordingStatus,
-    ReportQuery, Role,
+    DeviceBeatsHour, DeviceEvent, FinishedRecording, NewClassification, NewCounterCase,
+    NewRecording, Outcome, RecordingStatus, ReportQuery, Role,
 };
 
 on_both_backends!(
@@ -456,19 +456,21 @@ async fn seed_device_june(ctx: &Ctx) {
     }
 }
 
-async fn device_history_past_the_cutoff_is_deleted_and_younger_is_kept(ctx: Ctx) {
-    seed_device_june(&ctx).await;
-    let whole = (june(1, 0), run_at());
-    let events_before = ctx
+/// The device events and hourly beats from 1 June to the run.
+async fn device_history(ctx: &Ctx) -> (Vec<DeviceEvent>, Vec<DeviceBeatsHour>) {
+    let (from, to) = (june(1, 0), run_at());
+    let events = ctx.store.device_events(from, to).await.expect("events");
+    let hours = ctx
         .store
-        .device_events(whole.0, whole.1)
-        .await
-        .expect("events");
-    let hours_before = ctx
-        .store
-        .device_beats_hourly(whole.0, whole.1)
+        .device_beats_hourly(from, to)
         .await
         .expect("hours");
+    (events, hours)
+}
+
+async fn device_history_past_the_cutoff_is_deleted_and_younger_is_kept(ctx: Ctx) {
+    seed_device_june(&ctx).await;
+    let (events_before, hours_before) = device_history(&ctx).await;
 
     let purged = ctx
         .store
@@ -476,16 +478,7 @@ async fn device_history_past_the_cutoff_is_deleted_and_younger_is_kept(ctx: Ctx)
         .await
         .expect("purged");
 
-    let events = ctx
-        .store
-        .device_events(whole.0, whole.1)
-        .await
-        .expect("events");
-    let hours = ctx
-        .store
-        .device_beats_hourly(whole.0, whole.1)
-        .await
-        .expect("hours");
+    let (events, hours) = device_history(&ctx).await;
     assert!(events.iter().all(|e| e.at >= cutoff()), "{events:?}");
     // The hour 23:00–24:00 on 30 June ended at the cutoff: gone; 1 July 00:00 stays.
     let kept: Vec<DateTime<Utc>> = hours.iter().map(|h| h.hour).collect();
