@@ -4,9 +4,10 @@
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use madoguchi_store::{Device, NewDevice, Store, DEFAULT_DEVICE_KIND, DEFAULT_SILENT_AFTER_S};
+use madoguchi_store::{Device, NewDevice, DEFAULT_DEVICE_KIND, DEFAULT_SILENT_AFTER_S};
 
 use crate::cli::DEFAULT_DATABASE_URL;
+use crate::store_command::with_store;
 
 #[derive(Debug, Subcommand)]
 pub enum DeviceCommand {
@@ -62,8 +63,7 @@ pub fn run(command: DeviceCommand) -> ExitCode {
                 kind,
                 silent_after_s: silent_after,
             };
-            block_on(async {
-                let store = Store::connect(&database_url).await?;
+            with_store(&database_url, |store| async move {
                 let (token, device) = store.device_add(&new, chrono::Utc::now()).await?;
                 // The token alone on standard output, so `TOKEN=$(madoguchi device add …)`
                 // works.
@@ -72,17 +72,17 @@ pub fn run(command: DeviceCommand) -> ExitCode {
                 Ok(())
             })
         }
-        DeviceCommand::Revoke { id, database_url } => block_on(async {
-            let store = Store::connect(&database_url).await?;
-            if store.device_revoke(&id, chrono::Utc::now()).await? {
-                println!("revoked device {id}");
-            } else {
-                println!("device {id} was revoked already");
-            }
-            Ok(())
-        }),
-        DeviceCommand::List { database_url } => block_on(async {
-            let store = Store::connect(&database_url).await?;
+        DeviceCommand::Revoke { id, database_url } => {
+            with_store(&database_url, |store| async move {
+                if store.device_revoke(&id, chrono::Utc::now()).await? {
+                    println!("revoked device {id}");
+                } else {
+                    println!("device {id} was revoked already");
+                }
+                Ok(())
+            })
+        }
+        DeviceCommand::List { database_url } => with_store(&database_url, |store| async move {
             for device in store.devices().await? {
                 println!("{}", list_line(&device));
             }
@@ -116,25 +116,6 @@ fn list_line(d: &Device) -> String {
         clean(&d.label),
         clean(&d.location),
     )
-}
-
-fn block_on(
-    work: impl std::future::Future<Output = Result<(), Box<dyn std::error::Error>>>,
-) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("madoguchi: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(work) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("madoguchi: {error}");
-            ExitCode::FAILURE
-        }
-    }
 }
 
 #[cfg(test)]

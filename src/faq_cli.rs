@@ -5,14 +5,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use madoguchi_dialplan::Dialplan;
-use madoguchi_store::Store;
 
 use crate::faq_export::{self, FaqExport};
+use crate::store_command::with_store;
 
 /// Publishes the active entries; prints the new edition's number and label.
 pub fn publish(note: Option<&str>, by: &str, database_url: &str) -> ExitCode {
-    run(async {
-        let store = Store::connect(database_url).await?;
+    with_store(database_url, |store| async move {
         let edition = store
             .publish_faq_edition(by, note, chrono::Utc::now())
             .await?;
@@ -47,8 +46,7 @@ pub fn export(
         .calendars()
         .first()
         .map_or(chrono_tz::Asia::Tokyo, |c| c.tz);
-    run(async {
-        let store = Store::connect(database_url).await?;
+    with_store(database_url, |store| async move {
         let edition = store
             .faq_edition(number)
             .await?
@@ -71,23 +69,4 @@ pub fn export(
         println!("wrote {} ({}) to {}", edition.label, format, out.display());
         Ok(())
     })
-}
-
-fn run(
-    work: impl std::future::Future<Output = Result<(), Box<dyn std::error::Error>>>,
-) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("madoguchi: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(work) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("madoguchi: {error}");
-            ExitCode::FAILURE
-        }
-    }
 }

@@ -26,6 +26,7 @@ mod retention;
 mod serve;
 mod sip_limits;
 mod staffing;
+mod store_command;
 mod store_retry;
 mod user_cli;
 mod web;

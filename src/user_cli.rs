@@ -11,7 +11,9 @@
 
 use std::process::ExitCode;
 
-use madoguchi_store::{AuditEntry, Role, Store, User, SYSTEM_LOGIN};
+use madoguchi_store::{AuditEntry, Role, User, SYSTEM_LOGIN};
+
+use crate::store_command::{fail, with_store};
 
 /// The audit action of a change to a user's languages.
 // Kept here until the store's `actions` module names user changes (it has none yet).
@@ -59,7 +61,7 @@ pub fn set_languages(login: &str, list: &str, database_url: &str) -> ExitCode {
         Err(error) => return fail(&error),
     };
     let shown = shown(&languages);
-    run(database_url, |store| async move {
+    with_store(database_url, |store| async move {
         store.set_user_languages(login, &languages).await?;
         // The command line has no signed-in person: the entry is the engine's own, like the
         // retention job's, and names the user changed.
@@ -81,7 +83,7 @@ pub fn set_languages(login: &str, list: &str, database_url: &str) -> ExitCode {
 
 /// `user list`: one tab-separated line per user.
 pub fn list(database_url: &str) -> ExitCode {
-    run(database_url, |store| async move {
+    with_store(database_url, |store| async move {
         for user in store.list_users().await? {
             println!("{}", list_line(&user));
         }
@@ -107,32 +109,6 @@ fn shown(languages: &[String]) -> String {
     } else {
         languages.join(",")
     }
-}
-
-fn run<F, Fut>(database_url: &str, work: F) -> ExitCode
-where
-    F: FnOnce(Store) -> Fut,
-    Fut: std::future::Future<Output = Result<(), Box<dyn std::error::Error>>>,
-{
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => return fail(&error),
-    };
-    let result = runtime.block_on(async {
-        let store = Store::connect(database_url).await?;
-        let done = work(store.clone()).await;
-        store.close().await;
-        done
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => fail(&error),
-    }
-}
-
-fn fail(error: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("madoguchi: {error}");
-    ExitCode::FAILURE
 }
 
 #[cfg(test)]

@@ -1254,7 +1254,7 @@ impl Engine {
                 }
                 joined
             }
-            AcdRequest::Abandon => self.acd.abandon(now.mono, caller),
+            AcdRequest::Leave => self.acd.abandon(now.mono, caller),
             AcdRequest::OfferAnswered { offer } => {
                 let answered = self.acd.offer_answered(now.mono, offer);
                 if answered.is_err() {

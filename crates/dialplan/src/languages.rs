@@ -85,7 +85,9 @@ pub(crate) struct ParsedLanguages {
     fallback_spans: Vec<Option<std::ops::Range<usize>>>,
 }
 
-fn valid_code(code: &str) -> bool {
+/// What a language code may look like (`en`, `pt-BR`): the keys of `[languages]`, and so
+/// what the engine accepts from another node's `X-Madoguchi-Language`.
+pub fn is_language_code(code: &str) -> bool {
     !code.is_empty()
         && code.len() <= 16
         && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
@@ -112,7 +114,7 @@ pub(crate) fn parse_languages(
     };
     if let Some(dv) = w.required(t, v.span(), "default", "languages") {
         if let Some(code) = w.str(dv, "languages.default") {
-            if valid_code(code) {
+            if is_language_code(code) {
                 out.languages.default = Some(code.to_string());
                 names.languages.insert(code.to_string());
             } else {
@@ -130,7 +132,7 @@ pub(crate) fn parse_languages(
             continue;
         }
         let path = key_path("languages", &code);
-        if !valid_code(&code) {
+        if !is_language_code(&code) {
             w.error(
                 k.span(),
                 &path,

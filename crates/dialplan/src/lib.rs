@@ -73,7 +73,7 @@ pub use devices::Devices;
 pub use error::{CheckError, CheckErrors};
 pub use features::{FeatureCode, Features};
 pub use flow::{FlowAction, FlowRunner};
-pub use languages::{Language, LanguageFallback, Languages};
+pub use languages::{is_language_code, Language, LanguageFallback, Languages};
 pub use model::{
     AnswerMode, Branch, Branches, CallerIdPolicy, Category, Entry, Match, Menu, Notice,
     OnEarlyLimit, OnFailure, Prompt, Queue, QueueMember, QueueStrategy, Step, Steps, Target,

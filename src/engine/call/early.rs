@@ -172,8 +172,7 @@ impl Call {
                     }),
                 );
                 self.hangup_ringing(now, out);
-                // Withdrawn, not abandoned: the engine takes no call input for this exit.
-                out.push(CallOutput::Acd(AcdRequest::Abandon));
+                out.push(CallOutput::Acd(AcdRequest::Leave));
             }
             Stage::Flow => {}
             _ => return,

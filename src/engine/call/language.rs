@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use madoguchi_acd::Relax;
-use madoguchi_dialplan::{FlowRunner, LanguageFallback};
+use madoguchi_dialplan::{is_language_code, FlowRunner, LanguageFallback};
 use madoguchi_prompts::PromptId;
 use madoguchi_store::LanguageFallbackUsed;
 use serde_json::json;
@@ -45,10 +45,7 @@ impl LanguageWait {
 
 /// A language code as another node's header gives it: kept only when it looks like one.
 pub(crate) fn language_from_header(value: &str) -> Option<String> {
-    let ok = !value.is_empty()
-        && value.len() <= 16
-        && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-    ok.then(|| value.to_owned())
+    is_language_code(value).then(|| value.to_owned())
 }
 
 impl Call {

@@ -265,7 +265,10 @@ pub(crate) enum AcdRequest {
         /// The skill the caller waits for (its language), and for how long.
         skill: Option<language::SkillWait>,
     },
-    Abandon,
+    /// The caller leaves its queue without an operator: it hung up, or the early limit's
+    /// steps take it out. The call itself already knows why; the ACD's exit is not driven
+    /// back to it.
+    Leave,
     OfferAnswered {
         offer: OfferId,
     },

@@ -28,7 +28,7 @@ impl Call {
         if let Stage::Queued { .. } = self.stage {
             // However a queued call ends (BYE, shutdown), the ACD lets go of it: a caller
             // left behind there would be offered to operators forever.
-            out.push(CallOutput::Acd(AcdRequest::Abandon));
+            out.push(CallOutput::Acd(AcdRequest::Leave));
         }
         self.stop_recording(now, cause, out);
         self.release_peers(now, out);
